@@ -1,0 +1,46 @@
+# The two commands a newcomer needs:   make run   and   make test
+# Everything else here is what those two call.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test setup test-setup lint check bench help
+
+help:
+	@echo "make run    set up, migrate, load demo data and serve on http://127.0.0.1:$(PORT)/"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make lint   ruff, migrations check, deploy check"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Browser tests need Debian's chromium and axe-core from npm; .ci/test-setup installs what it can.
+test-setup: setup
+	@bash .ci/test-setup
+
+test: test-setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))') \
+		ALLOWED_HOSTS=idei.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+bench: setup
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -1,0 +1,188 @@
+"""Campaigns: organisations, the officials they address, and their calls to action."""
+
+from django.conf import settings
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from cases.models import Case
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    country = CountryField(_("country"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="organisations"
+    )
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        COORDINATOR = "coordinator", _("Coordinator")
+        VIEWER = "viewer", _("Viewer")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(
+        _("role"), max_length=12, choices=Role.choices, default=Role.COORDINATOR
+    )
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="unique_membership")
+        ]
+
+    def __str__(self):
+        return f"{self.user} – {self.organisation} ({self.get_role_display()})"
+
+
+class Target(models.Model):
+    """A government official a campaign asks to act."""
+
+    name = models.CharField(_("name"), max_length=200)
+    position = models.CharField(_("position"), max_length=200)
+    institution = models.CharField(_("institution"), max_length=200, blank=True)
+    country = CountryField(_("country"))
+    email = models.EmailField(_("e-mail"), blank=True)
+    postal_address = models.TextField(_("postal address"), blank=True)
+    language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    source_url = models.URLField(_("source"), blank=True)
+    last_verified = models.DateField(_("last verified"), null=True, blank=True)
+    created_by_organisation = models.ForeignKey(
+        Organisation, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="created_targets",
+    )
+    is_shared = models.BooleanField(
+        _("shared with all organisations"), default=True,
+    )
+
+    class Meta:
+        verbose_name = _("target official")
+        verbose_name_plural = _("target officials")
+        ordering = ["country", "name"]
+
+    def __str__(self):
+        return f"{self.name}, {self.position}"
+
+
+class CampaignQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Campaign.Status.PUBLISHED)
+
+    def public(self):
+        """Campaigns anyone may read: open ones and finished ones with their outcome."""
+        return self.exclude(status=Campaign.Status.DRAFT)
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        CLOSED = "closed", _("Closed")
+        DELIVERED = "delivered", _("Delivered")
+
+    class DeliveryMode(models.TextChoices):
+        EACH = "each", _("Each letter as it is confirmed")
+        DIGEST = "digest", _("A daily digest per official")
+        PETITION = "petition", _("One petition at close")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    summary = models.TextField(_("summary"), max_length=1000)
+    cases = models.ManyToManyField(Case, verbose_name=_("cases"), related_name="campaigns")
+    targets = models.ManyToManyField(
+        Target, verbose_name=_("target officials"), related_name="campaigns"
+    )
+    goal = models.PositiveIntegerField(_("signature goal"), default=1000)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    delivery_mode = models.CharField(
+        _("delivery"), max_length=10, choices=DeliveryMode.choices, default=DeliveryMode.EACH
+    )
+    opens_at = models.DateTimeField(_("opens"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes"), null=True, blank=True)
+    # Confirmed signatures, kept converging by the letters app; never a COUNT on a page view.
+    signature_count = models.PositiveIntegerField(_("confirmed signatures"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("campaigns:detail", args=[self.slug])
+
+    @property
+    def progress_percent(self) -> int:
+        return min(100, round(100 * self.signature_count / self.goal)) if self.goal else 0
+
+    def _transition(self, to_status: str, allowed_from: set[str], user=None):
+        with transaction.atomic():
+            updated = Campaign.objects.filter(pk=self.pk, status__in=allowed_from).update(
+                status=to_status
+            )
+            if updated != 1:
+                raise ValueError(f"cannot move campaign from {self.status} to {to_status}")
+            CampaignStatusChange.objects.create(
+                campaign=self, from_status=self.status, to_status=to_status, changed_by=user
+            )
+        self.status = to_status
+
+    def publish(self, user=None):
+        self._transition(self.Status.PUBLISHED, {self.Status.DRAFT}, user)
+
+    def close(self, user=None):
+        self._transition(self.Status.CLOSED, {self.Status.PUBLISHED}, user)
+
+    def mark_delivered(self, user=None):
+        self._transition(self.Status.DELIVERED, {self.Status.CLOSED}, user)
+
+
+class CampaignStatusChange(models.Model):
+    """Who moved a campaign through its life cycle, and when."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=10, choices=Campaign.Status.choices)
+    to_status = models.CharField(max_length=10, choices=Campaign.Status.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at"]
+
+    def __str__(self):
+        return f"{self.campaign}: {self.from_status} → {self.to_status}"

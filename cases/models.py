@@ -1,0 +1,351 @@
+"""Cases: journalists and media workers killed, and where justice stands for each."""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+class Incident(models.Model):
+    """One attack in which several people were killed (e.g. the Ampatuan massacre)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    date = models.DateField(_("date"), null=True, blank=True)
+    country = CountryField(_("country"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-date", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Vocabulary(models.Model):
+    """A controlled value a case can carry several of (a medium, a beat, a perpetrator)."""
+
+    slug = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Medium(Vocabulary):
+    class Meta(Vocabulary.Meta):
+        verbose_name = _("medium")
+        verbose_name_plural = _("media")
+
+
+class Beat(Vocabulary):
+    class Meta(Vocabulary.Meta):
+        verbose_name = _("beat")
+        verbose_name_plural = _("beats")
+
+
+class Perpetrator(Vocabulary):
+    class Meta(Vocabulary.Meta):
+        verbose_name = _("suspected perpetrator")
+        verbose_name_plural = _("suspected perpetrators")
+
+
+class CaseQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+    def unresolved(self):
+        return self.filter(is_unresolved=True)
+
+    def in_country(self, code: str):
+        return self.filter(country=code.upper())
+
+    def for_cards(self):
+        """What a case card shows, in a fixed number of queries."""
+        return self.select_related("incident").only(
+            "full_name", "slug", "country", "place", "date_of_death", "date_precision", "year",
+            "role", "outlets", "impunity", "unesco_status", "is_unresolved", "incident__name",
+        )
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", _("Day")
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year only")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Case(models.Model):
+    class Role(models.TextChoices):
+        JOURNALIST = "journalist", _("Journalist")
+        MEDIA_WORKER = "media_worker", _("Media worker")
+        CITIZEN_JOURNALIST = "citizen_journalist", _("Citizen journalist")
+
+    class Gender(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class Employment(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        FREELANCE = "freelance", _("Freelance")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class Origin(models.TextChoices):
+        LOCAL = "local", _("Local")
+        FOREIGN = "foreign", _("Foreign")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class TypeOfDeath(models.TextChoices):
+        MURDER = "murder", _("Murder")
+        CROSSFIRE = "crossfire", _("Crossfire")
+        DANGEROUS_ASSIGNMENT = "dangerous_assignment", _("Dangerous assignment")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class Impunity(models.TextChoices):
+        """CPJ's impunity status, recorded for murders."""
+
+        COMPLETE = "complete", _("Complete impunity")
+        PARTIAL = "partial", _("Partial impunity")
+        FULL_JUSTICE = "full_justice", _("Full justice")
+        __empty__ = _("Not recorded")
+
+    class UnescoStatus(models.TextChoices):
+        """The state's answer to UNESCO on the judicial inquiry."""
+
+        RESOLVED = "resolved", _("Resolved")
+        KILLERS_IDENTIFIED = "killers_identified", _("Killer(s) identified")
+        ONGOING = "ongoing", _("Ongoing / unresolved")
+        ARCHIVED = "archived", _("Unresolved – archived")
+        NO_INFORMATION = "no_information", _("No information received")
+        __empty__ = _("Not recorded")
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="cases",
+    )
+    full_name = models.CharField(_("full name"), max_length=200)
+    sort_name = models.CharField(_("sort name"), max_length=200, blank=True)
+    slug = models.SlugField(_("slug"), max_length=220, unique=True)
+    gender = models.CharField(
+        _("gender"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    nationalities = CountryField(_("nationalities"), multiple=True, blank=True)
+    role = models.CharField(
+        _("role"), max_length=20, choices=Role.choices, default=Role.JOURNALIST
+    )
+    employment = models.CharField(
+        _("staff or freelance"), max_length=10, choices=Employment.choices,
+        default=Employment.UNKNOWN,
+    )
+    origin = models.CharField(
+        _("local or foreign"), max_length=10, choices=Origin.choices, default=Origin.UNKNOWN
+    )
+    media = models.ManyToManyField(Medium, verbose_name=_("media"), blank=True)
+    beats = models.ManyToManyField(Beat, verbose_name=_("beats covered"), blank=True)
+    jobs = models.CharField(_("jobs"), max_length=300, blank=True)
+    outlets = models.CharField(_("outlets"), max_length=300, blank=True)
+
+    date_of_death = models.DateField(
+        _("date of death"), null=True, blank=True,
+        help_text=_("When only the month or year is known, the first day of it."),
+    )
+    date_precision = models.CharField(
+        _("date known to the"), max_length=10, choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+    )
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True, db_index=True)
+    country = CountryField(_("country"), db_index=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+
+    type_of_death = models.CharField(
+        _("type of death"), max_length=25, choices=TypeOfDeath.choices,
+        default=TypeOfDeath.UNKNOWN,
+    )
+    motive_confirmed = models.BooleanField(_("motive confirmed"), null=True, blank=True)
+    perpetrators = models.ManyToManyField(
+        Perpetrator, verbose_name=_("suspected perpetrators"), blank=True
+    )
+    threatened = models.BooleanField(_("threatened before"), null=True, blank=True)
+    captive = models.BooleanField(_("held captive"), null=True, blank=True)
+    tortured = models.BooleanField(_("tortured"), null=True, blank=True)
+    conflict_zone = models.BooleanField(_("in a conflict zone"), null=True, blank=True)
+
+    impunity = models.CharField(
+        _("impunity (CPJ)"), max_length=15, choices=Impunity.choices, blank=True
+    )
+    unesco_status = models.CharField(
+        _("judicial inquiry (state's answer to UNESCO)"), max_length=20,
+        choices=UnescoStatus.choices, blank=True,
+    )
+    resolved_on = models.DateField(_("date of resolution"), null=True, blank=True)
+    is_unresolved = models.BooleanField(_("unresolved"), default=True, editable=False)
+
+    summary = models.TextField(_("summary"), blank=True)
+    is_published = models.BooleanField(_("published"), default=False, db_index=True)
+    last_reviewed = models.DateField(_("last reviewed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-date_of_death", "sort_name"]
+        indexes = [
+            models.Index(fields=["is_published", "country", "year"]),
+            models.Index(fields=["is_published", "is_unresolved"]),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    # The public "unresolved" rule, also explained on the case page (see UNRESOLVED_RULE).
+    @staticmethod
+    def compute_unresolved(impunity: str, unesco_status: str) -> bool:
+        return not (
+            impunity == Case.Impunity.FULL_JUSTICE or unesco_status == Case.UnescoStatus.RESOLVED
+        )
+
+    def save(self, *args, **kwargs):
+        self.full_name = " ".join(self.full_name.split())
+        if not self.sort_name:
+            self.sort_name = self.full_name
+        if self.date_of_death and not self.year:
+            self.year = self.date_of_death.year
+        if not self.slug:
+            self.slug = unique_case_slug(self.full_name, self.year)
+        self.is_unresolved = self.compute_unresolved(self.impunity, self.unesco_status)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"impunity", "unesco_status"} & set(update_fields):
+            kwargs["update_fields"] = set(update_fields) | {"is_unresolved"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("cases:detail", args=[self.country.code.lower(), self.slug])
+
+    @property
+    def status_key(self) -> str:
+        """The public judicial status shown on the status badge."""
+        if not self.is_unresolved:
+            return "justice"
+        if self.impunity == self.Impunity.PARTIAL:
+            return "partial"
+        if self.unesco_status == self.UnescoStatus.NO_INFORMATION:
+            return "noinfo"
+        return "unresolved"
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status_key]
+
+
+STATUS_LABELS = {
+    "justice": _("Justice done"),
+    "partial": _("Partial justice"),
+    "noinfo": _("No information from the state"),
+    "unresolved": _("Unresolved"),
+}
+
+UNRESOLVED_RULE = _(
+    "A case counts as unresolved unless the state told UNESCO it is resolved or CPJ records "
+    "full justice (everyone responsible, including those who ordered the killing, convicted). "
+    "Partial justice counts as unresolved."
+)
+
+RESOLVED_FILTER = Q(impunity=Case.Impunity.FULL_JUSTICE) | Q(
+    unesco_status=Case.UnescoStatus.RESOLVED
+)
+
+
+def unique_case_slug(full_name: str, year: int | None) -> str:
+    base = slugify(full_name, allow_unicode=False)[:180] or "case"
+    if year:
+        base = f"{base}-{year}"
+    slug, n = base, 2
+    while Case.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+class CaseSource(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sources")
+    url = models.URLField(_("URL"), max_length=500)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    publisher = models.CharField(_("publisher"), max_length=200, blank=True)
+    published_on = models.DateField(_("date"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        ordering = ["published_on", "id"]
+
+    def __str__(self):
+        return self.title or self.url
+
+
+class ExternalId(models.Model):
+    """A case's identifier in an outside data set, so that a re-import updates it."""
+
+    class Source(models.TextChoices):
+        NATIVE = "native", "IDEI"
+        CPJ = "cpj", "CPJ"
+        UNESCO = "unesco", "UNESCO"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="external_ids")
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    value = models.CharField(_("identifier"), max_length=200)
+
+    class Meta:
+        verbose_name = _("external identifier")
+        verbose_name_plural = _("external identifiers")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "value"], name="unique_external_id")
+        ]
+
+    def __str__(self):
+        return f"{self.source}:{self.value}"
+
+
+class CaseEvent(models.Model):
+    """A dated judicial development on a case's timeline."""
+
+    class Kind(models.TextChoices):
+        INVESTIGATION = "investigation", _("Investigation opened")
+        ARREST = "arrest", _("Arrest")
+        CHARGES = "charges", _("Charges")
+        TRIAL = "trial", _("Trial")
+        CONVICTION = "conviction", _("Conviction")
+        ACQUITTAL = "acquittal", _("Acquittal")
+        APPEAL = "appeal", _("Appeal")
+        ARCHIVED = "archived", _("Case archived")
+        REOPENED = "reopened", _("Case reopened")
+        STATE_REPLY = "state_reply", _("State's reply to UNESCO")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    date = models.DateField(_("date"))
+    date_precision = models.CharField(
+        _("date known to the"), max_length=10, choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+    )
+    kind = models.CharField(_("what happened"), max_length=20, choices=Kind.choices)
+    description = models.TextField(_("description"), blank=True)
+    source_url = models.URLField(_("source URL"), max_length=500, blank=True)
+    source_title = models.CharField(_("source"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("judicial event")
+        verbose_name_plural = _("judicial events")
+        ordering = ["date", "id"]
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()}"

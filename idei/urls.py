@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from campaigns import views as campaign_views
+
+from .health import healthz
+
+urlpatterns = [
+    path("", campaign_views.home, name="home"),
+    path("cases/", include("cases.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]

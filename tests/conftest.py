@@ -1,0 +1,235 @@
+"""Shared fixtures: real services (Redis + Celery worker, SMTP, Chromium), reused by every app.
+
+A test that needs a service this machine lacks is skipped with the reason; under CI=true (or
+IDEI_REQUIRE_SERVICES=1) it fails instead, so that nothing is silently left out in CI.
+"""
+
+import email
+import email.policy
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from idei.celery import app as celery_app
+
+# live_server tests drive a browser from the test thread and use the ORM there too.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts"
+REQUIRE_SERVICES = os.environ.get("CI") == "true" or os.environ.get("IDEI_REQUIRE_SERVICES") == "1"
+
+
+def require(condition, reason: str):
+    """Skip locally when a service is missing; fail in CI, where every test must run."""
+    if condition:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (CI=true: every service must be present)", pytrace=False)
+    pytest.skip(reason)
+
+
+def redis_available() -> bool:
+    if not settings.REDIS_URL:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def pytest_report_header(config):
+    database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return [
+        f"IDEI services: database={database}, redis={'yes' if redis_available() else 'no'}, "
+        f"chromium={'yes' if shutil.which('chromium') else 'no'}, "
+        f"axe-core={'yes' if AXE_SCRIPT.exists() else 'no'}, require_all={REQUIRE_SERVICES}"
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery_by_default():
+    """Tasks run inline unless a test asks for the real worker (see `celery_worker`)."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def postgres():
+    require(
+        settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+        "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/idei",
+    )
+
+
+@pytest.fixture
+def redis_broker():
+    require(redis_available(), "needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0")
+    return settings.REDIS_URL
+
+
+@pytest.fixture
+def celery_worker(redis_broker, transactional_db):
+    """A real Celery worker (thread, solo pool) consuming from the real Redis broker.
+
+    Each test gets its own queue, so parallel runs on one Redis never steal each other's tasks.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    previous_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    celery_app.conf.broker_url = redis_broker
+    celery_app.conf.result_backend = redis_broker
+    try:
+        with start_worker(
+            celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING",
+            shutdown_timeout=10, queues=[queue],
+        ) as worker:
+            yield worker
+    finally:
+        celery_app.conf.task_default_queue = previous_queue
+        celery_app.conf.task_always_eager = True
+
+
+class SmtpCapture:
+    """Messages received by the loopback SMTP server, parsed."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.envelopes.append(envelope)
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.messages) >= count:
+                    return list(self.messages)
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} messages, got {len(self.messages)}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on loopback; Django sends to it over SMTP."""
+    from aiosmtpd.controller import Controller
+
+    capture = SmtpCapture("127.0.0.1", free_port())
+    controller = Controller(capture, hostname=capture.host, port=capture.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = capture.host
+    settings.EMAIL_PORT = capture.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield capture
+    finally:
+        controller.stop()
+
+
+# -- Browser -------------------------------------------------------------------------------
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    chromium = shutil.which("chromium")
+    require(chromium, "needs Debian's chromium (apt-get install chromium)")
+    require(AXE_SCRIPT.exists(), "needs axe-core from npm (npm install)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+class AccessibilityAudit:
+    """Runs axe-core (WCAG 2.1 A and AA rules) on every page load of a browser page."""
+
+    TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+    def __init__(self, page):
+        self.page = page
+        self.audited: list[str] = []
+        self.violations: list[str] = []
+
+    def run(self):
+        page = self.page
+        if page.is_closed() or not page.url.startswith("http"):
+            return
+        if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+            page.add_script_tag(path=str(AXE_SCRIPT))
+        results = page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", self.TAGS
+        )
+        self.audited.append(page.url)
+        for violation in results["violations"]:
+            targets = [node["target"] for node in violation["nodes"]][:5]
+            self.violations.append(
+                f"{page.url}: {violation['id']} ({violation['impact']}): "
+                f"{violation['help']} at {targets}"
+            )
+
+
+@pytest.fixture
+def browser_context_args():
+    return {"viewport": {"width": 1280, "height": 900}, "locale": "en-GB"}
+
+
+@pytest.fixture
+def page(browser, live_server, browser_context_args):
+    """A Chromium page on the live server; every page it loads must pass axe-core."""
+    # axe is injected as a script, which our strict CSP would (rightly) refuse.
+    context = browser.new_context(
+        base_url=live_server.url, bypass_csp=True, **browser_context_args
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    audit = AccessibilityAudit(page)
+    page.on("load", lambda _: audit.run())
+    page.accessibility_audit = audit
+    yield page
+    audit.run()  # the final state of the page, after the last interaction
+    context.close()
+    assert audit.audited, "axe-core audited no page"
+    assert not audit.violations, "WCAG 2.1 AA violations:\n" + "\n".join(audit.violations)
+
+
+@pytest.fixture
+def artifacts_dir():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
