@@ -71,11 +71,16 @@ class Target(models.Model):
     source_url = models.URLField(_("source"), blank=True)
     last_verified = models.DateField(_("last verified"), null=True, blank=True)
     created_by_organisation = models.ForeignKey(
-        Organisation, verbose_name=_("created by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="created_targets",
+        Organisation,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_targets",
     )
     is_shared = models.BooleanField(
-        _("shared with all organisations"), default=True,
+        _("shared with all organisations"),
+        default=True,
     )
 
     class Meta:

@@ -70,8 +70,19 @@ class CaseQuerySet(models.QuerySet):
     def for_cards(self):
         """What a case card shows, in a fixed number of queries."""
         return self.select_related("incident").only(
-            "full_name", "slug", "country", "place", "date_of_death", "date_precision", "year",
-            "role", "outlets", "impunity", "unesco_status", "is_unresolved", "incident__name",
+            "full_name",
+            "slug",
+            "country",
+            "place",
+            "date_of_death",
+            "date_precision",
+            "year",
+            "role",
+            "outlets",
+            "impunity",
+            "unesco_status",
+            "is_unresolved",
+            "incident__name",
         )
 
 
@@ -129,8 +140,12 @@ class Case(models.Model):
         __empty__ = _("Not recorded")
 
     incident = models.ForeignKey(
-        Incident, verbose_name=_("incident"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="cases",
+        Incident,
+        verbose_name=_("incident"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
     )
     full_name = models.CharField(_("full name"), max_length=200)
     sort_name = models.CharField(_("sort name"), max_length=200, blank=True)
@@ -139,11 +154,11 @@ class Case(models.Model):
         _("gender"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
     )
     nationalities = CountryField(_("nationalities"), multiple=True, blank=True)
-    role = models.CharField(
-        _("role"), max_length=20, choices=Role.choices, default=Role.JOURNALIST
-    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.JOURNALIST)
     employment = models.CharField(
-        _("staff or freelance"), max_length=10, choices=Employment.choices,
+        _("staff or freelance"),
+        max_length=10,
+        choices=Employment.choices,
         default=Employment.UNKNOWN,
     )
     origin = models.CharField(
@@ -155,11 +170,15 @@ class Case(models.Model):
     outlets = models.CharField(_("outlets"), max_length=300, blank=True)
 
     date_of_death = models.DateField(
-        _("date of death"), null=True, blank=True,
+        _("date of death"),
+        null=True,
+        blank=True,
         help_text=_("When only the month or year is known, the first day of it."),
     )
     date_precision = models.CharField(
-        _("date known to the"), max_length=10, choices=DatePrecision.choices,
+        _("date known to the"),
+        max_length=10,
+        choices=DatePrecision.choices,
         default=DatePrecision.DAY,
     )
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True, db_index=True)
@@ -167,7 +186,9 @@ class Case(models.Model):
     place = models.CharField(_("place"), max_length=200, blank=True)
 
     type_of_death = models.CharField(
-        _("type of death"), max_length=25, choices=TypeOfDeath.choices,
+        _("type of death"),
+        max_length=25,
+        choices=TypeOfDeath.choices,
         default=TypeOfDeath.UNKNOWN,
     )
     motive_confirmed = models.BooleanField(_("motive confirmed"), null=True, blank=True)
@@ -183,8 +204,10 @@ class Case(models.Model):
         _("impunity (CPJ)"), max_length=15, choices=Impunity.choices, blank=True
     )
     unesco_status = models.CharField(
-        _("judicial inquiry (state's answer to UNESCO)"), max_length=20,
-        choices=UnescoStatus.choices, blank=True,
+        _("judicial inquiry (state's answer to UNESCO)"),
+        max_length=20,
+        choices=UnescoStatus.choices,
+        blank=True,
     )
     resolved_on = models.DateField(_("date of resolution"), null=True, blank=True)
     is_unresolved = models.BooleanField(_("unresolved"), default=True, editable=False)
@@ -209,13 +232,6 @@ class Case(models.Model):
     def __str__(self):
         return self.full_name
 
-    # The public "unresolved" rule, also explained on the case page (see UNRESOLVED_RULE).
-    @staticmethod
-    def compute_unresolved(impunity: str, unesco_status: str) -> bool:
-        return not (
-            impunity == Case.Impunity.FULL_JUSTICE or unesco_status == Case.UnescoStatus.RESOLVED
-        )
-
     def save(self, *args, **kwargs):
         self.full_name = " ".join(self.full_name.split())
         if not self.sort_name:
@@ -224,7 +240,7 @@ class Case(models.Model):
             self.year = self.date_of_death.year
         if not self.slug:
             self.slug = unique_case_slug(self.full_name, self.year)
-        self.is_unresolved = self.compute_unresolved(self.impunity, self.unesco_status)
+        self.is_unresolved = compute_unresolved(self.impunity, self.unesco_status)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"impunity", "unesco_status"} & set(update_fields):
             kwargs["update_fields"] = set(update_fields) | {"is_unresolved"}
@@ -255,6 +271,14 @@ STATUS_LABELS = {
     "noinfo": _("No information from the state"),
     "unresolved": _("Unresolved"),
 }
+
+
+def compute_unresolved(impunity: str, unesco_status: str) -> bool:
+    """The public "unresolved" rule, explained to readers by UNRESOLVED_RULE."""
+    return not (
+        impunity == Case.Impunity.FULL_JUSTICE or unesco_status == Case.UnescoStatus.RESOLVED
+    )
+
 
 UNRESOLVED_RULE = _(
     "A case counts as unresolved unless the state told UNESCO it is resolved or CPJ records "
@@ -334,7 +358,9 @@ class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     date = models.DateField(_("date"))
     date_precision = models.CharField(
-        _("date known to the"), max_length=10, choices=DatePrecision.choices,
+        _("date known to the"),
+        max_length=10,
+        choices=DatePrecision.choices,
         default=DatePrecision.DAY,
     )
     kind = models.CharField(_("what happened"), max_length=20, choices=Kind.choices)

@@ -148,6 +148,8 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # A file, not memory, so that live-server threads in tests get their own connections.
+            "TEST": {"NAME": BASE_DIR / "db.sqlite3-test"},
         }
     }
 

@@ -96,8 +96,12 @@ def celery_worker(redis_broker, transactional_db):
     celery_app.conf.result_backend = redis_broker
     try:
         with start_worker(
-            celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING",
-            shutdown_timeout=10, queues=[queue],
+            celery_app,
+            pool="solo",
+            perform_ping_check=False,
+            loglevel="WARNING",
+            shutdown_timeout=10,
+            queues=[queue],
         ) as worker:
             yield worker
     finally:
@@ -114,7 +118,7 @@ class SmtpCapture:
         self.envelopes: list = []
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self.envelopes.append(envelope)
@@ -159,8 +163,14 @@ def smtp_server(settings):
 # -- Browser -------------------------------------------------------------------------------
 
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
@@ -214,9 +224,7 @@ def browser_context_args():
 def page(browser, live_server, browser_context_args):
     """A Chromium page on the live server; every page it loads must pass axe-core."""
     # axe is injected as a script, which our strict CSP would (rightly) refuse.
-    context = browser.new_context(
-        base_url=live_server.url, bypass_csp=True, **browser_context_args
-    )
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True, **browser_context_args)
     context.set_default_timeout(15_000)
     page = context.new_page()
     audit = AccessibilityAudit(page)

@@ -32,8 +32,9 @@ class CaseFactory(factory.django.DjangoModelFactory):
     full_name = factory.Faker("name")
     country = "MX"
     place = factory.Faker("city")
-    date_of_death = factory.Faker("date_between", start_date=datetime.date(2006, 1, 1),
-                                  end_date=datetime.date(2025, 12, 31))
+    date_of_death = factory.Faker(
+        "date_between", start_date=datetime.date(2006, 1, 1), end_date=datetime.date(2025, 12, 31)
+    )
     type_of_death = Case.TypeOfDeath.MURDER
     impunity = Case.Impunity.COMPLETE
     unesco_status = Case.UnescoStatus.ONGOING

@@ -20,10 +20,18 @@ def run_settings(env: dict) -> subprocess.CompletedProcess:
     """Import the settings in a fresh process with exactly this environment."""
     base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "idei.settings"}
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings;"
-         "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER,"
-         " settings.EMAIL_BACKEND)"],
-        env={**base, **env}, cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings;"
+            "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER,"
+            " settings.EMAIL_BACKEND)",
+        ],
+        env={**base, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -31,20 +39,26 @@ def test_nothing_set_runs_the_embedded_default():
     result = run_settings({})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.sqlite3", "True", "django.core.mail.backends.console.EmailBackend"
+        "django.db.backends.sqlite3",
+        "True",
+        "django.core.mail.backends.console.EmailBackend",
     ]
     assert "embedded default" in result.stderr
 
 
 def test_environment_selects_postgres_redis_and_smtp():
-    result = run_settings({
-        "DATABASE_URL": "postgres://u@db.example:5432/idei",
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
-        "EMAIL_HOST": "smtp.example",
-    })
+    result = run_settings(
+        {
+            "DATABASE_URL": "postgres://u@db.example:5432/idei",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "EMAIL_HOST": "smtp.example",
+        }
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql", "False", "django.core.mail.backends.smtp.EmailBackend"
+        "django.db.backends.postgresql",
+        "False",
+        "django.core.mail.backends.smtp.EmailBackend",
     ]
 
 
@@ -56,9 +70,11 @@ def test_production_refuses_to_start_without_a_real_secret_key():
 
 @pytest.mark.parametrize(
     "env, message",
-    [({"DEBUG": "perhaps"}, "DEBUG must be a boolean"),
-     ({"EMAIL_HOST": "smtp.example", "EMAIL_PORT": "twenty-five"}, "EMAIL_PORT must be a whole"),
-     ({"SITE_URL": "example.org"}, "SITE_URL must start with")],
+    [
+        ({"DEBUG": "perhaps"}, "DEBUG must be a boolean"),
+        ({"EMAIL_HOST": "smtp.example", "EMAIL_PORT": "twenty-five"}, "EMAIL_PORT must be a whole"),
+        ({"SITE_URL": "example.org"}, "SITE_URL must start with"),
+    ],
 )
 def test_a_bad_setting_fails_loudly(env, message):
     result = run_settings(env)
@@ -69,9 +85,16 @@ def test_a_bad_setting_fails_loudly(env, message):
 def test_deploy_check_is_clean_with_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env={"PATH": "/usr/bin:/bin", "DEBUG": "0", "SECRET_KEY": "k" * 64 + "-x9Zq!",
-             "ALLOWED_HOSTS": "idei.example.org"},
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DEBUG": "0",
+            "SECRET_KEY": "k" * 64 + "-x9Zq!",
+            "ALLOWED_HOSTS": "idei.example.org",
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -119,8 +142,10 @@ def test_a_task_goes_through_redis_to_a_real_worker_and_back(celery_worker):
 
 def test_mail_goes_through_the_smtp_server_and_is_read_back(smtp_server):
     sent = mail.send_mail(
-        "Letter received", "Your letter was delivered. Ça marche, شكرا.",
-        "IDEI <no-reply@idei.example>", ["signer@example.org"],
+        "Letter received",
+        "Your letter was delivered. Ça marche, شكرا.",
+        "IDEI <no-reply@idei.example>",
+        ["signer@example.org"],
     )
     assert sent == 1
     [message] = smtp_server.wait_for(1)
@@ -156,9 +181,13 @@ def test_home_page_shows_live_figures(client):
 
 @pytest.mark.parametrize(
     "today, expected, days",
-    [("2026-11-21", "2027-11-02", 346), ("2026-11-02", "2026-11-02", 0),
-     ("2026-11-01", "2026-11-02", 1), ("2027-12-31", "2028-11-02", 307),
-     ("2028-01-01", "2028-11-02", 306)],  # 2028 is a leap year
+    [
+        ("2026-11-21", "2027-11-02", 346),
+        ("2026-11-02", "2026-11-02", 0),
+        ("2026-11-01", "2026-11-02", 1),
+        ("2027-12-31", "2028-11-02", 307),
+        ("2028-01-01", "2028-11-02", 306),
+    ],  # 2028 is a leap year
 )
 def test_days_until_the_next_2_november(today, expected, days):
     import datetime
@@ -169,10 +198,15 @@ def test_days_until_the_next_2_november(today, expected, days):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language, text", [
-    ("en", "Nearly nine in ten"), ("fr", "Près de neuf"), ("es", "Casi nueve de cada diez"),
-    ("ar", "ما يقرب من تسع"),
-])
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("en", "Nearly nine in ten"),
+        ("fr", "Près de neuf"),
+        ("es", "Casi nueve de cada diez"),
+        ("ar", "ما يقرب من تسع"),
+    ],
+)
 def test_home_page_is_translated(client, language, text):
     response = client.get("/", HTTP_ACCEPT_LANGUAGE=language)
     html = response.content.decode()

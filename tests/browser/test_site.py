@@ -59,8 +59,13 @@ def test_skip_link_is_first_and_moves_focus_to_the_content(page, seeded):
 
 @pytest.fixture
 def browser_context_args():
-    return {"viewport": {"width": 375, "height": 740}, "locale": "en-GB", "is_mobile": True,
-            "has_touch": True, "device_scale_factor": 2}
+    return {
+        "viewport": {"width": 375, "height": 740},
+        "locale": "en-GB",
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    }
 
 
 def test_phone_screen_has_no_horizontal_scrolling(page, seeded, artifacts_dir):
