@@ -1,5 +1,7 @@
 """Cases: journalists and media workers killed, and where justice stands for each."""
 
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -217,6 +219,8 @@ class Case(models.Model):
     last_reviewed = models.DateField(_("last reviewed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Kept by a PostgreSQL trigger (migration 0002) and GIN-indexed; unused on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = CaseQuerySet.as_manager()
 
@@ -375,3 +379,105 @@ class CaseEvent(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.get_kind_display()}"
+
+
+class CountryAlias(models.Model):
+    """A country name as outside data sets write it ("UK", "Ivory Coast"), mapped to ISO 3166.
+
+    A blank country means an admin must decide (ambiguous, or a former state such as
+    Yugoslavia): rows that use it wait in the review queue.
+    """
+
+    name = models.CharField(
+        _("name as written"),
+        max_length=120,
+        unique=True,
+        help_text=_("Stored case-folded with single spaces."),
+    )
+    country = CountryField(_("country"), blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("country alias")
+        verbose_name_plural = _("country aliases")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} → {self.country.code or '?'}"
+
+    def save(self, *args, **kwargs):
+        self.name = " ".join(self.name.casefold().split())
+        super().save(*args, **kwargs)
+
+
+class ImportRun(models.Model):
+    """One run of the case importer, with its report."""
+
+    class Format(models.TextChoices):
+        NATIVE = "native", "IDEI"
+        CPJ = "cpj", "CPJ"
+        UNESCO = "unesco", "UNESCO"
+
+    format = models.CharField(_("format"), max_length=10, choices=Format.choices)
+    file_name = models.CharField(_("file"), max_length=255)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    publish = models.BooleanField(_("publish imported cases"), default=False)
+    # {"new": n, "updated": n, "unchanged": n, "review": n, "errors": n, "rows": n}
+    counts = models.JSONField(_("counts"), default=dict)
+    # Per-row lines: [{"line": 12, "outcome": "error", "message": "..."}], capped in length.
+    report = models.JSONField(_("report"), default=list)
+
+    class Meta:
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.get_format_display()} {self.file_name} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class ReviewItem(models.Model):
+    """Something an import could not decide alone; an admin decides."""
+
+    class Kind(models.TextChoices):
+        UNKNOWN_COUNTRY = "unknown_country", _("Unknown country name")
+        AMBIGUOUS_COUNTRY = "ambiguous_country", _("Ambiguous country name")
+        POSSIBLE_DUPLICATE = "possible_duplicate", _("Possible duplicate")
+        CONFLICT = "conflict", _("Conflicting values")
+
+    run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_items"
+    )
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="review_items"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    line = models.PositiveIntegerField(_("line"), null=True, blank=True)
+    raw = models.JSONField(_("row as imported"), default=dict)
+    message = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("review item")
+        verbose_name_plural = _("review queue")
+        ordering = ["resolved_at", "-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.message[:60]}"

@@ -1,0 +1,197 @@
+"""Figures about cases: per-country statistics, CPJ's impunity index, the unresolved rate.
+
+Every function runs a fixed number of aggregate queries, whatever the number of cases.
+"""
+
+import csv
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from django.db.models import Case as SqlCase
+from django.db.models import CharField, Count, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from .models import Case
+
+POPULATION_CSV = Path(__file__).resolve().parent / "data" / "population.csv"
+IMPUNITY_WINDOW_YEARS = 10
+IMPUNITY_MIN_CASES = 5
+
+# The status badge's key, computed in SQL so that figures group by it (mirrors Case.status_key).
+STATUS_EXPRESSION = SqlCase(
+    When(is_unresolved=False, then=Value("justice")),
+    When(impunity=Case.Impunity.PARTIAL, then=Value("partial")),
+    When(unesco_status=Case.UnescoStatus.NO_INFORMATION, then=Value("noinfo")),
+    default=Value("unresolved"),
+    output_field=CharField(),
+)
+STATUS_ORDER = ["unresolved", "noinfo", "partial", "justice"]
+
+IMPUNITY_METHOD = _(
+    "Impunity index, after CPJ's Global Impunity Index: murders of journalists with complete "
+    "impunity (no one convicted) in the ten full calendar years %(start)s–%(end)s, for countries "
+    "with at least %(minimum)s such cases, divided by the country's population in millions. "
+    "Population: %(population_source)s."
+)
+
+
+@dataclass(frozen=True)
+class Population:
+    people: int
+    year: int
+
+
+@cache
+def populations() -> dict[str, Population]:
+    """ISO 3166 alpha-2 code → population, from the cited open data shipped in cases/data/."""
+    if not POPULATION_CSV.exists():
+        return {}
+    with POPULATION_CSV.open(encoding="utf-8") as handle:
+        return {
+            row["iso2"].upper(): Population(int(row["population"]), int(row["year"]))
+            for row in csv.DictReader(handle)
+            if row.get("population")
+        }
+
+
+POPULATION_SOURCE = _(
+    "World Bank, World Development Indicators, series SP.POP.TOTL (CC BY 4.0), "
+    "shipped in cases/data/population.csv"
+)
+
+
+def impunity_window(today: datetime.date) -> tuple[int, int]:
+    """The ten full calendar years before `today`'s year."""
+    end = today.year - 1
+    return end - IMPUNITY_WINDOW_YEARS + 1, end
+
+
+@dataclass
+class ImpunityRow:
+    country: str
+    unsolved_murders: int
+    population: int
+    per_million: float
+    rank: int = 0
+
+
+def impunity_index(today: datetime.date, cases=None) -> list[ImpunityRow]:
+    """Countries ranked by unsolved murders per million inhabitants (one query)."""
+    start, end = impunity_window(today)
+    cases = Case.objects.published() if cases is None else cases
+    counts = (
+        cases.filter(
+            type_of_death=Case.TypeOfDeath.MURDER,
+            impunity=Case.Impunity.COMPLETE,
+            year__gte=start,
+            year__lte=end,
+        )
+        .values("country")
+        .annotate(n=Count("id"))
+        .filter(n__gte=IMPUNITY_MIN_CASES)
+    )
+    population = populations()
+    rows = [
+        ImpunityRow(
+            country=row["country"],
+            unsolved_murders=row["n"],
+            population=population[row["country"]].people,
+            per_million=row["n"] / (population[row["country"]].people / 1_000_000),
+        )
+        for row in counts
+        if row["country"] in population
+    ]
+    rows.sort(key=lambda r: (-r.per_million, r.country))
+    for rank, row in enumerate(rows, 1):
+        row.rank = rank
+    return rows
+
+
+def impunity_method_text(today: datetime.date) -> str:
+    start, end = impunity_window(today)
+    return IMPUNITY_METHOD % {
+        "start": start,
+        "end": end,
+        "minimum": IMPUNITY_MIN_CASES,
+        "population_source": POPULATION_SOURCE,
+    }
+
+
+@dataclass
+class Breakdown:
+    """Counts per status for one year (or any other key)."""
+
+    key: object
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def per_year_by_status(cases) -> list[Breakdown]:
+    """Killings per year, stacked by status, with empty years filled in (one query)."""
+    rows = (
+        cases.exclude(year=None)
+        .annotate(status=STATUS_EXPRESSION)
+        .values("year", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    years: dict[int, Breakdown] = {}
+    for row in rows:
+        years.setdefault(row["year"], Breakdown(row["year"])).by_status[row["status"]] = row["n"]
+    if not years:
+        return []
+    return [years.get(y, Breakdown(y)) for y in range(min(years), max(years) + 1)]
+
+
+def totals(cases) -> dict[str, int]:
+    """Killed, unresolved and the unresolved percentage (one query)."""
+    result = cases.aggregate(
+        killed=Count("id"), unresolved=Count("id", filter=Q(is_unresolved=True))
+    )
+    killed, unresolved = result["killed"], result["unresolved"]
+    return {
+        "killed": killed,
+        "unresolved": unresolved,
+        "unresolved_percent": round(100 * unresolved / killed) if killed else 0,
+    }
+
+
+def counts_by(cases, field_name: str) -> dict[str, int]:
+    """Cases per value of a field (one query); blank values count under ''."""
+    rows = cases.values(field_name).annotate(n=Count("id", distinct=True)).order_by("-n")
+    return {(row[field_name] or ""): row["n"] for row in rows}
+
+
+def country_figures(country_code: str, today: datetime.date) -> dict:
+    """What a country page shows; a fixed number of queries."""
+    cases = Case.objects.published().in_country(country_code)
+    ranking = {row.country: row for row in impunity_index(today)}
+    per_year = per_year_by_status(cases)
+    return {
+        **totals(cases),
+        "per_year": per_year,
+        "unesco_replies": counts_by(cases, "unesco_status"),
+        "impunity": ranking.get(country_code.upper()),
+        "impunity_method": impunity_method_text(today),
+        "population": populations().get(country_code.upper()),
+    }
+
+
+def country_summaries(cases=None) -> dict[str, dict[str, int]]:
+    """Killed and unresolved per country, for every country at once (one query)."""
+    cases = Case.objects.published() if cases is None else cases
+    rows = (
+        cases.values("country")
+        .annotate(killed=Count("id"), unresolved=Count("id", filter=Q(is_unresolved=True)))
+        .order_by("country")
+    )
+    summaries: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        summaries[row["country"]] = {"killed": row["killed"], "unresolved": row["unresolved"]}
+    return dict(summaries)
