@@ -67,6 +67,16 @@ def _eager_celery_by_default():
 
 
 @pytest.fixture
+def demo_data(django_db_blocker):
+    """The same demo data a newcomer sees after `make run`."""
+    import io
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+@pytest.fixture
 def postgres():
     require(
         settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
@@ -203,8 +213,16 @@ class AccessibilityAudit:
             return
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
             page.add_script_tag(path=str(AXE_SCRIPT))
+        # Load handlers interleave with the test's own calls, so two audits can overlap:
+        # queue them inside the page, as axe refuses to run twice at once.
         results = page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", self.TAGS
+            """async tags => {
+                while (window.__ideiAxeBusy) { await new Promise(r => setTimeout(r, 25)); }
+                window.__ideiAxeBusy = true;
+                try { return await axe.run(document, {runOnly: {type: 'tag', values: tags}}); }
+                finally { window.__ideiAxeBusy = false; }
+            }""",
+            self.TAGS,
         )
         self.audited.append(page.url)
         for violation in results["violations"]:
