@@ -67,7 +67,7 @@ def _eager_celery_by_default():
 
 
 @pytest.fixture
-def demo_data(django_db_blocker):
+def demo_data():
     """The same demo data a newcomer sees after `make run`."""
     import io
 
