@@ -15,6 +15,14 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("idei.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Swagger UI from the vendored sidecar, started by a static script: no inline code, no CDN.
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(
+            url_name="schema", template_name="drf_spectacular/swagger_ui_csp.html"
+        ),
+        name="swagger-ui",
+    ),
 ]

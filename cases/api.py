@@ -1,0 +1,483 @@
+"""Read-only JSON API for cases and per-country figures (/api/v1/cases/, /api/v1/countries/).
+
+Query parameters are validated, not guessed: an unknown parameter or value answers 400 with a
+message under the parameter's name, so that a typo never silently returns every case. Every
+endpoint runs a fixed number of queries whatever the page size.
+"""
+
+import datetime
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import F, Prefetch, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from . import figures
+from .models import Case, CaseEvent, CaseSource, Medium
+
+
+class EscapedJSONRenderer(JSONRenderer):
+    """JSON with <, > and & written as \\u escapes: a hostile name can never be read as markup."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        body = super().render(data, accepted_media_type, renderer_context)
+        # Outside strings these characters never occur in JSON, so escaping them is lossless.
+        return body.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+
+
+# -- Pagination ------------------------------------------------------------------------------
+
+
+class ApiPagination(PageNumberPagination):
+    """`count`, `next`, `previous`, `results`; `page_size` up to 100 (larger asks are capped)."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class PageQuery(serializers.Serializer):
+    """`page` and `page_size` checked up front: DRF would answer 404 or ignore bad values."""
+
+    page = serializers.IntegerField(
+        required=False, min_value=1, help_text=_("Page number, from 1.")
+    )
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_("Results per page: 20 by default, at most 100 (larger values are capped)."),
+    )
+
+
+def validated_query(request, query_class) -> dict:
+    """The request's query parameters checked by `query_class`; 400 naming each bad parameter."""
+    allowed = set(query_class().fields)
+    params = {key: request.query_params.get(key) for key in request.query_params}
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise ValidationError(
+            {
+                name: [
+                    _("Unknown parameter. Allowed: %(allowed)s.")
+                    % {"allowed": ", ".join(sorted(allowed))}
+                ]
+                for name in unknown
+            }
+        )
+    # An empty value (as an HTML form submits it) means "no filter", as on the case list page.
+    query = query_class(data={key: value for key, value in params.items() if value != ""})
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+# -- Case filters: the same parameter names and meanings as the /cases/ page. ---------------
+
+
+class CountryCodeField(serializers.ChoiceField):
+    """An ISO 3166-1 alpha-2 code, in either case."""
+
+    default_error_messages = {
+        "invalid_choice": _('"{input}" is not an ISO 3166-1 alpha-2 country code (e.g. MX).')
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=list(countries), **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(str(data).strip().upper())
+
+
+class CaseApiFilter(PageQuery):
+    """The case list's query parameters (documented in the OpenAPI schema from these fields)."""
+
+    country = CountryCodeField(
+        required=False, help_text=_("ISO 3166-1 alpha-2 country code, e.g. MX.")
+    )
+    year_min = serializers.IntegerField(
+        required=False,
+        min_value=1900,
+        max_value=2100,
+        help_text=_("Killed in this year or later."),
+    )
+    year_max = serializers.IntegerField(
+        required=False,
+        min_value=1900,
+        max_value=2100,
+        help_text=_("Killed in this year or earlier."),
+    )
+    type_of_death = serializers.ChoiceField(
+        required=False, choices=Case.TypeOfDeath.choices, help_text=_("Type of death.")
+    )
+    impunity = serializers.ChoiceField(
+        required=False,
+        choices=[(value, label) for value, label in Case.Impunity.choices if value],
+        help_text=_("CPJ's impunity status (recorded for murders)."),
+    )
+    unresolved = serializers.ChoiceField(
+        required=False,
+        choices=["true", "false"],
+        help_text=_(
+            "Only unresolved cases (true) or only resolved ones (false); see the rule on any "
+            "case page."
+        ),
+    )
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text=_(
+            "Search names, places, outlets and summaries. Words are all required; use quotes "
+            'for a phrase, "or" between alternatives, a minus sign to exclude a word.'
+        ),
+    )
+
+    def validate(self, attrs):
+        year_min, year_max = attrs.get("year_min"), attrs.get("year_max")
+        if year_min is not None and year_max is not None and year_min > year_max:
+            raise ValidationError({"year_min": [_("year_min must not be greater than year_max.")]})
+        return attrs
+
+    @staticmethod
+    def filter(cases, params: dict):
+        """Apply validated parameters to a queryset of cases."""
+        if "country" in params:
+            cases = cases.in_country(params["country"])
+        if "year_min" in params:
+            cases = cases.filter(year__gte=params["year_min"])
+        if "year_max" in params:
+            cases = cases.filter(year__lte=params["year_max"])
+        if "type_of_death" in params:
+            cases = cases.filter(type_of_death=params["type_of_death"])
+        if "impunity" in params:
+            cases = cases.filter(impunity=params["impunity"])
+        if "unresolved" in params:
+            cases = cases.filter(is_unresolved=params["unresolved"] == "true")
+        if params.get("q", "").strip():
+            cases = search(cases, params["q"].strip())
+        return cases
+
+
+def search(cases, text: str):
+    """Full-text search on PostgreSQL (trigger-kept, GIN-indexed); substring search on SQLite."""
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, config="simple", search_type="websearch")
+        return (
+            cases.filter(search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by("-rank", *CASE_ORDER)
+        )
+    return cases.filter(
+        Q(full_name__icontains=text)
+        | Q(place__icontains=text)
+        | Q(outlets__icontains=text)
+        | Q(summary__icontains=text)
+    )
+
+
+# Newest first, undated last; the id makes pagination stable between requests.
+CASE_ORDER = [F("date_of_death").desc(nulls_last=True), "sort_name", "id"]
+
+
+# -- Serializers -----------------------------------------------------------------------------
+
+
+class NullIfBlankChoiceField(serializers.ChoiceField):
+    """A choice that may be unrecorded: `null` rather than an empty string."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
+class IncidentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CaseEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CaseEvent
+        fields = ["date", "date_precision", "kind", "description", "source_url", "source_title"]
+
+
+class CaseSourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CaseSource
+        fields = ["url", "title", "publisher", "published_on"]
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text=_("The case's public page."))
+    country = serializers.CharField(source="country.code", help_text=_("ISO 3166-1 alpha-2."))
+    country_name = serializers.CharField(source="country.name")
+    media = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+    impunity = NullIfBlankChoiceField(choices=[v for v in Case.Impunity.values if v])
+    unesco_status = NullIfBlankChoiceField(choices=[v for v in Case.UnescoStatus.values if v])
+    unresolved = serializers.BooleanField(source="is_unresolved")
+    status = serializers.ChoiceField(
+        source="status_key",
+        choices=list(figures.STATUS_ORDER),
+        help_text=_("The public status badge: unresolved, noinfo, partial or justice."),
+    )
+    incident = IncidentSerializer(allow_null=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "slug",
+            "url",
+            "full_name",
+            "country",
+            "country_name",
+            "place",
+            "date_of_death",
+            "date_precision",
+            "year",
+            "role",
+            "gender",
+            "origin",
+            "employment",
+            "media",
+            "type_of_death",
+            "impunity",
+            "unesco_status",
+            "unresolved",
+            "status",
+            "outlets",
+            "incident",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, case) -> str:
+        path = reverse("cases:detail", args=[case.country.code.lower(), case.slug])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class CaseDetailSerializer(CaseSerializer):
+    events = CaseEventSerializer(many=True, read_only=True)
+    sources = CaseSourceSerializer(many=True, read_only=True)
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "summary", "events", "sources"]
+        read_only_fields = fields
+
+
+# -- Cases -----------------------------------------------------------------------------------
+
+
+def published_cases(detail: bool = False):
+    """Published cases with what the representation needs, in a fixed number of queries."""
+    cases = (
+        Case.objects.published()
+        .select_related("incident")
+        .prefetch_related(Prefetch("media", queryset=Medium.objects.only("slug")))
+        .order_by(*CASE_ORDER)
+    )
+    if detail:
+        return cases.defer("search_vector").prefetch_related("events", "sources")
+    return cases.defer("search_vector", "summary")
+
+
+@extend_schema(tags=["cases"])
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Published cases: one journalist or media worker killed, and where justice stands."""
+
+    serializer_class = CaseSerializer
+    pagination_class = ApiPagination
+    renderer_classes = [EscapedJSONRenderer]
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    lookup_url_kwarg = "id_or_slug"
+
+    def get_queryset(self):
+        return published_cases()
+
+    @extend_schema(
+        summary="List published cases",
+        parameters=[CaseApiFilter],
+        responses={200: CaseSerializer(many=True), 400: OpenApiTypes.OBJECT},
+    )
+    def list(self, request, *args, **kwargs):
+        params = validated_query(request, CaseApiFilter)
+        cases = CaseApiFilter.filter(self.get_queryset(), params)
+        page = self.paginate_queryset(cases)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        summary="One published case, with its judicial timeline and sources",
+        responses={200: CaseDetailSerializer},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        validated_query(request, serializers.Serializer)
+        key = kwargs[self.lookup_url_kwarg]
+        cases = published_cases(detail=True)
+        # Ids are bigints: a longer run of digits can only be a slug.
+        lookup = Q(slug=key) | Q(id=int(key)) if key.isdigit() and len(key) < 19 else Q(slug=key)
+        # A slug made only of digits could equal another case's id: the slug wins.
+        matches = sorted(cases.filter(lookup), key=lambda case: case.slug != key)
+        if not matches:
+            raise NotFound(_("No published case with this id or slug."))
+        return Response(CaseDetailSerializer(matches[0], context={"request": request}).data)
+
+
+# -- Countries -------------------------------------------------------------------------------
+
+
+class CountrySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("ISO 3166-1 alpha-2."))
+    name = serializers.CharField()
+    url = serializers.URLField(help_text=_("The country's public page."))
+    cases_url = serializers.URLField(help_text=_("This country's cases in the API."))
+    killed = serializers.IntegerField()
+    unresolved = serializers.IntegerField()
+    unresolved_percent = serializers.IntegerField()
+    impunity = inline_serializer(
+        "CountryImpunity",
+        {
+            "rank": serializers.IntegerField(),
+            "unsolved_murders": serializers.IntegerField(),
+            "per_million": serializers.FloatField(),
+            "population": serializers.IntegerField(),
+        },
+        allow_null=True,
+        help_text=_("CPJ-style impunity index; null when the country does not qualify."),
+    )
+
+
+class CountryDetailSerializer(CountrySerializer):
+    per_year = inline_serializer(
+        "CountryYear",
+        {
+            "year": serializers.IntegerField(),
+            "total": serializers.IntegerField(),
+            "by_status": serializers.DictField(child=serializers.IntegerField()),
+        },
+        many=True,
+    )
+    unesco_replies = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text=_("Cases per state's answer to UNESCO; not_recorded when none is recorded."),
+    )
+    population = inline_serializer(
+        "CountryPopulation",
+        {
+            "people": serializers.IntegerField(),
+            "year": serializers.IntegerField(),
+            "source": serializers.CharField(),
+        },
+        allow_null=True,
+    )
+    impunity_method = serializers.CharField()
+
+
+def percent_unresolved(killed: int, unresolved: int) -> dict:
+    """As figures.totals() computes it for one country."""
+    percent = round(100 * unresolved / killed) if killed else 0
+    return {"killed": killed, "unresolved": unresolved, "unresolved_percent": percent}
+
+
+def impunity_figures(row) -> dict | None:
+    if row is None:
+        return None
+    return {
+        "rank": row.rank,
+        "unsolved_murders": row.unsolved_murders,
+        "per_million": round(row.per_million, 3),
+        "population": row.population,
+    }
+
+
+def country_links(request, code: str) -> dict:
+    return {
+        "code": code,
+        "name": str(countries.name(code)),
+        "url": request.build_absolute_uri(reverse("cases:country", args=[code.lower()])),
+        "cases_url": request.build_absolute_uri(
+            reverse("api:case-list") + f"?country={code.upper()}"
+        ),
+    }
+
+
+@extend_schema(tags=["countries"])
+class CountryViewSet(viewsets.ViewSet):
+    """Every country with published cases, with its figures and CPJ-style impunity index."""
+
+    pagination_class = ApiPagination
+    renderer_classes = [EscapedJSONRenderer]
+    serializer_class = CountrySerializer
+    lookup_field = "code"
+    lookup_value_regex = "[a-zA-Z]{2}"
+
+    @extend_schema(
+        summary="Countries with published cases, with their figures",
+        parameters=[PageQuery],
+        responses={200: CountrySerializer(many=True), 400: OpenApiTypes.OBJECT},
+    )
+    def list(self, request):
+        validated_query(request, PageQuery)
+        ranking = {row.country: row for row in figures.impunity_index(datetime.date.today())}
+        rows = [
+            {
+                **country_links(request, code),
+                **percent_unresolved(summary["killed"], summary["unresolved"]),
+                "impunity": impunity_figures(ranking.get(code)),
+            }
+            for code, summary in figures.country_summaries().items()
+        ]
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(CountrySerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="One country's full figures: per year by status, UNESCO replies, impunity",
+        responses={200: CountryDetailSerializer},
+    )
+    def retrieve(self, request, code=None):
+        validated_query(request, serializers.Serializer)
+        code = code.upper()
+        if code not in countries:
+            raise NotFound(_("Unknown country code."))
+        data = figures.country_figures(code, datetime.date.today())
+        if not data["killed"]:
+            raise NotFound(_("No published cases in this country."))
+        population = data["population"]
+        result = {
+            **country_links(request, code),
+            "killed": data["killed"],
+            "unresolved": data["unresolved"],
+            "unresolved_percent": data["unresolved_percent"],
+            "impunity": impunity_figures(data["impunity"]),
+            "per_year": [
+                {
+                    "year": row.key,
+                    "total": row.total,
+                    "by_status": {s: row.by_status.get(s, 0) for s in figures.STATUS_ORDER},
+                }
+                for row in data["per_year"]
+            ],
+            "unesco_replies": {
+                (status or "not_recorded"): n for status, n in data["unesco_replies"].items()
+            },
+            "population": population
+            and {
+                "people": population.people,
+                "year": population.year,
+                "source": str(figures.POPULATION_SOURCE),
+            },
+            "impunity_method": str(data["impunity_method"]),
+        }
+        return Response(CountryDetailSerializer(result).data)
