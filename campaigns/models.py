@@ -1,6 +1,8 @@
 """Campaigns: organisations, the officials they address, and their calls to action."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -9,6 +11,9 @@ from django_countries.fields import CountryField
 
 from cases.models import Case
 
+from .letter_templates import validate_letter_template
+from .markup import render_markdown
+
 
 class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200)
@@ -16,6 +21,7 @@ class Organisation(models.Model):
     country = CountryField(_("country"), blank=True)
     website = models.URLField(_("website"), blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    logo = models.ImageField(_("logo"), upload_to="organisations/", blank=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="organisations"
     )
@@ -119,11 +125,34 @@ class Campaign(models.Model):
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     summary = models.TextField(_("summary"), max_length=1000)
+    body = models.TextField(
+        _("what happened and what is asked"),
+        max_length=20000,
+        blank=True,
+        help_text=_("Markdown: **bold**, *italic*, lists, links. HTML is removed."),
+    )
+    image = models.ImageField(_("image"), upload_to="campaigns/", blank=True)
+    image_credit = models.CharField(_("image credit"), max_length=200, blank=True)
     cases = models.ManyToManyField(Case, verbose_name=_("cases"), related_name="campaigns")
     targets = models.ManyToManyField(
         Target, verbose_name=_("target officials"), related_name="campaigns"
     )
-    goal = models.PositiveIntegerField(_("signature goal"), default=1000)
+    goal = models.PositiveIntegerField(
+        _("signature goal"),
+        default=1000,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000_000)],
+    )
+    signers_may_edit = models.BooleanField(_("signers may edit the letter"), default=False)
+    thank_you_text = models.TextField(_("thank-you text"), max_length=2000, blank=True)
+    share_text = models.CharField(_("share text"), max_length=280, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
@@ -149,6 +178,33 @@ class Campaign(models.Model):
     def get_absolute_url(self):
         return reverse("campaigns:detail", args=[self.slug])
 
+    def clean(self):
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            raise ValidationError(
+                {"closes_at": _("The closing date must come after the opening date.")}
+            )
+
+    @property
+    def body_html(self):
+        return render_markdown(self.body)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.PUBLISHED and not (
+            self.closes_at and self.closes_at <= timezone.now()
+        )
+
+    def publish_problems(self) -> list[str]:
+        """Why this campaign cannot be published yet (empty when it can)."""
+        problems = []
+        if not self.targets.exists():
+            problems.append(str(_("Add at least one target official.")))
+        if not self.letters.exclude(body="").exists():
+            problems.append(str(_("Write the letter in at least one language.")))
+        if not self.cases.exists():
+            problems.append(str(_("Link at least one case.")))
+        return problems
+
     @property
     def progress_percent(self) -> int:
         return min(100, round(100 * self.signature_count / self.goal)) if self.goal else 0
@@ -166,6 +222,9 @@ class Campaign(models.Model):
         self.status = to_status
 
     def publish(self, user=None):
+        problems = self.publish_problems()
+        if problems:
+            raise ValidationError(problems)
         self._transition(self.Status.PUBLISHED, {self.Status.DRAFT}, user)
 
     def close(self, user=None):
@@ -173,6 +232,56 @@ class Campaign(models.Model):
 
     def mark_delivered(self, user=None):
         self._transition(self.Status.DELIVERED, {self.Status.CLOSED}, user)
+
+
+class LetterTemplate(models.Model):
+    """The letter a campaign sends, in one language, with safe placeholders."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="letters")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=200, validators=[validate_letter_template])
+    body = models.TextField(_("letter"), max_length=10000, validators=[validate_letter_template])
+
+    class Meta:
+        verbose_name = _("letter")
+        verbose_name_plural = _("letters")
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "language"], name="one_letter_per_language")
+        ]
+
+    def __str__(self):
+        return f"{self.campaign} ({self.language})"
+
+
+class Invitation(models.Model):
+    """An owner's invitation for someone to join an organisation, accepted by e-mailed link."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(
+        _("role"),
+        max_length=12,
+        choices=Membership.Role.choices,
+        default=Membership.Role.COORDINATOR,
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} → {self.organisation}"
 
 
 class CampaignStatusChange(models.Model):

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from campaigns.models import Campaign, Membership, Organisation, Target
+from campaigns.models import Campaign, LetterTemplate, Membership, Organisation, Target
 from cases.models import (
     Beat,
     Case,
@@ -346,6 +346,29 @@ TARGETS = [
 ]
 
 
+DEMO_LETTERS = {
+    "en": (
+        "Reopen the investigations into the killings of journalists",
+        "Dear {target_name},\n\n"
+        "I am writing to you as {target_position} about these journalists, whose killings "
+        "remain unresolved:\n\n{cases}\n\n"
+        "I urge you to reopen these investigations, to bring everyone responsible to justice, "
+        "including those who ordered the killings, and to protect the victims' families.\n\n"
+        "Yours sincerely,\n{signer_name}\n{signer_city} {signer_country}",
+    ),
+    "es": (
+        "Reabran las investigaciones sobre los asesinatos de periodistas",
+        "Estimado/a {target_name}:\n\n"
+        "Me dirijo a usted como {target_position} en relación con estos periodistas, cuyos "
+        "asesinatos siguen impunes:\n\n{cases}\n\n"
+        "Le pido que reabra estas investigaciones, que lleve ante la justicia a todos los "
+        "responsables, incluidos quienes ordenaron los asesinatos, y que proteja a las "
+        "familias de las víctimas.\n\n"
+        "Atentamente,\n{signer_name}\n{signer_city} {signer_country}",
+    ),
+}
+
+
 class Command(BaseCommand):
     help = (
         "Load demonstration data (idempotent): cases, an organisation, a coordinator, a campaign."
@@ -426,6 +449,10 @@ class Command(BaseCommand):
         if created:
             campaign.cases.set([c for c in cases if c.country == "MX"])
             campaign.targets.set([t for t in targets if t.country == "MX"])
+            for language, (subject, body) in DEMO_LETTERS.items():
+                LetterTemplate.objects.create(
+                    campaign=campaign, language=language, subject=subject, body=body
+                )
             campaign.publish(user=user)
 
         self.stdout.write(
