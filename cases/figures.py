@@ -30,6 +30,16 @@ STATUS_EXPRESSION = SqlCase(
 )
 STATUS_ORDER = ["unresolved", "noinfo", "partial", "justice"]
 
+# The same statuses as filters (mirrors STATUS_EXPRESSION), so a list filter can use the indexes.
+_PARTIAL = Q(impunity=Case.Impunity.PARTIAL)
+_NO_INFORMATION = Q(unesco_status=Case.UnescoStatus.NO_INFORMATION)
+STATUS_FILTERS = {
+    "justice": Q(is_unresolved=False),
+    "partial": Q(is_unresolved=True) & _PARTIAL,
+    "noinfo": Q(is_unresolved=True) & ~_PARTIAL & _NO_INFORMATION,
+    "unresolved": Q(is_unresolved=True) & ~_PARTIAL & ~_NO_INFORMATION,
+}
+
 IMPUNITY_METHOD = _(
     "Impunity index, after CPJ's Global Impunity Index: murders of journalists with complete "
     "impunity (no one convicted) in the ten full calendar years %(start)s–%(end)s, for countries "
@@ -195,3 +205,24 @@ def country_summaries(cases=None) -> dict[str, dict[str, int]]:
     for row in rows:
         summaries[row["country"]] = {"killed": row["killed"], "unresolved": row["unresolved"]}
     return dict(summaries)
+
+
+def statistics(today: datetime.date, cases=None) -> dict:
+    """Everything the statistics page shows: eleven aggregate queries, whatever the count."""
+    cases = Case.objects.published() if cases is None else cases
+    start, end = impunity_window(today)
+    return {
+        **totals(cases),
+        "per_year": per_year_by_status(cases),
+        "by_status": counts_by(cases.annotate(status=STATUS_EXPRESSION), "status"),
+        "by_medium": counts_by(cases, "media__name"),
+        "by_gender": counts_by(cases, "gender"),
+        "by_origin": counts_by(cases, "origin"),
+        "by_perpetrator": counts_by(cases, "perpetrators__name"),
+        "by_type_of_death": counts_by(cases, "type_of_death"),
+        "unesco_replies": counts_by(cases, "unesco_status"),
+        "impunity": impunity_index(today, cases),
+        "impunity_method": impunity_method_text(today),
+        "impunity_window": (start, end),
+        "countries": country_summaries(cases),
+    }

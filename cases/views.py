@@ -1,25 +1,392 @@
-from django.shortcuts import get_object_or_404, render
+"""Public pages of the case database: the list and its exports, a country, a case, statistics.
 
-from .models import UNRESOLVED_RULE, Case
+Every page runs a fixed number of queries whatever the number of cases (pinned in
+tests/cases/test_views.py with 20,000 cases on PostgreSQL).
+"""
+
+import csv
+import json
+
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language_bidi
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+from django_countries import countries
+
+from . import charts, figures
+from .filters import CaseFilter
+from .models import STATUS_LABELS, UNRESOLVED_RULE, Case, CaseEvent
+
+CASES_PER_PAGE = 24
+EXPORT_CHUNK = 1000
 
 
-def case_list(request):
-    cases = Case.objects.published().for_cards()[:60]
-    return render(request, "cases/case_list.html", {"cases": cases})
+def open_campaigns(cases):
+    """Published campaigns about any of `cases` (one query).
 
-
-def country_detail(request, country_code):
-    cases = Case.objects.published().in_country(country_code).for_cards()
-    return render(
-        request, "cases/country_detail.html", {"country_code": country_code, "cases": cases}
+    `cases` must not import `campaigns` (dependencies run letters → campaigns → cases).
+    Campaign.cases declares related_name="campaigns", so Case already knows the reverse
+    relation: we reach the Campaign model through it and call its own `published()`, so that
+    what "open" means stays defined once, in the campaigns app.
+    """
+    campaign_model = Case.campaigns.rel.related_model
+    return (
+        campaign_model.objects.published()
+        .filter(cases__in=cases)
+        .distinct()
+        .select_related("organisation")
     )
 
 
+def addressed_officials(campaigns):
+    """The officials the given campaigns write to (one query), reached the same way."""
+    target_model = Case.campaigns.rel.related_model._meta.get_field("targets").related_model
+    return target_model.objects.filter(campaigns__in=campaigns).distinct()
+
+
+def country_name_or_404(code: str) -> str:
+    if code not in countries:
+        raise Http404(_("No such country code."))
+    return countries.name(code)
+
+
+def country_choices(summaries: dict[str, dict[str, int]]) -> list[tuple[str, str]]:
+    """Countries that have cases, by name in the reader's language, with their count."""
+    choices = [
+        (code, f"{countries.name(code)} ({row['killed']})")
+        for code, row in summaries.items()
+        if code in countries
+    ]
+    return [("", _("All countries")), *sorted(choices, key=lambda c: c[1].casefold())]
+
+
+def filtered_cases(request, queryset):
+    filterset = CaseFilter(request.GET, queryset=queryset)
+    return filterset, filterset.qs
+
+
+@require_safe
+def case_list(request):
+    filterset, cases = filtered_cases(request, Case.objects.published().for_cards())
+    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    filterset.form.fields["country"].widget.choices = country_choices(figures.country_summaries())
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "filter": filterset,
+            "form": filterset.form,
+            "page": page,
+            "export_query": query.urlencode(),
+            "filtering": any(v for k, v in query.items() if k != "sort"),
+        },
+    )
+
+
+# -- Exports ---------------------------------------------------------------------------------
+
+EXPORT_FIELDS = [
+    "url",
+    "full_name",
+    "country",
+    "country_name",
+    "place",
+    "date_of_death",
+    "date_precision",
+    "year",
+    "role",
+    "employment",
+    "origin",
+    "gender",
+    "outlets",
+    "jobs",
+    "media",
+    "type_of_death",
+    "perpetrators",
+    "motive_confirmed",
+    "impunity",
+    "unesco_status",
+    "status",
+    "unresolved",
+    "resolved_on",
+    "summary",
+    "last_reviewed",
+]
+
+
+def export_attribution(request) -> dict:
+    source = request.build_absolute_uri(reverse("cases:list"))
+    return {
+        "attribution": _(
+            "IDEI case database of journalists and media workers killed, compiled by its "
+            "editors from CPJ and UNESCO public data and the sources cited on each case page. "
+            "When you reuse it, credit IDEI and link to %(source)s."
+        )
+        % {"source": source},
+        "source": source,
+        "exported_at": timezone.now().isoformat(timespec="seconds"),
+    }
+
+
+def export_queryset(request):
+    filterset, cases = filtered_cases(
+        request,
+        Case.objects.published().prefetch_related("media", "perpetrators"),
+    )
+    return filterset, cases
+
+
+def export_record(case: Case, base_url: str) -> dict:
+    return {
+        "url": base_url + case.get_absolute_url(),
+        "full_name": case.full_name,
+        "country": case.country.code,
+        "country_name": str(case.country.name),
+        "place": case.place,
+        "date_of_death": case.date_of_death.isoformat() if case.date_of_death else None,
+        "date_precision": case.date_precision,
+        "year": case.year,
+        "role": case.role,
+        "employment": case.employment,
+        "origin": case.origin,
+        "gender": case.gender,
+        "outlets": case.outlets,
+        "jobs": case.jobs,
+        "media": [medium.slug for medium in case.media.all()],
+        "type_of_death": case.type_of_death,
+        "perpetrators": [perpetrator.slug for perpetrator in case.perpetrators.all()],
+        "motive_confirmed": case.motive_confirmed,
+        "impunity": case.impunity,
+        "unesco_status": case.unesco_status,
+        "status": case.status_key,
+        "unresolved": case.is_unresolved,
+        "resolved_on": case.resolved_on.isoformat() if case.resolved_on else None,
+        "summary": case.summary,
+        "last_reviewed": case.last_reviewed.isoformat() if case.last_reviewed else None,
+    }
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "; ".join(value)
+    elif isinstance(value, bool):
+        value = "yes" if value else "no"
+    value = str(value)
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+class Echo:
+    """A file-like object whose write() returns the line, for csv.writer in a generator."""
+
+    def write(self, value):
+        return value
+
+
+def bad_filters_response(filterset) -> HttpResponse:
+    lines = [f"{name}: {error}" for name, errors in filterset.errors.items() for error in errors]
+    return HttpResponse(
+        "\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8"
+    )
+
+
+def export_filename(extension: str) -> str:
+    return f"idei-cases-{timezone.localdate().isoformat()}.{extension}"
+
+
+@require_safe
+def export_csv(request):
+    filterset, cases = export_queryset(request)
+    if filterset.errors:
+        return bad_filters_response(filterset)
+    about = export_attribution(request)
+    base_url = request.build_absolute_uri("/").rstrip("/")
+
+    def rows():
+        writer = csv.writer(Echo())
+        # A byte-order mark so that spreadsheets read the UTF-8 names right; the first line
+        # says where the data comes from and how to credit it, then the header.
+        yield "\ufeff" + writer.writerow(
+            [inert_cell(f"# {about['attribution']} {_('Exported')}: {about['exported_at']}")]
+        )
+        yield writer.writerow(EXPORT_FIELDS)
+        for case in cases.iterator(chunk_size=EXPORT_CHUNK):
+            record = export_record(case, base_url)
+            yield writer.writerow([inert_cell(record[name]) for name in EXPORT_FIELDS])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{export_filename("csv")}"'
+    return response
+
+
+# JSON served as a file: escape the characters that matter in HTML, so the text stays inert
+# even if a careless consumer pastes it into a page.
+JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
+
+
+def json_text(value) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False).translate(JSON_ESCAPES)
+
+
+@require_safe
+def export_json(request):
+    filterset, cases = export_queryset(request)
+    if filterset.errors:
+        return bad_filters_response(filterset)
+    about = export_attribution(request)
+    base_url = request.build_absolute_uri("/").rstrip("/")
+
+    def chunks():
+        head = {**about, "filters": filterset.active_filters}
+        yield json_text(head)[:-1] + ', "cases": ['
+        separator = ""
+        for case in cases.iterator(chunk_size=EXPORT_CHUNK):
+            yield separator + json_text(export_record(case, base_url))
+            separator = ",\n"
+        yield "]}\n"
+
+    response = StreamingHttpResponse(chunks(), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{export_filename("json")}"'
+    return response
+
+
+# -- A country -------------------------------------------------------------------------------
+
+
+@require_safe
+def country_detail(request, country_code):
+    name = country_name_or_404(country_code)
+    today = timezone.localdate()
+    country_figures = figures.country_figures(country_code, today)
+    cases = Case.objects.published().in_country(country_code)
+    page = Paginator(cases.for_cards(), CASES_PER_PAGE).get_page(request.GET.get("page"))
+    campaigns = list(open_campaigns(cases))
+    unesco_labels = {**dict(Case.UnescoStatus.choices), "": _("Not recorded")}
+    return render(
+        request,
+        "cases/country_detail.html",
+        {
+            "country_code": country_code,
+            "country_name": name,
+            "figures": country_figures,
+            "chart": charts.stacked_bars(country_figures["per_year"], rtl=get_language_bidi()),
+            "status_labels": STATUS_LABELS,
+            "status_order": figures.STATUS_ORDER,
+            "unesco_replies": charts.share_rows(country_figures["unesco_replies"], unesco_labels),
+            "page": page,
+            "campaigns": campaigns,
+            "officials": addressed_officials(campaigns) if campaigns else [],
+        },
+    )
+
+
+# -- A case ----------------------------------------------------------------------------------
+
+
+@require_safe
 def case_detail(request, country_code, slug):
     case = get_object_or_404(
-        Case.objects.published().in_country(country_code).prefetch_related("events", "sources"),
+        Case.objects.published()
+        .select_related("incident")
+        .prefetch_related("events", "sources", "media"),
         slug=slug,
     )
+    if case.country.code != country_code:
+        # Slugs are unique across countries, so the slug alone names the case: when editors
+        # correct a case's country, links shared under the old one keep working and search
+        # engines move to the new address.
+        return redirect(case.get_absolute_url(), permanent=True)
     return render(
-        request, "cases/case_detail.html", {"case": case, "unresolved_rule": UNRESOLVED_RULE}
+        request,
+        "cases/case_detail.html",
+        {
+            "case": case,
+            "events": case.events.all(),
+            "sources": case.sources.all(),
+            "campaigns": open_campaigns([case.pk]),
+            "unresolved_rule": UNRESOLVED_RULE,
+            "event_kinds": CaseEvent.Kind,
+        },
+    )
+
+
+# -- Statistics ------------------------------------------------------------------------------
+
+
+@require_safe
+def statistics(request):
+    today = timezone.localdate()
+    stats = figures.statistics(today)
+    killed = {code: row["killed"] for code, row in stats["countries"].items()}
+    view_box, shapes = charts.world_map(killed)
+    country_rows = sorted(
+        (
+            {"code": code, "name": countries.name(code), **row}
+            for code, row in stats["countries"].items()
+            if code in countries
+        ),
+        key=lambda row: (-row["killed"], row["name"]),
+    )
+    not_recorded = _("Not recorded")
+    total = stats["killed"]
+    return render(
+        request,
+        "cases/statistics.html",
+        {
+            "stats": stats,
+            "chart": charts.stacked_bars(stats["per_year"], rtl=get_language_bidi()),
+            "status_labels": STATUS_LABELS,
+            "status_order": figures.STATUS_ORDER,
+            "by_status": charts.share_rows(stats["by_status"], STATUS_LABELS, total=total),
+            "breakdowns": [
+                (
+                    _("By medium"),
+                    charts.share_rows(stats["by_medium"], {"": not_recorded}, total=total),
+                ),
+                (
+                    _("By gender"),
+                    charts.share_rows(stats["by_gender"], dict(Case.Gender.choices), total=total),
+                ),
+                (
+                    _("Local or foreign"),
+                    charts.share_rows(stats["by_origin"], dict(Case.Origin.choices), total=total),
+                ),
+                (
+                    _("By suspected perpetrator"),
+                    charts.share_rows(stats["by_perpetrator"], {"": not_recorded}, total=total),
+                ),
+                (
+                    _("By type of death"),
+                    charts.share_rows(
+                        stats["by_type_of_death"], dict(Case.TypeOfDeath.choices), total=total
+                    ),
+                ),
+                (
+                    _("State's answer to UNESCO"),
+                    charts.share_rows(
+                        stats["unesco_replies"],
+                        {**dict(Case.UnescoStatus.choices), "": not_recorded},
+                        total=total,
+                    ),
+                ),
+            ],
+            "map_view_box": view_box,
+            "map_shapes": shapes,
+            "map_legend": charts.map_legend(),
+            "country_rows": country_rows,
+            "country_names": {row["code"]: row["name"] for row in country_rows},
+            "unresolved_rule": UNRESOLVED_RULE,
+        },
     )
