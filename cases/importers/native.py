@@ -1,0 +1,243 @@
+"""IDEI's own format: what the admin exports, so that an export can be edited and imported back.
+
+One row per case; choices as their codes (English labels are accepted too), dates as
+YYYY-MM-DD, YYYY-MM or YYYY according to how precisely they are known, several values in one
+cell separated by commas. A case is identified by its slug.
+"""
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from cases.models import Case, DatePrecision, ExternalId, Medium
+
+from .base import CaseFormat, ParsedRow
+from .cpj import terms
+from .reading import RawRow
+from .values import (
+    BEAT_TERMS,
+    MEDIUM_TERMS,
+    PERPETRATOR_TERMS,
+    RowError,
+    choice,
+    choices_mapping,
+    join_multi,
+    limited,
+    parse_date,
+    split_multi,
+    text,
+    yes_no,
+)
+
+COLUMNS = [
+    "slug",
+    "full_name",
+    "sort_name",
+    "gender",
+    "nationalities",
+    "role",
+    "employment",
+    "origin",
+    "media",
+    "beats",
+    "jobs",
+    "outlets",
+    "date_of_death",
+    "country",
+    "place",
+    "type_of_death",
+    "motive_confirmed",
+    "perpetrators",
+    "threatened",
+    "captive",
+    "tortured",
+    "conflict_zone",
+    "impunity",
+    "unesco_status",
+    "resolved_on",
+    "incident",
+    "summary",
+    "last_reviewed",
+    "published",
+    "external_ids",
+]
+CHOICES = {
+    "gender": choices_mapping(Case.Gender.choices),
+    "role": choices_mapping(Case.Role.choices),
+    "employment": choices_mapping(Case.Employment.choices),
+    "origin": choices_mapping(Case.Origin.choices),
+    "type_of_death": choices_mapping(Case.TypeOfDeath.choices),
+    "impunity": choices_mapping(Case.Impunity.choices),
+    "unesco_status": choices_mapping(Case.UnescoStatus.choices),
+}
+CHOICE_DEFAULTS = {"gender": "unknown", "role": "journalist", "employment": "unknown"}
+CHOICE_DEFAULTS |= {"origin": "unknown", "type_of_death": "unknown"}
+# Spreadsheet programs run a cell starting with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SOURCES = {value for value, _label in ExternalId.Source.choices}
+
+
+def inert(value: str) -> str:
+    """A cell a spreadsheet will show as text, never run as a formula (OWASP CSV injection)."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def uninert(value: str) -> str:
+    """Undo inert(), so that an exported file imports back unchanged."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
+
+
+class NativeFormat(CaseFormat):
+    name = "native"
+    source = ExternalId.Source.NATIVE
+    columns = dict.fromkeys(COLUMNS, ())
+    required = ("full_name", "country")
+    records_external_ids = False
+
+    def parse(self, row: RawRow, resolver) -> ParsedRow:
+        v = {column: uninert(value) for column, value in row.values.items()}
+        fields: dict = {"full_name": limited(text(v["full_name"]), 200, "full_name")}
+        notes: list[str] = []
+        if not fields["full_name"]:
+            raise RowError(_("full_name is empty."))
+        if "sort_name" in v:
+            fields["sort_name"] = limited(text(v["sort_name"]), 200, "sort_name")
+        for column, mapping in CHOICES.items():
+            if column in v:
+                fields[column] = choice(v[column], mapping, column, CHOICE_DEFAULTS.get(column, ""))
+        if "date_of_death" in v:
+            date, precision = parse_date(v["date_of_death"], "date_of_death")
+            fields.update(
+                date_of_death=date,
+                date_precision=precision,
+                year=date.year if date else None,
+            )
+        for column in ("resolved_on", "last_reviewed"):
+            if column in v:
+                fields[column] = parse_date(v[column], column)[0]
+        for column in ("motive_confirmed", "threatened", "captive", "tortured", "conflict_zone"):
+            if column in v:
+                fields[column] = yes_no(v[column], column)
+        for column, length in (("jobs", 300), ("outlets", 300)):
+            if column in v:
+                fields[column] = limited(join_multi(split_multi(v[column])), length, column)
+        if "place" in v:
+            fields["place"] = limited(text(v["place"]), 200, "place")
+        if "summary" in v:
+            fields["summary"] = v["summary"].strip()
+        if "nationalities" in v:
+            codes = []
+            for name in split_multi(v["nationalities"]):
+                code = resolver.code_or_none(name)
+                if not code:
+                    raise RowError(_("Unknown nationality “%(name)s”.") % {"name": name})
+                if code not in codes:
+                    codes.append(code)
+            fields["nationalities"] = codes
+        m2m = {}
+        for column, aliases in (
+            ("media", MEDIUM_TERMS),
+            ("beats", BEAT_TERMS),
+            ("perpetrators", PERPETRATOR_TERMS),
+        ):
+            if column in v:
+                m2m[column] = terms(v[column], aliases)
+        slug = text(v.get("slug", ""))[:220]
+        return ParsedRow(
+            line=row.line,
+            raw=row.raw,
+            fields=fields,
+            m2m=m2m,
+            country_raw=v["country"],
+            key=slug,
+            slug=slug,
+            incident_name=limited(text(v["incident"]), 200, "incident")
+            if "incident" in v
+            else None,
+            external_ids=parse_external_ids(v.get("external_ids", "")),
+            notes=notes,
+        )
+
+    def assign_keys(self, rows: list[ParsedRow]):
+        """The slug identifies a case; rows without one are matched by name, country and year."""
+        super().assign_keys(rows)
+        for row in rows:
+            if not row.slug:
+                row.key = "~" + row.key  # never a slug, so never found in key_index()
+
+    def key_index(self, rows: list[ParsedRow]) -> dict[str, int]:
+        slugs = [row.slug for row in rows if row.slug]
+        found = {}
+        for start in range(0, len(slugs), 5000):
+            found.update(
+                Case.objects.filter(slug__in=slugs[start : start + 5000]).values_list("slug", "id")
+            )
+        return found
+
+
+def parse_external_ids(value: str) -> list[tuple[str, str]]:
+    """ "cpj:maria-lopez:MX:2019; unesco:1234" → [("cpj", ...), ("unesco", "1234")]."""
+    ids = []
+    for item in value.split(";"):
+        source, _sep, identifier = item.strip().partition(":")
+        if source in SOURCES and identifier:
+            ids.append((source, identifier[:200]))
+    return ids
+
+
+def date_cell(date, precision) -> str:
+    if not date:
+        return ""
+    if precision == DatePrecision.YEAR:
+        return f"{date.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return f"{date.year:04d}-{date.month:02d}"
+    return date.isoformat()
+
+
+def yes_no_cell(value) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def export_rows(cases):
+    """The header and one row per case, in the native format (a fixed number of queries)."""
+    cases = cases.select_related("incident").prefetch_related(
+        Prefetch("media", queryset=Medium.objects.only("name")),
+        "beats",
+        "perpetrators",
+        "external_ids",
+    )
+    yield list(COLUMNS)
+    for case in cases.iterator(chunk_size=2000):
+        row = [
+            case.slug,
+            case.full_name,
+            case.sort_name,
+            case.gender,
+            ", ".join(c.code for c in case.nationalities),
+            case.role,
+            case.employment,
+            case.origin,
+            ", ".join(m.name for m in case.media.all()),
+            ", ".join(b.name for b in case.beats.all()),
+            case.jobs,
+            case.outlets,
+            date_cell(case.date_of_death, case.date_precision),
+            case.country.code,
+            case.place,
+            case.type_of_death,
+            yes_no_cell(case.motive_confirmed),
+            ", ".join(p.name for p in case.perpetrators.all()),
+            yes_no_cell(case.threatened),
+            yes_no_cell(case.captive),
+            yes_no_cell(case.tortured),
+            yes_no_cell(case.conflict_zone),
+            case.impunity,
+            case.unesco_status,
+            case.resolved_on.isoformat() if case.resolved_on else "",
+            case.incident.name if case.incident else "",
+            case.summary,
+            case.last_reviewed.isoformat() if case.last_reviewed else "",
+            yes_no_cell(case.is_published),
+            "; ".join(f"{e.source}:{e.value}" for e in case.external_ids.all()),
+        ]
+        yield [inert(str(cell)) for cell in row]
