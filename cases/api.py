@@ -7,14 +7,18 @@ endpoint runs a fixed number of queries whatever the page size.
 
 import datetime
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection
-from django.db.models import F, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -22,6 +26,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from . import figures
+from .filters import SORTS, CaseFilter
 from .models import Case, CaseEvent, CaseSource, Medium
 
 
@@ -58,32 +63,34 @@ class PageQuery(serializers.Serializer):
     )
 
 
-def validated_query(request, query_class) -> dict:
-    """The request's query parameters checked by `query_class`; 400 naming each bad parameter."""
-    allowed = set(query_class().fields)
-    params = {key: request.query_params.get(key) for key in request.query_params}
-    unknown = sorted(set(params) - allowed)
+def validated_query(request, query_class, filter_names=()) -> dict:
+    """Check the query: 400 naming each unknown parameter or bad value.
+
+    `query_class` validates its own fields (pages); `filter_names` are also allowed, validated
+    by the filter set that reads them.
+    """
+    fields = query_class().fields
+    allowed = set(fields) | set(filter_names)
+    unknown = sorted(set(request.query_params) - allowed)
     if unknown:
-        raise ValidationError(
-            {
-                name: [
-                    _("Unknown parameter. Allowed: %(allowed)s.")
-                    % {"allowed": ", ".join(sorted(allowed))}
-                ]
-                for name in unknown
-            }
-        )
+        message = _("Unknown parameter. Allowed: %(allowed)s.") % {
+            "allowed": ", ".join(sorted(allowed))
+        }
+        raise ValidationError({name: [message] for name in unknown})
     # An empty value (as an HTML form submits it) means "no filter", as on the case list page.
-    query = query_class(data={key: value for key, value in params.items() if value != ""})
+    query = query_class(
+        data={
+            key: value
+            for key, value in request.query_params.items()
+            if key in fields and value != ""
+        }
+    )
     query.is_valid(raise_exception=True)
     return query.validated_data
 
 
-# -- Case filters: the same parameter names and meanings as the /cases/ page. ---------------
-
-
 class CountryCodeField(serializers.ChoiceField):
-    """An ISO 3166-1 alpha-2 code, in either case."""
+    """An ISO 3166-1 alpha-2 code, in either letter case, for query serializers."""
 
     default_error_messages = {
         "invalid_choice": _('"{input}" is not an ISO 3166-1 alpha-2 country code (e.g. MX).')
@@ -96,94 +103,56 @@ class CountryCodeField(serializers.ChoiceField):
         return super().to_internal_value(str(data).strip().upper())
 
 
-class CaseApiFilter(PageQuery):
-    """The case list's query parameters (documented in the OpenAPI schema from these fields)."""
+# -- Case filters: cases.filters.CaseFilter, shared with the /cases/ page and its exports. ----
 
-    country = CountryCodeField(
-        required=False, help_text=_("ISO 3166-1 alpha-2 country code, e.g. MX.")
-    )
-    year_min = serializers.IntegerField(
-        required=False,
-        min_value=1900,
-        max_value=2100,
-        help_text=_("Killed in this year or later."),
-    )
-    year_max = serializers.IntegerField(
-        required=False,
-        min_value=1900,
-        max_value=2100,
-        help_text=_("Killed in this year or earlier."),
-    )
-    type_of_death = serializers.ChoiceField(
-        required=False, choices=Case.TypeOfDeath.choices, help_text=_("Type of death.")
-    )
-    impunity = serializers.ChoiceField(
-        required=False,
-        choices=[(value, label) for value, label in Case.Impunity.choices if value],
-        help_text=_("CPJ's impunity status (recorded for murders)."),
-    )
-    unresolved = serializers.ChoiceField(
-        required=False,
-        choices=["true", "false"],
-        help_text=_(
-            "Only unresolved cases (true) or only resolved ones (false); see the rule on any "
-            "case page."
+
+class DocumentedCaseFilter(CaseFilter):
+    """CaseFilter as is, plus the type drf-spectacular cannot guess for vocabulary codes."""
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def filter_medium(self, queryset, name, value):
+        return super().filter_medium(queryset, name, value)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def filter_perpetrator(self, queryset, name, value):
+        return super().filter_perpetrator(queryset, name, value)
+
+
+# What django-filter cannot tell drf-spectacular: the country codes and that years are integers.
+CASE_FILTER_PARAMETERS = [
+    OpenApiParameter(
+        "country",
+        str,
+        enum=[code for code, _name in countries],
+        description=_("ISO 3166-1 alpha-2 country code, e.g. MX (either letter case)."),
+    ),
+    OpenApiParameter(
+        "medium",
+        str,
+        many=True,
+        explode=True,
+        description=_("Medium code, e.g. radio or print; repeat the parameter for several."),
+    ),
+    OpenApiParameter(
+        "perpetrator",
+        str,
+        many=True,
+        explode=True,
+        description=_(
+            "Suspected perpetrator code, e.g. criminal_group; repeat the parameter for several."
         ),
-    )
-    q = serializers.CharField(
-        required=False,
-        max_length=200,
-        help_text=_(
-            "Search names, places, outlets and summaries. Words are all required; use quotes "
+    ),
+    OpenApiParameter("year_min", int, description=_("Killed in this year or later.")),
+    OpenApiParameter("year_max", int, description=_("Killed in this year or earlier.")),
+    OpenApiParameter(
+        "q",
+        str,
+        description=_(
+            "Search names, places, outlets and summaries. All words are required; use quotes "
             'for a phrase, "or" between alternatives, a minus sign to exclude a word.'
         ),
-    )
-
-    def validate(self, attrs):
-        year_min, year_max = attrs.get("year_min"), attrs.get("year_max")
-        if year_min is not None and year_max is not None and year_min > year_max:
-            raise ValidationError({"year_min": [_("year_min must not be greater than year_max.")]})
-        return attrs
-
-    @staticmethod
-    def filter(cases, params: dict):
-        """Apply validated parameters to a queryset of cases."""
-        if "country" in params:
-            cases = cases.in_country(params["country"])
-        if "year_min" in params:
-            cases = cases.filter(year__gte=params["year_min"])
-        if "year_max" in params:
-            cases = cases.filter(year__lte=params["year_max"])
-        if "type_of_death" in params:
-            cases = cases.filter(type_of_death=params["type_of_death"])
-        if "impunity" in params:
-            cases = cases.filter(impunity=params["impunity"])
-        if "unresolved" in params:
-            cases = cases.filter(is_unresolved=params["unresolved"] == "true")
-        if params.get("q", "").strip():
-            cases = search(cases, params["q"].strip())
-        return cases
-
-
-def search(cases, text: str):
-    """Full-text search on PostgreSQL (trigger-kept, GIN-indexed); substring search on SQLite."""
-    if connection.vendor == "postgresql":
-        query = SearchQuery(text, config="simple", search_type="websearch")
-        return (
-            cases.filter(search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query))
-            .order_by("-rank", *CASE_ORDER)
-        )
-    return cases.filter(
-        Q(full_name__icontains=text)
-        | Q(place__icontains=text)
-        | Q(outlets__icontains=text)
-        | Q(summary__icontains=text)
-    )
-
-
-# Newest first, undated last; the id makes pagination stable between requests.
-CASE_ORDER = [F("date_of_death").desc(nulls_last=True), "sort_name", "id"]
+    ),
+]
 
 
 # -- Serializers -----------------------------------------------------------------------------
@@ -286,7 +255,7 @@ def published_cases(detail: bool = False):
         Case.objects.published()
         .select_related("incident")
         .prefetch_related(Prefetch("media", queryset=Medium.objects.only("slug")))
-        .order_by(*CASE_ORDER)
+        .order_by(*SORTS["newest"])
     )
     if detail:
         return cases.defer("search_vector").prefetch_related("events", "sources")
@@ -300,6 +269,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = CaseSerializer
     pagination_class = ApiPagination
     renderer_classes = [EscapedJSONRenderer]
+    # The same filters, names and meanings as the /cases/ page; invalid values answer 400.
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = DocumentedCaseFilter
     lookup_value_regex = "[-a-zA-Z0-9_]+"
     lookup_url_kwarg = "id_or_slug"
 
@@ -308,12 +280,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(
         summary="List published cases",
-        parameters=[CaseApiFilter],
+        parameters=[PageQuery, *CASE_FILTER_PARAMETERS],
         responses={200: CaseSerializer(many=True), 400: OpenApiTypes.OBJECT},
     )
     def list(self, request, *args, **kwargs):
-        params = validated_query(request, CaseApiFilter)
-        cases = CaseApiFilter.filter(self.get_queryset(), params)
+        validated_query(request, PageQuery, filter_names=CaseFilter.base_filters)
+        cases = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(cases)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
