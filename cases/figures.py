@@ -5,16 +5,20 @@ Every function runs a fixed number of aggregate queries, whatever the number of 
 
 import csv
 import datetime
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from django.core.cache import cache as django_cache
 from django.db.models import Case as SqlCase
 from django.db.models import CharField, Count, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from .models import Case
+
+logger = logging.getLogger(__name__)
 
 POPULATION_CSV = Path(__file__).resolve().parent / "data" / "population.csv"
 IMPUNITY_WINDOW_YEARS = 10
@@ -178,10 +182,14 @@ def counts_by(cases, field_name: str) -> dict[str, int]:
     return {(row[field_name] or ""): row["n"] for row in rows}
 
 
-def country_figures(country_code: str, today: datetime.date) -> dict:
-    """What a country page shows; a fixed number of queries."""
+def country_figures(country_code: str, today: datetime.date, index=None) -> dict:
+    """What a country page shows; a fixed number of queries.
+
+    `index` is an already computed impunity_index(today) (say from the cache), saving a query.
+    """
     cases = Case.objects.published().in_country(country_code)
-    ranking = {row.country: row for row in impunity_index(today)}
+    index = impunity_index(today) if index is None else index
+    ranking = {row.country: row for row in index}
     per_year = per_year_by_status(cases)
     return {
         **totals(cases),
@@ -226,3 +234,36 @@ def statistics(today: datetime.date, cases=None) -> dict:
         "impunity_window": (start, end),
         "countries": country_summaries(cases),
     }
+
+
+# Public pages show figures over every published case; at 20,000 cases each aggregate costs a
+# sequential scan, so the pages keep them this long. Editors' changes show within minutes, and
+# the functions above stay uncached for callers that need them exact (tests, the API, exports).
+FIGURES_CACHE_SECONDS = 300
+
+
+def cached(name: str, compute, *args):
+    """compute(*args), kept in the cache for FIGURES_CACHE_SECONDS under `name` and `args`.
+
+    `args` are plain values (a date) that go into the cache key.
+
+    The cache is a convenience: when it is down, the figures are computed, not lost.
+    """
+    key = "cases:figures:" + ":".join([name, *(str(arg) for arg in args)])
+    try:
+        value = django_cache.get(key)
+    except Exception:  # any backend error: Redis restarting must not take the pages down
+        logger.warning("figures cache unavailable; computing %s", name, exc_info=True)
+        return compute(*args)
+    if value is None:
+        value = compute(*args)
+        try:
+            django_cache.set(key, value, FIGURES_CACHE_SECONDS)
+        except Exception:
+            logger.warning("figures cache unavailable; not keeping %s", name, exc_info=True)
+    return value
+
+
+def vocabulary_choices(model) -> list[tuple[str, str]]:
+    """(slug, name) of a vocabulary (media, perpetrators), for filter forms (one query)."""
+    return list(model.objects.order_by("name").values_list("slug", "name"))

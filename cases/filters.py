@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from .figures import STATUS_FILTERS, STATUS_ORDER
+from .figures import STATUS_FILTERS, STATUS_ORDER, cached, vocabulary_choices
 from .models import STATUS_LABELS, Case, Medium, Perpetrator
 
 YEAR_FIRST, YEAR_LAST = 1900, 2100
@@ -41,6 +41,10 @@ class AnyOrSomeSelect(forms.Select):
     """A single <select> with an "Any" choice that still reads `?medium=a&medium=b` from URLs."""
 
     any_label = _("Any")
+
+    def use_required_attribute(self, initial):
+        # Never required; and Select's own check would iterate the choices: one more query.
+        return False
 
     def value_from_datadict(self, data, files, name):
         values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
@@ -117,6 +121,15 @@ class CaseFilterForm(forms.Form):
         return cleaned
 
 
+def medium_choices():
+    # Vocabularies change rarely; cached so that the form costs no query per page view.
+    return cached("media", lambda: vocabulary_choices(Medium))
+
+
+def perpetrator_choices():
+    return cached("perpetrators", lambda: vocabulary_choices(Perpetrator))
+
+
 def multiple(choices, label, **kwargs):
     return django_filters.MultipleChoiceFilter(
         choices=choices, label=label, widget=AnyOrSomeSelect, **kwargs
@@ -163,16 +176,14 @@ class CaseFilter(django_filters.FilterSet):
         empty_label=_("Any"),
     )
     type_of_death = multiple(Case.TypeOfDeath.choices, _("Type of death"))
-    medium = django_filters.ModelMultipleChoiceFilter(
-        queryset=Medium.objects.all(),
-        to_field_name="slug",
+    medium = django_filters.MultipleChoiceFilter(
+        choices=medium_choices,
         label=_("Medium"),
         method="filter_medium",
         widget=AnyOrSomeSelect,
     )
-    perpetrator = django_filters.ModelMultipleChoiceFilter(
-        queryset=Perpetrator.objects.all(),
-        to_field_name="slug",
+    perpetrator = django_filters.MultipleChoiceFilter(
+        choices=perpetrator_choices,
         label=_("Suspected perpetrator"),
         method="filter_perpetrator",
         widget=AnyOrSomeSelect,
@@ -227,13 +238,13 @@ class CaseFilter(django_filters.FilterSet):
         # A subquery rather than a join, so that no DISTINCT is needed over 20,000 rows.
         if not value:
             return queryset
-        through = Case.media.through.objects.filter(medium__in=value)
+        through = Case.media.through.objects.filter(medium__slug__in=value)
         return queryset.filter(id__in=through.values("case_id"))
 
     def filter_perpetrator(self, queryset, name, value):
         if not value:
             return queryset
-        through = Case.perpetrators.through.objects.filter(perpetrator__in=value)
+        through = Case.perpetrators.through.objects.filter(perpetrator__slug__in=value)
         return queryset.filter(id__in=through.values("case_id"))
 
     def filter_sort(self, queryset, name, value):
@@ -252,9 +263,7 @@ class CaseFilter(django_filters.FilterSet):
         """The filters that were applied, for an export's provenance line."""
         active: dict[str, str | list[str]] = {}
         for name, value in self.form.cleaned_data.items():
-            if name in {"medium", "perpetrator"}:
-                value = [item.slug for item in value]
-            elif isinstance(value, list | tuple):
+            if isinstance(value, list | tuple):
                 value = [str(item) for item in value]
             elif value is not None:
                 value = str(value)

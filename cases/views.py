@@ -74,7 +74,8 @@ def filtered_cases(request, queryset):
 def case_list(request):
     filterset, cases = filtered_cases(request, Case.objects.published().for_cards())
     page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
-    filterset.form.fields["country"].widget.choices = country_choices(figures.country_summaries())
+    summaries = figures.cached("countries", figures.country_summaries)
+    filterset.form.fields["country"].widget.choices = country_choices(summaries)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -269,7 +270,8 @@ def export_json(request):
 def country_detail(request, country_code):
     name = country_name_or_404(country_code)
     today = timezone.localdate()
-    country_figures = figures.country_figures(country_code, today)
+    index = figures.cached("impunity", figures.impunity_index, today)
+    country_figures = figures.country_figures(country_code, today, index=index)
     cases = Case.objects.published().in_country(country_code)
     page = Paginator(cases.for_cards(), CASES_PER_PAGE).get_page(request.GET.get("page"))
     campaigns = list(open_campaigns(cases))
@@ -328,7 +330,7 @@ def case_detail(request, country_code, slug):
 @require_safe
 def statistics(request):
     today = timezone.localdate()
-    stats = figures.statistics(today)
+    stats = figures.cached("statistics", figures.statistics, today)
     killed = {code: row["killed"] for code, row in stats["countries"].items()}
     view_box, shapes = charts.world_map(killed)
     country_rows = sorted(

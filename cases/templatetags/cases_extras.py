@@ -12,3 +12,10 @@ def get_item(mapping, key):
         return mapping.get(key, "")
     except AttributeError:
         return ""
+
+
+@register.filter
+def web_url(value):
+    """The URL if it is http(s), else "": a `javascript:` source never becomes a link."""
+    text = str(value or "").strip()
+    return text if text.lower().startswith(("https://", "http://")) else ""
