@@ -1,12 +1,32 @@
+"""Public pages: the home page, the list of campaigns and a campaign's page.
+
+Every page runs a fixed number of queries whatever the number of campaigns, cases or signatures:
+the count shown is Campaign.signature_count, kept by the letters app, never a COUNT here.
+"""
+
+from urllib.parse import quote, urlencode
+
+from django import forms
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+from django_countries import countries
 
 from cases.models import Case
 from cases.observance import days_until_observance, next_observance
 
-from .models import Campaign
+from .letter_templates import LetterContext, render_letter
+from .models import Campaign, CampaignStatusChange, Target
+
+CAMPAIGNS_PER_PAGE = 12
+FINISHED = [Campaign.Status.CLOSED, Campaign.Status.DELIVERED]
 
 
+@require_safe
 def home(request):
     cases = Case.objects.published()
     total = cases.count()
@@ -23,13 +43,215 @@ def home(request):
     return render(request, "campaigns/home.html", context)
 
 
+# -- The list ----------------------------------------------------------------------------------
+
+
+class CampaignFilterForm(forms.Form):
+    """`country` (ISO code of a case or an official) and `case` (a case's slug)."""
+
+    country = forms.ChoiceField(
+        label=gettext_lazy("Country"),
+        required=False,
+        help_text=gettext_lazy("Of a case or of an official addressed."),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    case = forms.ChoiceField(
+        label=gettext_lazy("Case"),
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args, country_choices=(), case_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", _("All countries")), *country_choices]
+        self.fields["case"].choices = [("", _("All cases")), *case_choices]
+
+
+def in_country(campaigns, code: str):
+    """Campaigns about a case in the country, or addressing an official of it (no duplicates)."""
+    case_links = Campaign.cases.through.objects.filter(case__country=code)
+    target_links = Campaign.targets.through.objects.filter(target__country=code)
+    return campaigns.filter(
+        Q(pk__in=case_links.values("campaign_id")) | Q(pk__in=target_links.values("campaign_id"))
+    )
+
+
+def about_case(campaigns, slug: str):
+    links = Campaign.cases.through.objects.filter(case__slug=slug, case__is_published=True)
+    return campaigns.filter(pk__in=links.values("campaign_id"))
+
+
+def filter_choices():
+    """Countries and cases that public campaigns are about (two queries)."""
+    public = Campaign.objects.public()
+    codes = set(
+        Case.objects.published()
+        .filter(campaigns__in=public)
+        .values_list("country", flat=True)
+        .distinct()
+    ) | set(Target.objects.filter(campaigns__in=public).values_list("country", flat=True))
+    country_choices = sorted(
+        ((code, str(countries.name(code))) for code in codes if code in countries),
+        key=lambda choice: choice[1].casefold(),
+    )
+    cases = (
+        Case.objects.published()
+        .filter(campaigns__in=public)
+        .distinct()
+        .only("full_name", "slug", "country")
+        .order_by("full_name")
+    )
+    case_choices = [(case.slug, f"{case.full_name} ({case.country.name})") for case in cases]
+    return country_choices, case_choices
+
+
+def for_list(campaigns):
+    """What a campaign card shows, in a fixed number of queries."""
+    return (
+        campaigns.select_related("organisation")
+        .defer("body", "thank_you_text")
+        .prefetch_related(
+            Prefetch(
+                "cases",
+                queryset=Case.objects.published().only("full_name", "slug", "country"),
+                to_attr="public_cases",
+            ),
+            Prefetch(
+                "history",
+                queryset=CampaignStatusChange.objects.filter(to_status__in=FINISHED).only(
+                    "campaign_id", "to_status", "changed_at"
+                ),
+                to_attr="finish_changes",
+            ),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+@require_safe
 def campaign_list(request):
-    campaigns = Campaign.objects.public().select_related("organisation")
-    return render(request, "campaigns/campaign_list.html", {"campaigns": campaigns})
+    country_choices, case_choices = filter_choices()
+    data = None
+    if request.GET:
+        data = request.GET.copy()
+        data["country"] = data.get("country", "").strip().upper()
+    form = CampaignFilterForm(data, country_choices=country_choices, case_choices=case_choices)
+    campaigns = Campaign.objects.public()
+    if form.is_bound and form.is_valid():
+        if form.cleaned_data["country"]:
+            campaigns = in_country(campaigns, form.cleaned_data["country"])
+        if form.cleaned_data["case"]:
+            campaigns = about_case(campaigns, form.cleaned_data["case"])
+    open_page = Paginator(
+        for_list(campaigns.filter(status=Campaign.Status.PUBLISHED)), CAMPAIGNS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    finished_page = Paginator(
+        for_list(campaigns.filter(status__in=FINISHED)), CAMPAIGNS_PER_PAGE
+    ).get_page(request.GET.get("past_page"))
+    for campaign in [*open_page, *finished_page]:
+        campaign.case_countries = sorted(
+            {str(case.country.name) for case in campaign.public_cases}, key=str.casefold
+        )
+    for campaign in finished_page:
+        campaign.outcome = outcome(campaign, campaign.finish_changes)
+    return render(
+        request,
+        "campaigns/campaign_list.html",
+        {
+            "form": form,
+            "open_page": open_page,
+            "finished_page": finished_page,
+            "filtering": form.is_bound and any(request.GET.get(k) for k in ("country", "case")),
+        },
+    )
 
 
+def outcome(campaign, changes) -> dict:
+    """When a finished campaign closed and was delivered, from its recorded status changes."""
+    dates = {change.to_status: change.changed_at for change in changes}
+    return {
+        "closed_at": dates.get(Campaign.Status.CLOSED),
+        "delivered_at": dates.get(Campaign.Status.DELIVERED),
+    }
+
+
+# -- A campaign's page -------------------------------------------------------------------------
+
+
+def letter_for_reader(letters: list, language: str):
+    """The letter in the reader's language, else English, else the first one written."""
+    by_language = {letter.language: letter for letter in letters if letter.body.strip()}
+    for code in (language, language.split("-")[0], "en"):
+        if code in by_language:
+            return by_language[code]
+    return next(iter(by_language.values()), None)
+
+
+def letter_preview(letter, cases) -> dict | None:
+    """The letter as it will be sent, with the official and the signer shown as placeholders."""
+    if letter is None:
+        return None
+    context = LetterContext.build(cases=cases)
+    context.target_name = _("[the official's name]")
+    context.target_position = _("[the official's position]")
+    context.target_institution = _("[the official's institution]")
+    context.signer_name = _("[your name]")
+    context.signer_city = _("[your city]")
+    context.signer_country = _("[your country]")
+    return {
+        "language": letter.language,
+        "subject": render_letter(letter.subject, context),
+        "body": render_letter(letter.body, context),
+    }
+
+
+def share_links(campaign, page_url: str) -> list[dict]:
+    """Plain links with the share text: no third-party script or request until someone clicks."""
+    text = campaign.share_text or campaign.title
+    message = f"{text} {page_url}"
+    return [
+        {
+            "name": _("E-mail"),
+            "url": "mailto:?"
+            + urlencode({"subject": campaign.title, "body": message}, quote_via=quote),
+        },
+        {"name": "WhatsApp", "url": "https://wa.me/?" + urlencode({"text": message})},
+        {
+            "name": "Telegram",
+            "url": "https://t.me/share/url?" + urlencode({"url": page_url, "text": text}),
+        },
+        {
+            "name": "X",
+            "url": "https://x.com/intent/post?" + urlencode({"text": text, "url": page_url}),
+        },
+    ]
+
+
+@require_safe
 def campaign_detail(request, slug):
     campaign = get_object_or_404(
         Campaign.objects.public().select_related("organisation"), slug=slug
     )
-    return render(request, "campaigns/campaign_detail.html", {"campaign": campaign})
+    cases = list(campaign.cases.published().for_cards().order_by("date_of_death", "full_name"))
+    targets = campaign.targets.only("name", "position", "institution", "country").order_by(
+        "country", "name"
+    )
+    letter = letter_for_reader(list(campaign.letters.all()), get_language() or "en")
+    history = list(campaign.history.all())
+    page_url = request.build_absolute_uri(campaign.get_absolute_url())
+    return render(
+        request,
+        "campaigns/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "cases": cases,
+            "targets": targets,
+            "letter": letter_preview(letter, cases),
+            "history": history,
+            "outcome": outcome(campaign, history),
+            "is_finished": campaign.status in FINISHED,
+            "page_url": page_url,
+            "image_url": request.build_absolute_uri(campaign.image.url) if campaign.image else "",
+            "share_links": share_links(campaign, page_url),
+        },
+    )

@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from campaigns.api import CampaignViewSet
 from cases.api import CaseViewSet, CountryViewSet
 
 app_name = "api"
@@ -11,5 +12,6 @@ router = DefaultRouter()
 router.include_format_suffixes = False
 router.register("cases", CaseViewSet, basename="case")
 router.register("countries", CountryViewSet, basename="country")
+router.register("campaigns", CampaignViewSet, basename="campaign")
 
 urlpatterns = router.urls
