@@ -6,6 +6,7 @@ leaves the database exactly as it was.
 """
 
 import datetime
+import difflib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -213,8 +214,12 @@ def disambiguate(base: str, group: list[ParsedRow]):
             for row, value in zip(group, values, strict=True):
                 row.key = row.key or f"{base}:{value}"[:200]
             return
+    seen: dict[str, str] = {}
     for number, row in enumerate(group, start=1):
-        row.key = row.key or (base if number == 1 else f"{base}:{number}")
+        # A row repeated word for word is the same case twice, not a namesake.
+        copy = json.dumps(row.raw, sort_keys=True)
+        row.key = row.key or seen.get(copy) or (base if number == 1 else f"{base}:{number}")
+        seen.setdefault(copy, row.key)
 
 
 @dataclass
@@ -226,6 +231,12 @@ class KnownCase:
     precise: bool
     place: str
     outlets: str
+    name: str = ""  # name_key() of the full name
+
+
+def similar_names(a: str, b: str) -> bool:
+    """Close enough to be a corrected spelling ("Jon Smith" / "John Smith"), not another person."""
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
 def compatible(row: ParsedRow, known: KnownCase) -> bool:
@@ -383,9 +394,14 @@ class Importer:
             "outlets",
         ).iterator(chunk_size=5000):
             known = KnownCase(
-                case_id, date, precision == DatePrecision.DAY, name_key(place), name_key(outlets)
+                case_id,
+                date,
+                precision == DatePrecision.DAY,
+                name_key(place),
+                name_key(outlets),
+                name_key(full_name),
             )
-            people[(name_key(full_name), country, year)].append(known)
+            people[(known.name, country, year)].append(known)
             if known.precise:
                 by_date[(country, date)].append(known)
         source_cases = set(keys.values())
@@ -424,6 +440,7 @@ class Importer:
                     if known.id in source_cases
                     and known.id not in claimed
                     and (not outlets or not known.outlets or outlets == known.outlets)
+                    and similar_names(row.person[0], known.name)
                 ]
                 if renamed:
                     held.add(row.line)
