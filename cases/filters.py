@@ -171,7 +171,7 @@ class CaseFilter(django_filters.FilterSet):
     )
     unresolved = django_filters.ChoiceFilter(
         choices=BOOLEAN_CHOICES,
-        label=_("Unresolved"),
+        label=_("Counted as unresolved"),
         method="filter_unresolved",
         empty_label=_("Any"),
     )
