@@ -1,0 +1,769 @@
+"""Admin for the people who curate the case database every day.
+
+Imports go through cases.importers (the same logic as `manage.py import_cases`): upload, a dry
+run shown as a preview, then confirm. Exports write IDEI's native format, so that an export can
+be edited and imported back.
+"""
+
+import csv
+import datetime
+import hashlib
+import re
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django_countries import countries
+from django_countries.filters import CountryFilter
+
+from .importers import (
+    ERROR,
+    MAX_FILE_BYTES,
+    NEW,
+    OUTCOMES,
+    REVIEW,
+    UNCHANGED,
+    UPDATED,
+    ImportRefused,
+    file_too_large_message,
+    import_file,
+)
+from .importers import review as review_queue
+from .importers.native import export_rows
+from .models import (
+    Beat,
+    Case,
+    CaseEvent,
+    CaseSource,
+    CountryAlias,
+    ExternalId,
+    ImportRun,
+    Incident,
+    Medium,
+    Perpetrator,
+    ReviewItem,
+    compute_unresolved,
+)
+
+# Uploaded files wait here between the preview and the confirmation, under a random name that
+# only a signed token refers to: no path ever comes from the request.
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "idei-case-imports"
+UPLOAD_NAME = re.compile(r"^[0-9a-f]{32}\.upload$")
+UPLOAD_MAX_AGE = 60 * 60  # seconds between preview and confirmation
+SIGNING_SALT = "cases.admin.import"
+PREVIEW_ROWS = 500  # per outcome on the preview page
+
+
+# -- Vocabularies, incidents, aliases -------------------------------------------------------
+
+
+class VocabularyAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+admin.site.register(Medium, VocabularyAdmin)
+admin.site.register(Beat, VocabularyAdmin)
+admin.site.register(Perpetrator, VocabularyAdmin)
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ["name", "date", "country"]
+    list_filter = [("country", CountryFilter)]
+    search_fields = ["name", "description"]
+    date_hierarchy = "date"
+
+
+@admin.register(CountryAlias)
+class CountryAliasAdmin(admin.ModelAdmin):
+    list_display = ["name", "country", "note"]
+    list_editable = ["country"]
+    list_filter = [("country", CountryFilter)]
+    search_fields = ["name", "note"]
+
+
+# -- Cases ------------------------------------------------------------------------------------
+
+
+# Sources are web pages today: a URL typed without a scheme means https.
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    formfield_overrides = URL_FIELDS
+    fields = ["date", "date_precision", "kind", "description", "source_url", "source_title"]
+
+
+class CaseSourceInline(admin.TabularInline):
+    model = CaseSource
+    extra = 0
+    formfield_overrides = URL_FIELDS
+
+
+class ExternalIdInline(admin.TabularInline):
+    """Identifiers in outside data sets, set by imports: where a case came from."""
+
+    model = ExternalId
+    extra = 0
+    fields = readonly_fields = ["source", "value"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ImpunityForm(forms.Form):
+    impunity = forms.ChoiceField(
+        label=gettext_lazy("Impunity (CPJ)"), choices=Case.Impunity.choices, required=False
+    )
+
+
+class UnescoStatusForm(forms.Form):
+    unesco_status = forms.ChoiceField(
+        label=gettext_lazy("Judicial inquiry (state's answer to UNESCO)"),
+        choices=Case.UnescoStatus.choices,
+        required=False,
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("File"),
+        help_text=gettext_lazy(
+            "CSV (UTF-8, comma or semicolon separated) or XLSX, at most 50 MB. "
+            "The columns of each format are described in docs/importing.md."
+        ),
+    )
+    format = forms.ChoiceField(label=gettext_lazy("Format"), choices=ImportRun.Format.choices)
+    publish = forms.BooleanField(
+        label=gettext_lazy("Publish new cases at once"),
+        required=False,
+        help_text=gettext_lazy("Otherwise they stay unpublished until someone has reviewed them."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(file_too_large_message(upload.size))
+        return upload
+
+
+class ConfirmImportForm(forms.Form):
+    token = forms.CharField(widget=forms.HiddenInput)
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = [
+        "full_name",
+        "country",
+        "year",
+        "impunity",
+        "unesco_status",
+        "is_unresolved",
+        "is_published",
+        "incident",
+    ]
+    list_filter = [
+        ("country", CountryFilter),
+        "year",
+        "impunity",
+        "unesco_status",
+        "is_unresolved",
+        "type_of_death",
+        "media",
+        "gender",
+        "is_published",
+    ]
+    search_fields = ["full_name", "sort_name", "place", "outlets"]
+    date_hierarchy = "date_of_death"
+    list_select_related = ["incident"]
+    list_per_page = 50
+    show_full_result_count = False  # one COUNT fewer on a 20,000-case table
+    autocomplete_fields = ["incident"]
+    filter_horizontal = ["media", "beats", "perpetrators"]
+    readonly_fields = ["is_unresolved", "created_at", "updated_at"]
+    prepopulated_fields = {"slug": ["full_name"]}
+    inlines = [CaseEventInline, CaseSourceInline, ExternalIdInline]
+    actions = ["publish", "unpublish", "set_impunity", "set_unesco_status"]
+    fieldsets = [
+        (None, {"fields": ["full_name", "sort_name", "slug", "incident", "summary"]}),
+        (
+            gettext_lazy("Who"),
+            {
+                "fields": [
+                    "gender",
+                    "nationalities",
+                    "role",
+                    "employment",
+                    "origin",
+                    "media",
+                    "beats",
+                    "jobs",
+                    "outlets",
+                ]
+            },
+        ),
+        (
+            gettext_lazy("What happened"),
+            {
+                "fields": [
+                    "date_of_death",
+                    "date_precision",
+                    "year",
+                    "country",
+                    "place",
+                    "type_of_death",
+                    "motive_confirmed",
+                    "perpetrators",
+                    "threatened",
+                    "captive",
+                    "tortured",
+                    "conflict_zone",
+                ]
+            },
+        ),
+        (
+            gettext_lazy("Justice"),
+            {"fields": ["impunity", "unesco_status", "resolved_on", "is_unresolved"]},
+        ),
+        (
+            gettext_lazy("Publication"),
+            {"fields": ["is_published", "last_reviewed", "created_at", "updated_at"]},
+        ),
+    ]
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(self.import_view), name="cases_case_import"),
+            path(
+                "import/confirm/", wrap(self.import_confirm_view), name="cases_case_import_confirm"
+            ),
+            path("export/<str:kind>/", wrap(self.export_view), name="cases_case_export"),
+            *super().get_urls(),
+        ]
+
+    # -- Bulk actions ---------------------------------------------------------------------
+
+    @admin.action(description=gettext_lazy("Publish the selected cases"), permissions=["change"])
+    def publish(self, request, queryset):
+        self.set_published(request, queryset, True)
+
+    @admin.action(description=gettext_lazy("Unpublish the selected cases"), permissions=["change"])
+    def unpublish(self, request, queryset):
+        self.set_published(request, queryset, False)
+
+    def set_published(self, request, queryset, value: bool):
+        changing = queryset.exclude(is_published=value)
+        ids = list(changing.values_list("pk", flat=True))
+        Case.objects.filter(pk__in=ids).update(is_published=value, updated_at=timezone.now())
+        message = _("Published.") if value else _("Unpublished.")
+        LogEntry.objects.log_actions(
+            request.user.pk, Case.objects.filter(pk__in=ids), CHANGE, message
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d case changed.", "%(count)d cases changed.", len(ids))
+            % {"count": len(ids)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=gettext_lazy("Change the impunity status (CPJ)…"), permissions=["change"]
+    )
+    def set_impunity(self, request, queryset):
+        return self.set_status(request, queryset, "impunity", ImpunityForm, "set_impunity")
+
+    @admin.action(
+        description=gettext_lazy("Change the state's answer to UNESCO…"), permissions=["change"]
+    )
+    def set_unesco_status(self, request, queryset):
+        return self.set_status(
+            request, queryset, "unesco_status", UnescoStatusForm, "set_unesco_status"
+        )
+
+    def set_status(self, request, queryset, field_name: str, form_class, action: str):
+        """An intermediate page asks for the new status; confirming applies it and logs it."""
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/cases/case/set_status.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "title": _("Change the status of %(count)d cases")
+                    % {"count": queryset.count()},
+                    "form": form,
+                    "cases": queryset.select_related(None).only("full_name", "country")[:100],
+                    "count": queryset.count(),
+                    "selected": queryset.values_list("pk", flat=True),
+                    "action": action,
+                    "field_label": Case._meta.get_field(field_name).verbose_name,
+                },
+            )
+        value = form.cleaned_data[field_name]
+        label = dict(Case._meta.get_field(field_name).choices).get(value, value)
+        cases = list(queryset.exclude(**{field_name: value}))
+        now = timezone.now()
+        for case in cases:
+            setattr(case, field_name, value)
+            # bulk_update() skips save(): keep the public "unresolved" flag by the model's rule.
+            case.is_unresolved = compute_unresolved(case.impunity, case.unesco_status)
+            case.updated_at = now
+        Case.objects.bulk_update(cases, [field_name, "is_unresolved", "updated_at"], batch_size=500)
+        field_label = Case._meta.get_field(field_name).verbose_name
+        LogEntry.objects.log_actions(
+            request.user.pk,
+            Case.objects.filter(pk__in=[c.pk for c in cases]),
+            CHANGE,
+            _("%(field)s set to “%(value)s”.") % {"field": field_label, "value": label},
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d case changed.", "%(count)d cases changed.", len(cases))
+            % {"count": len(cases)},
+            messages.SUCCESS,
+        )
+        return None
+
+    # -- Export ---------------------------------------------------------------------------
+
+    def export_view(self, request, kind: str):
+        """The changelist as filtered, in the native format (CSV or XLSX)."""
+        if request.method != "GET":
+            return HttpResponse(status=405, headers={"Allow": "GET"})
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if kind not in {"csv", "xlsx"}:
+            return HttpResponse(status=404)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return redirect("admin:cases_case_changelist")
+        cases = changelist.get_queryset(request).order_by("pk")
+        stamp = datetime.date.today().isoformat()
+        if kind == "csv":
+            response = StreamingHttpResponse(
+                csv_lines(export_rows(cases)), content_type="text/csv; charset=utf-8"
+            )
+        else:
+            response = HttpResponse(
+                xlsx_bytes(export_rows(cases)),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        response["Content-Disposition"] = f'attachment; filename="idei-cases-{stamp}.{kind}"'
+        return response
+
+    # -- Import: upload → preview (dry run) → confirm ------------------------------------------
+
+    def check_import_permission(self, request):
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+
+    def import_view(self, request):
+        if request.method not in {"GET", "POST"}:
+            return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+        self.check_import_permission(request)
+        form = ImportForm(request.POST or None, request.FILES or None)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta}
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            data = upload.read()
+            try:
+                report = import_file(
+                    data,
+                    format=form.cleaned_data["format"],
+                    file_name=upload.name,
+                    dry_run=True,
+                    publish=form.cleaned_data["publish"],
+                    user=request.user,
+                )
+            except ImportRefused as refusal:
+                form.add_error("file", str(refusal))
+            else:
+                token = keep_upload(data, request.user, upload.name, form.cleaned_data)
+                return TemplateResponse(
+                    request,
+                    "admin/cases/case/import_preview.html",
+                    {
+                        **context,
+                        "title": _("Preview of the import"),
+                        "report": report,
+                        "sections": preview_sections(report),
+                        "confirm_form": ConfirmImportForm(initial={"token": token}),
+                        "file_name": upload.name,
+                    },
+                )
+        return TemplateResponse(
+            request,
+            "admin/cases/case/import.html",
+            {**context, "title": _("Import cases"), "form": form},
+        )
+
+    def import_confirm_view(self, request):
+        if request.method != "POST":
+            return HttpResponse(status=405, headers={"Allow": "POST"})
+        self.check_import_permission(request)
+        form = ConfirmImportForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise signing.BadSignature
+            data, details = take_upload(form.cleaned_data["token"], request.user)
+        except (signing.BadSignature, FileNotFoundError):
+            self.message_user(
+                request,
+                _("This preview has expired or was already applied. Upload the file again."),
+                messages.ERROR,
+            )
+            return redirect("admin:cases_case_import")
+        try:
+            report = import_file(
+                data,
+                format=details["format"],
+                file_name=details["name"],
+                publish=details["publish"],
+                user=request.user,
+            )
+        except ImportRefused as refusal:  # the database changed its mind, not the file
+            self.message_user(request, str(refusal), messages.ERROR)
+            return redirect("admin:cases_case_import")
+        counts = report.counts
+        self.message_user(
+            request,
+            _(
+                "Imported: %(new)s new, %(updated)s updated, %(unchanged)s unchanged, "
+                "%(review)s waiting for review, %(error)s errors."
+            )
+            % counts,
+            messages.SUCCESS,
+        )
+        return redirect("admin:cases_importrun_change", report.run_id)
+
+
+def csv_lines(rows):
+    """Stream CSV lines (UTF-8 with BOM, so that Excel reads the accents)."""
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+    yield "\ufeff"
+    for row in rows:
+        yield writer.writerow(row)
+
+
+def xlsx_bytes(rows) -> bytes:
+    """A workbook in which every cell is text: nothing is ever evaluated as a formula."""
+    import io
+
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Cases"))
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def keep_upload(data: bytes, user, name: str, options: dict) -> str:
+    """Store the uploaded file until it is confirmed; the signed token is its only handle."""
+    UPLOAD_DIR.mkdir(mode=0o700, exist_ok=True)
+    for old in UPLOAD_DIR.glob("*.upload"):
+        if old.stat().st_mtime < time.time() - UPLOAD_MAX_AGE:
+            old.unlink(missing_ok=True)
+    stored = f"{secrets.token_hex(16)}.upload"
+    (UPLOAD_DIR / stored).write_bytes(data)
+    return signing.dumps(
+        {
+            "file": stored,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "user": user.pk,
+            "name": name[:200],
+            "format": options["format"],
+            "publish": bool(options["publish"]),
+        },
+        salt=SIGNING_SALT,
+    )
+
+
+def take_upload(token: str, user) -> tuple[bytes, dict]:
+    """The file a preview token refers to (once: it is removed), if the token is the user's."""
+    details = signing.loads(token, salt=SIGNING_SALT, max_age=UPLOAD_MAX_AGE)
+    if details.get("user") != user.pk or not UPLOAD_NAME.match(details.get("file", "")):
+        raise signing.BadSignature
+    path = UPLOAD_DIR / details["file"]
+    data = path.read_bytes()
+    path.unlink(missing_ok=True)
+    if hashlib.sha256(data).hexdigest() != details["sha256"]:
+        raise signing.BadSignature
+    return data, details
+
+
+def preview_sections(report):
+    """Rows per outcome for the preview page, the most important first, within reason."""
+    order = [ERROR, REVIEW, UPDATED, NEW, UNCHANGED]
+    titles = {
+        ERROR: _("Errors (not imported)"),
+        REVIEW: _("Waiting for review (not imported)"),
+        UPDATED: _("Updated"),
+        NEW: _("New"),
+        UNCHANGED: _("Unchanged"),
+    }
+    sections = []
+    for outcome in order:
+        rows = report.lines(outcome)
+        sections.append(
+            {
+                "outcome": outcome,
+                "title": titles[outcome],
+                "count": len(rows),
+                "rows": rows[:PREVIEW_ROWS],
+                "more": max(0, len(rows) - PREVIEW_ROWS),
+            }
+        )
+    return sections
+
+
+# -- Import runs and the review queue --------------------------------------------------------
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Read-only: what each import did, row by row, with links to the cases."""
+
+    list_display = ["__str__", "format", "started_by", "started_at", "summary", "publish"]
+    list_filter = ["format", "publish"]
+    list_select_related = ["started_by"]
+    fields = readonly_fields = [
+        "format",
+        "file_name",
+        "started_by",
+        "started_at",
+        "finished_at",
+        "publish",
+        "summary",
+        "report_table",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("Summary"))
+    def summary(self, run):
+        counts = run.counts or {}
+        labels = {
+            NEW: _("new"),
+            UPDATED: _("updated"),
+            UNCHANGED: _("unchanged"),
+            REVIEW: _("waiting for review"),
+            ERROR: _("errors"),
+        }
+        return ", ".join(f"{counts.get(key, 0)} {labels[key]}" for key in OUTCOMES)
+
+    @admin.display(description=gettext_lazy("Report"))
+    def report_table(self, run):
+        if not run.report:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    line.get("line", ""),
+                    line.get("outcome", ""),
+                    case_link(line.get("case"), line.get("name", "")),
+                    describe_line(line),
+                )
+                for line in run.report
+            ),
+        )
+        return format_html(
+            '<table><thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
+            '<th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
+            _("Line"),
+            _("Outcome"),
+            _("Case"),
+            _("What happened"),
+            rows,
+        )
+
+
+def case_link(case_id, name: str):
+    if not case_id:
+        return name
+    return format_html(
+        '<a href="{}">{}</a>', reverse("admin:cases_case_change", args=[case_id]), name or case_id
+    )
+
+
+def describe_line(line: dict) -> str:
+    parts = [line.get("message", "")] if line.get("message") else []
+    parts += [
+        f"{change['label']}: “{change['old']}” → “{change['new']}”"
+        for change in line.get("changes", [])
+    ]
+    return "; ".join(parts)
+
+
+class ResolvedFilter(admin.SimpleListFilter):
+    title = gettext_lazy("decided")
+    parameter_name = "decided"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Waiting")), ("yes", _("Decided"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(resolved_at=None)
+        if self.value() == "yes":
+            return queryset.exclude(resolved_at=None)
+        return queryset
+
+
+class CountryDecisionForm(forms.Form):
+    country = forms.ChoiceField(label=gettext_lazy("Country"), choices=lambda: list(countries))
+    remember = forms.BooleanField(
+        label=gettext_lazy("Remember this country for this name in future imports"),
+        required=False,
+        help_text=gettext_lazy(
+            "Leave unticked for names such as Yugoslavia, where the country depends on the case."
+        ),
+    )
+
+
+@admin.register(ReviewItem)
+class ReviewItemAdmin(admin.ModelAdmin):
+    """The review queue: rows an import could not decide alone."""
+
+    list_display = ["kind", "message", "line", "run", "case", "created_at", "resolved_at"]
+    list_filter = [ResolvedFilter, "kind"]
+    list_select_related = ["run", "case"]
+    search_fields = ["message"]
+    fields = readonly_fields = [
+        "kind",
+        "message",
+        "run",
+        "line",
+        "case",
+        "raw_table",
+        "created_at",
+        "resolved_at",
+        "resolved_by",
+    ]
+    actions = ["resolve", "reapply", "decide_country", "apply_to_suggested_case", "import_as_new"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        # The actions change cases, so they need the right to change cases, not review items.
+        actions = super().get_actions(request)
+        if not request.user.has_perm("cases.change_case"):
+            return {}
+        return actions
+
+    @admin.display(description=gettext_lazy("Row as imported"))
+    def raw_table(self, item):
+        return format_html(
+            "<table><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                '<tr><th scope="row">{}</th><td>{}</td></tr>',
+                ((key, value) for key, value in (item.raw or {}).items() if value),
+            ),
+        )
+
+    @admin.action(description=gettext_lazy("Mark as decided (import nothing)"))
+    def resolve(self, request, queryset):
+        count = review_queue.resolve(list(queryset), request.user)
+        self.message_user(request, _("%(count)d items marked as decided.") % {"count": count})
+
+    @admin.action(description=gettext_lazy("Import again (after setting a country alias)"))
+    def reapply(self, request, queryset):
+        self.report(request, review_queue.reapply(list(queryset), request.user))
+
+    @admin.action(description=gettext_lazy("Apply to the suggested case (a corrected name)"))
+    def apply_to_suggested_case(self, request, queryset):
+        items = list(queryset.exclude(case=None))
+        self.report(request, review_queue.reapply(items, request.user, mode=review_queue.MATCH))
+
+    @admin.action(description=gettext_lazy("Import as a new case"))
+    def import_as_new(self, request, queryset):
+        items = list(queryset)
+        self.report(request, review_queue.reapply(items, request.user, mode=review_queue.NEW_CASE))
+
+    @admin.action(description=gettext_lazy("Choose the country and import…"))
+    def decide_country(self, request, queryset):
+        form = CountryDecisionForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/cases/reviewitem/decide_country.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "title": _("Choose the country"),
+                    "form": form,
+                    "items": queryset[:100],
+                    "selected": queryset.values_list("pk", flat=True),
+                },
+            )
+        results = review_queue.reapply(
+            list(queryset),
+            request.user,
+            country=form.cleaned_data["country"],
+            remember=form.cleaned_data["remember"],
+        )
+        self.report(request, results)
+        return None
+
+    def report(self, request, results: dict):
+        self.message_user(
+            request,
+            _(
+                "%(applied)s imported, %(still_waiting)s still waiting, "
+                "%(skipped)s skipped (already decided or no longer importable)."
+            )
+            % results,
+            messages.SUCCESS if results["applied"] else messages.WARNING,
+        )

@@ -1,0 +1,96 @@
+"""Decisions on the review queue: rows an import held back, applied once an admin has decided."""
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import CountryAlias, ReviewItem
+
+from .base import NEW, UNCHANGED, UPDATED, import_table
+from .countries import normalise_country_name
+from .reading import RawRow, Table
+
+APPLIED = {NEW, UPDATED, UNCHANGED}
+AUTO, MATCH, NEW_CASE = "auto", "match", "new"
+
+
+def country_header(item: ReviewItem, fmt) -> str | None:
+    """The header under which this item's row has its country, as the file wrote it."""
+    mapping = fmt.map_header(list(item.raw))
+    return mapping.get(fmt.country_column)
+
+
+def reapply(
+    items,
+    user,
+    *,
+    mode: str = AUTO,
+    country: str = "",
+    remember: bool = False,
+) -> dict[str, int]:
+    """Run held-back rows through the importer again; resolve the items that now import.
+
+    mode AUTO re-runs the rows as they are (after an alias was set), MATCH applies each row to
+    the case the item suggests (a corrected name), NEW_CASE imports each as a new case.
+    With `country`, each row's country becomes that code; with `remember`, the country name
+    is also saved as an alias so that future imports resolve it alone.
+    """
+    from . import get_format
+
+    results = {"applied": 0, "still_waiting": 0, "skipped": 0}
+    by_format = defaultdict(list)
+    for item in items:
+        if item.resolved_at or not item.run or not item.raw:
+            results["skipped"] += 1
+            continue
+        by_format[item.run.format].append(item)
+    with transaction.atomic():
+        for format_name, group in by_format.items():
+            fmt = get_format(format_name)
+            rows, forced, force_new, lines = [], {}, set(), {}
+            for number, item in enumerate(group, start=1):
+                raw = dict(item.raw)
+                if country:
+                    header = country_header(item, fmt)
+                    if remember and raw.get(header, "").strip():
+                        CountryAlias.objects.update_or_create(
+                            name=normalise_country_name(raw[header]),
+                            defaults={"country": country},
+                        )
+                    raw[header] = country
+                if mode == MATCH and item.case_id:
+                    forced[number] = item.case_id
+                elif mode == NEW_CASE:
+                    force_new.add(number)
+                rows.append(RawRow(line=number, raw=raw))
+                lines[number] = item
+            header = list(dict.fromkeys(key for row in rows for key in row.raw))
+            report = import_table(
+                Table(header, rows),
+                fmt,
+                file_name=_("review queue"),
+                publish=False,
+                user=user,
+                forced_matches=forced,
+                force_new=force_new,
+            )
+            now = timezone.now()
+            for row in report.rows:
+                item = lines[row.line]
+                if row.outcome in APPLIED:
+                    item.resolved_at, item.resolved_by = now, user
+                    item.case_id = item.case_id or row.case_id
+                    item.save(update_fields=["resolved_at", "resolved_by", "case"])
+                    results["applied"] += 1
+                else:
+                    results["still_waiting"] += 1
+    return results
+
+
+def resolve(items, user) -> int:
+    """Mark items as decided without importing anything (the row was wrong, or is done)."""
+    return ReviewItem.objects.filter(pk__in=[i.pk for i in items], resolved_at=None).update(
+        resolved_at=timezone.now(), resolved_by=user
+    )
