@@ -1,0 +1,120 @@
+"""manage.py import_cases: the command line face of the importer."""
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.core.management import CommandError, call_command
+
+from cases.models import Case, ImportRun
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CPJ = (
+    "year,fullName,country,impunityMurder,photoUrl\n"
+    "2019,Ana Ruiz,Colombia,Complete Impunity,https://cpj.org/p.jpg\n"
+    "2020,Pedro Salcedo,Congo,,\n"
+    "20x1,Broken Row,Mexico,,\n"
+)
+
+
+@pytest.fixture
+def cpj_file(tmp_path):
+    path = tmp_path / "cpj.csv"
+    path.write_text(CPJ, encoding="utf-8")
+    return path
+
+
+def run(*args, **options) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("import_cases", *[str(a) for a in args], stdout=out, **options)
+    return out.getvalue()
+
+
+def test_command_imports_and_prints_the_summary(cpj_file):
+    output = run(cpj_file, format="cpj")
+    assert "1 new, 0 updated, 0 unchanged, 1 need review, 1 errors" in output
+    assert Case.objects.get().full_name == "Ana Ruiz"
+
+
+def test_command_reports_bad_rows_and_review_rows_by_line(cpj_file):
+    output = run(cpj_file, format="cpj")
+    assert "line 4: error" in output and "20x1" in output
+    assert "line 3: review" in output and "Congo" in output
+
+
+def test_command_dry_run_writes_nothing(cpj_file):
+    output = run(cpj_file, "--dry-run", format="cpj")
+    assert "Dry run, nothing written" in output
+    assert Case.objects.count() == 0 and ImportRun.objects.count() == 0
+
+
+def test_command_leaves_new_cases_unpublished_by_default(cpj_file):
+    run(cpj_file, format="cpj")
+    assert Case.objects.get().is_published is False
+
+
+def test_command_publishes_with_publish(cpj_file):
+    run(cpj_file, "--publish", format="cpj")
+    assert Case.objects.get().is_published is True
+
+
+def test_command_second_run_reports_unchanged(cpj_file):
+    run(cpj_file, format="cpj")
+    output = run(cpj_file, format="cpj")
+    assert "0 new, 0 updated, 1 unchanged" in output
+
+
+def test_command_shows_changed_fields_at_verbosity_2(cpj_file, tmp_path):
+    run(cpj_file, format="cpj")
+    newer = tmp_path / "newer.csv"
+    newer.write_text(CPJ.replace("Complete Impunity", "Full Justice"), encoding="utf-8")
+    output = run(newer, format="cpj", verbosity=2)
+    assert "line 2: updated: Ana Ruiz" in output
+    assert "Complete impunity → Full justice" in output
+
+
+def test_command_attributes_changes_to_a_user(cpj_file):
+    user = UserFactory(username="editor")
+    run(cpj_file, "--user", "editor", format="cpj")
+    assert LogEntry.objects.get().user == user
+
+
+def test_command_refuses_an_unknown_user(cpj_file):
+    with pytest.raises(CommandError, match="nobody"):
+        run(cpj_file, "--user", "nobody", format="cpj")
+
+
+def test_command_refuses_a_bad_file_with_the_reason_and_writes_nothing(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("year,fullName,country\n2019,José,Mexico\n".encode("latin-1"))
+    with pytest.raises(CommandError, match="not UTF-8"):
+        run(path, format="cpj")
+    assert Case.objects.count() == 0 and ImportRun.objects.count() == 0
+
+
+def test_command_refuses_a_missing_file(tmp_path):
+    with pytest.raises(CommandError, match="No such file"):
+        run(tmp_path / "missing.csv", format="cpj")
+
+
+def test_command_refuses_an_oversized_file_before_reading_it(tmp_path):
+    path = tmp_path / "big.csv"
+    with path.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024 + 1)
+    with pytest.raises(CommandError, match="too large"):
+        run(path, format="cpj")
+
+
+def test_command_refuses_an_unknown_format(cpj_file):
+    with pytest.raises(CommandError):
+        run(cpj_file, format="rsf")
+
+
+def test_command_help_documents_the_columns():
+    from cases.management.commands.import_cases import Command
+
+    help_text = str(Command.help)
+    for column in ("fullName", "impunityMurder", "enquiry_status", "country_code", "slug"):
+        assert column in help_text
