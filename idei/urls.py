@@ -11,6 +11,8 @@ urlpatterns = [
     path("", campaign_views.home, name="home"),
     path("cases/", include("cases.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("accounts/", include("campaigns.urls_accounts")),  # coordinator sign-in, invitations
+    path("dashboard/", include("campaigns.urls_dashboard")),  # coordinator dashboard
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,757 @@
+"""The coordinator dashboard: organisations, members and invitations, officials and campaigns.
+
+Every view finds its objects through campaigns.access, so another organisation's campaign,
+official or membership answers 404. Viewers read everything; every URL that changes something
+also answers 404 to them (the access helpers' `edit=True`), so there is one answer for "not
+yours to change" whether the object belongs to another organisation or the role is too low.
+"""
+
+import hashlib
+import secrets
+import smtplib
+from datetime import timedelta
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_countries.fields import Country
+
+from cases.models import Case
+
+from .access import (
+    CAN_EDIT,
+    campaign_for_coordinator,
+    organisation_for_member,
+    organisations_for,
+    role_in,
+    target_for_coordinator,
+    targets_for,
+)
+from .emails import send_invitation
+from .forms import (
+    EDITABLE_WHEN,
+    CampaignForm,
+    CaseChoiceForm,
+    CaseSearchForm,
+    InvitationForm,
+    LetterForm,
+    MemberRoleForm,
+    NewAccountForm,
+    OrganisationForm,
+    TargetChoiceForm,
+    TargetForm,
+    TargetSearchForm,
+    placeholder_help,
+)
+from .letter_templates import LetterContext, render_letter
+from .models import Campaign, Invitation, LetterTemplate, Membership, Organisation, Target
+
+INVITATION_LIFETIME = timedelta(days=7)
+PAGE_SIZE = 50
+SEARCH_RESULTS = 50
+
+
+def editable_organisations(user):
+    """Organisations in which the user may create and change campaigns and officials."""
+    organisations = organisations_for(user)
+    if user.is_superuser:
+        return organisations
+    return organisations.filter(memberships__user=user, memberships__role__in=CAN_EDIT)
+
+
+def can_edit(user, organisation) -> bool:
+    return role_in(user, organisation) in CAN_EDIT
+
+
+def safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+# -- Home --------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def home(request):
+    """The user's organisations and their campaigns, with the numbers that matter on top."""
+    user = request.user
+    if user.is_superuser:
+        organisations = [(o, Membership.Role.OWNER) for o in Organisation.objects.all()]
+    else:
+        organisations = [
+            (m.organisation, m.role)
+            for m in Membership.objects.filter(user=user).select_related("organisation")
+        ]
+    editable_ids = {o.pk for o, role in organisations if role in CAN_EDIT}
+    campaigns = Campaign.objects.filter(
+        organisation__in=[o.pk for o, _role in organisations]
+    ).select_related("organisation")
+    totals = campaigns.aggregate(
+        signatures=Sum("signature_count", default=0),
+        open=Count("pk", filter=Q(status=Campaign.Status.PUBLISHED)),
+        drafts=Count("pk", filter=Q(status=Campaign.Status.DRAFT)),
+    )
+    page = Paginator(campaigns.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for campaign in page:
+        campaign.can_edit = campaign.organisation_id in editable_ids
+    return render(
+        request,
+        "campaigns/dashboard/home.html",
+        {
+            "organisations": organisations,
+            "page": page,
+            "totals": totals,
+            "can_create": bool(editable_ids),
+        },
+    )
+
+
+# -- Campaigns ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request):
+    organisations = editable_organisations(request.user)
+    if not organisations.exists():
+        raise Http404
+    form = CampaignForm(
+        request.POST or None,
+        request.FILES or None,
+        organisations=organisations,
+        initial={"organisation": request.GET.get("organisation")},
+    )
+    if request.method == "POST" and form.is_valid():
+        campaign = form.save(commit=False)
+        campaign.created_by = request.user
+        campaign.status = Campaign.Status.DRAFT
+        campaign.save()
+        messages.success(
+            request,
+            _("The draft is saved. Next: link its cases, choose the officials, write the letter."),
+        )
+        return redirect("dashboard:campaign", campaign.slug)
+    return render(request, "campaigns/dashboard/campaign_form.html", {"form": form})
+
+
+def campaign_page_context(campaign):
+    return {
+        "campaign": campaign,
+        "cases": list(campaign.cases.all()),
+        "targets": list(campaign.targets.all()),
+        "letters": list(campaign.letters.all()),
+    }
+
+
+@login_required
+@require_GET
+def campaign_detail(request, slug):
+    campaign = campaign_for_coordinator(request, slug)
+    context = campaign_page_context(campaign)
+    context.update(
+        can_edit=can_edit(request.user, campaign.organisation),
+        history=campaign.history.select_related("changed_by"),
+        problems=(campaign.publish_problems() if campaign.status == Campaign.Status.DRAFT else []),
+        editable_fields=EDITABLE_WHEN.get(campaign.status),
+    )
+    return render(request, "campaigns/dashboard/campaign_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request, slug):
+    campaign = campaign_for_coordinator(request, slug, edit=True)
+    form = CampaignForm(request.POST or None, request.FILES or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        if form.has_changed():
+            form.save()
+            messages.success(request, _("Your changes are saved."))
+        else:
+            messages.info(request, _("Nothing changed."))
+        return redirect("dashboard:campaign", campaign.slug)
+    return render(
+        request, "campaigns/dashboard/campaign_form.html", {"form": form, "campaign": campaign}
+    )
+
+
+def draft_only(request, campaign) -> bool:
+    """Cases, officials and letters are what people sign: they change only on a draft."""
+    if campaign.status == Campaign.Status.DRAFT:
+        return True
+    messages.error(
+        request,
+        _("This campaign is published: its cases, officials and letter can no longer change."),
+    )
+    return False
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_cases(request, slug):
+    """Link published cases: a GET search lists candidates, the POST saves the ticked set."""
+    campaign = campaign_for_coordinator(request, slug, edit=True)
+    search = CaseSearchForm(request.GET or None)
+    linked = list(campaign.cases.all())
+    results = []
+    if search.is_valid() and (search.cleaned_data["q"] or search.cleaned_data["country"]):
+        found = Case.objects.published().exclude(pk__in=[c.pk for c in linked])
+        if search.cleaned_data["q"]:
+            query = search.cleaned_data["q"]
+            found = found.filter(Q(full_name__icontains=query) | Q(place__icontains=query))
+        if search.cleaned_data["country"]:
+            found = found.in_country(search.cleaned_data["country"])
+        results = list(found[:SEARCH_RESULTS])
+    form = CaseChoiceForm(request.POST or None)
+    if request.method == "POST":
+        if not draft_only(request, campaign):
+            return redirect("dashboard:campaign", slug)
+        if form.is_valid():
+            campaign.cases.set(form.cleaned_data["cases"])
+            messages.success(request, _("The linked cases are saved."))
+            return redirect(safe_next(request, reverse("dashboard:campaign", args=[slug])))
+    return render(
+        request,
+        "campaigns/dashboard/campaign_cases.html",
+        {
+            "campaign": campaign,
+            "search": search,
+            "linked": linked,
+            "results": results,
+            "searched": bool(request.GET.get("q") or request.GET.get("country")),
+            "form": form,
+            "result_limit": SEARCH_RESULTS,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_targets(request, slug):
+    """Choose the officials from the shared ones and the organisation's own."""
+    campaign = campaign_for_coordinator(request, slug, edit=True)
+    available = targets_for(request.user)
+    search = TargetSearchForm(request.GET or None)
+    linked = list(campaign.targets.all())
+    found = available.exclude(pk__in=[t.pk for t in linked])
+    if search.is_valid():
+        if search.cleaned_data["q"]:
+            query = search.cleaned_data["q"]
+            found = found.filter(
+                Q(name__icontains=query)
+                | Q(position__icontains=query)
+                | Q(institution__icontains=query)
+            )
+        if search.cleaned_data["country"]:
+            found = found.filter(country=search.cleaned_data["country"])
+    results_heading = _("Search results") if request.GET else _("Officials you can address")
+    if not request.GET:
+        # Before any search, suggest the officials of the cases' countries.
+        countries = {case.country.code for case in campaign.cases.all()}
+        if countries:
+            found = found.filter(country__in=countries)
+            results_heading = _("Officials in the cases' countries")
+    results = list(found[:SEARCH_RESULTS])
+    # Officials already linked stay choosable even if their organisation stopped sharing them.
+    choosable = Target.objects.filter(Q(pk__in=available) | Q(campaigns=campaign)).distinct()
+    form = TargetChoiceForm(request.POST or None, targets=choosable)
+    if request.method == "POST":
+        if not draft_only(request, campaign):
+            return redirect("dashboard:campaign", slug)
+        if form.is_valid():
+            campaign.targets.set(form.cleaned_data["targets"])
+            messages.success(request, _("The officials are saved."))
+            return redirect(safe_next(request, reverse("dashboard:campaign", args=[slug])))
+    return render(
+        request,
+        "campaigns/dashboard/campaign_targets.html",
+        {
+            "campaign": campaign,
+            "search": search,
+            "linked": linked,
+            "results": results,
+            "results_heading": results_heading,
+            "form": form,
+            "result_limit": SEARCH_RESULTS,
+        },
+    )
+
+
+def letter_forms(campaign, data=None):
+    existing = {letter.language: letter for letter in campaign.letters.all()}
+    locked = campaign.status != Campaign.Status.DRAFT
+    return [
+        LetterForm(
+            data,
+            prefix=f"letter-{code}",
+            instance=existing.get(code) or LetterTemplate(campaign=campaign, language=code),
+            language_name=str(name),
+            locked=locked,
+        )
+        for code, name in settings.LANGUAGES
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_letters(request, slug):
+    """The letter's subject and text in each language; empty both to have none in a language."""
+    campaign = campaign_for_coordinator(request, slug, edit=True)
+    forms = letter_forms(campaign, request.POST or None)
+    if request.method == "POST":
+        if not draft_only(request, campaign):
+            return redirect("dashboard:campaign", slug)
+        valid = [form.is_valid() for form in forms]  # every form, so that all show their errors
+        if all(valid):
+            with transaction.atomic():
+                for form in forms:
+                    if form.is_empty:
+                        if form.instance.pk:
+                            form.instance.delete()
+                    elif form.has_changed() or not form.instance.pk:
+                        form.save()
+            messages.success(request, _("The letter is saved."))
+            return redirect("dashboard:campaign", slug)
+    errors = [form for form in forms if form.is_bound and form.errors]
+    return render(
+        request,
+        "campaigns/dashboard/campaign_letters.html",
+        {
+            "campaign": campaign,
+            "forms": forms,
+            "forms_with_errors": errors,
+            "placeholders": placeholder_help(),
+        },
+    )
+
+
+def sample_signer():
+    return SimpleNamespace(name=_("Alex Example"), city=_("Lyon"), country=Country("FR"))
+
+
+@login_required
+@require_GET
+def campaign_preview(request, slug):
+    """Each letter as each official would receive it, signed by a sample signer."""
+    campaign = campaign_for_coordinator(request, slug)
+    context = campaign_page_context(campaign)
+    previews = []
+    for letter in context["letters"]:
+        # Dates and country names in the letter follow the letter's language.
+        with translation.override(letter.language):
+            signer = sample_signer()
+            rendered = []
+            for target in context["targets"]:
+                letter_context = LetterContext.build(
+                    target=target, cases=context["cases"], signer=signer
+                )
+                rendered.append(
+                    {
+                        "target": target,
+                        "subject": render_letter(letter.subject, letter_context),
+                        "body": render_letter(letter.body, letter_context),
+                        "preferred": target.language == letter.language,
+                    }
+                )
+        previews.append({"letter": letter, "rendered": rendered})
+    context.update(previews=previews, signer=sample_signer())
+    return render(request, "campaigns/dashboard/campaign_preview.html", context)
+
+
+TRANSITIONS = {
+    "publish": SimpleNamespace(
+        method="publish",
+        from_status=Campaign.Status.DRAFT,
+        title=gettext_lazy("Publish “%(title)s”"),
+        button=gettext_lazy("Publish the campaign"),
+        done=gettext_lazy("The campaign is published: anyone can now read and sign it."),
+        wrong_status=gettext_lazy("Only a draft can be published; nothing changed."),
+    ),
+    "close": SimpleNamespace(
+        method="close",
+        from_status=Campaign.Status.PUBLISHED,
+        title=gettext_lazy("Close “%(title)s”"),
+        button=gettext_lazy("Close the campaign"),
+        done=gettext_lazy("The campaign is closed: signing has stopped."),
+        wrong_status=gettext_lazy("Only a published campaign can be closed; nothing changed."),
+    ),
+    "deliver": SimpleNamespace(
+        method="mark_delivered",
+        from_status=Campaign.Status.CLOSED,
+        title=gettext_lazy("Mark “%(title)s” as delivered"),
+        button=gettext_lazy("Mark as delivered"),
+        done=gettext_lazy("The campaign is marked as delivered."),
+        wrong_status=gettext_lazy(
+            "Only a closed campaign can be marked delivered; nothing changed."
+        ),
+    ),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_transition(request, slug, action):
+    """GET: what will happen, and what stops it. POST: do it, once."""
+    spec = TRANSITIONS[action]
+    campaign = campaign_for_coordinator(request, slug, edit=True)
+    allowed = campaign.status == spec.from_status
+    problems = campaign.publish_problems() if action == "publish" and allowed else []
+    if request.method == "POST":
+        if not allowed:
+            messages.info(request, spec.wrong_status)
+            return redirect("dashboard:campaign", slug)
+        if not problems:
+            try:
+                getattr(campaign, spec.method)(user=request.user)
+            except ValidationError as error:
+                problems = error.messages
+            except ValueError:  # another request moved it between our read and our update
+                messages.info(request, spec.wrong_status)
+                return redirect("dashboard:campaign", slug)
+            else:
+                messages.success(request, spec.done)
+                return redirect("dashboard:campaign", slug)
+    return render(
+        request,
+        f"campaigns/dashboard/confirm_{action}.html",
+        {
+            "campaign": campaign,
+            "action": action,
+            "allowed": allowed,
+            "problems": problems,
+            "title": spec.title % {"title": campaign.title},
+            "button": spec.button,
+            "public_url": request.build_absolute_uri(campaign.get_absolute_url()),
+            "preview_url": reverse("dashboard:campaign_preview", args=[slug]),
+        },
+    )
+
+
+# -- Targets -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def target_list(request):
+    search = TargetSearchForm(request.GET or None)
+    targets = targets_for(request.user).select_related("created_by_organisation")
+    if search.is_valid():
+        if search.cleaned_data["q"]:
+            query = search.cleaned_data["q"]
+            targets = targets.filter(
+                Q(name__icontains=query)
+                | Q(position__icontains=query)
+                | Q(institution__icontains=query)
+            )
+        if search.cleaned_data["country"]:
+            targets = targets.filter(country=search.cleaned_data["country"])
+    page = Paginator(targets.order_by("country", "name", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    editable_ids = set(editable_organisations(request.user).values_list("pk", flat=True))
+    for target in page:
+        target.can_edit = request.user.is_superuser or (
+            target.created_by_organisation_id in editable_ids
+        )
+    return render(
+        request,
+        "campaigns/dashboard/target_list.html",
+        {"search": search, "page": page, "can_create": bool(editable_ids)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def target_create(request):
+    organisations = editable_organisations(request.user)
+    if not organisations.exists():
+        raise Http404
+    form = TargetForm(request.POST or None, organisations=organisations)
+    if request.method == "POST" and form.is_valid():
+        target = form.save()
+        messages.success(request, _("The official %(name)s is saved.") % {"name": target.name})
+        return redirect(safe_next(request, reverse("dashboard:targets")))
+    return render(
+        request,
+        "campaigns/dashboard/target_form.html",
+        {"form": form, "next": safe_next(request, "")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def target_edit(request, pk):
+    target = target_for_coordinator(request, pk, edit=True)
+    form = TargetForm(request.POST or None, instance=target)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("The official %(name)s is saved.") % {"name": target.name})
+        return redirect(safe_next(request, reverse("dashboard:targets")))
+    return render(
+        request,
+        "campaigns/dashboard/target_form.html",
+        {"form": form, "target": target, "next": safe_next(request, "")},
+    )
+
+
+# -- Organisations, members and invitations ----------------------------------------------------
+
+
+@login_required
+@require_GET
+def organisation_detail(request, slug):
+    organisation = organisation_for_member(request, slug)
+    is_owner = role_in(request.user, organisation) == Membership.Role.OWNER
+    memberships = organisation.memberships.select_related("user").order_by("user__username")
+    invitations = (
+        organisation.invitations.filter(accepted_at__isnull=True).select_related("invited_by")
+        if is_owner
+        else []
+    )
+    return render(
+        request,
+        "campaigns/dashboard/organisation_detail.html",
+        {
+            "organisation": organisation,
+            "is_owner": is_owner,
+            "memberships": memberships,
+            "invitations": invitations,
+            "roles": Membership.Role.choices,
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_edit(request, slug):
+    organisation = organisation_for_member(request, slug, owner=True)
+    form = OrganisationForm(request.POST or None, request.FILES or None, instance=organisation)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("The organisation's settings are saved."))
+        return redirect("dashboard:organisation", organisation.slug)
+    return render(
+        request,
+        "campaigns/dashboard/organisation_form.html",
+        {"form": form, "organisation": organisation},
+    )
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_create(request, slug):
+    organisation = organisation_for_member(request, slug, owner=True)
+    form = InvitationForm(request.POST or None, organisation=organisation)
+    if request.method == "POST" and form.is_valid():
+        token = secrets.token_urlsafe(32)
+        invitation = form.save(commit=False)
+        invitation.organisation = organisation
+        invitation.invited_by = request.user
+        invitation.token_hash = token_hash(token)
+        invitation.expires_at = timezone.now() + INVITATION_LIFETIME
+        invitation.save()
+        try:
+            send_invitation(invitation, token, request)
+        except (smtplib.SMTPException, OSError):
+            invitation.delete()
+            form.add_error(
+                None, _("The e-mail could not be sent. Nothing was saved; please try again.")
+            )
+        else:
+            messages.success(
+                request,
+                _("The invitation is on its way to %(email)s.") % {"email": invitation.email},
+            )
+            return redirect("dashboard:organisation", organisation.slug)
+    return render(
+        request,
+        "campaigns/dashboard/invitation_form.html",
+        {"form": form, "organisation": organisation},
+    )
+
+
+@login_required
+@require_POST
+def invitation_withdraw(request, slug, pk):
+    organisation = organisation_for_member(request, slug, owner=True)
+    invitation = get_object_or_404(organisation.invitations.filter(accepted_at__isnull=True), pk=pk)
+    invitation.delete()
+    messages.success(
+        request, _("The invitation to %(email)s is withdrawn.") % {"email": invitation.email}
+    )
+    return redirect("dashboard:organisation", organisation.slug)
+
+
+def other_owners_exist(membership) -> bool:
+    return (
+        Membership.objects.filter(organisation=membership.organisation, role=Membership.Role.OWNER)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+@login_required
+@require_POST
+def member_role(request, slug, pk):
+    organisation = organisation_for_member(request, slug, owner=True)
+    membership = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
+    form = MemberRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the roles offered."))
+    elif (
+        membership.role == Membership.Role.OWNER
+        and form.cleaned_data["role"] != Membership.Role.OWNER
+        and not other_owners_exist(membership)
+    ):
+        messages.error(
+            request,
+            _("%(user)s is the only owner. Make someone else an owner first.")
+            % {"user": membership.user.get_username()},
+        )
+    elif form.cleaned_data["role"] == membership.role:
+        messages.info(request, _("Nothing changed."))
+    else:
+        membership.role = form.cleaned_data["role"]
+        membership.save(update_fields=["role"])
+        messages.success(
+            request,
+            _("%(user)s is now %(role)s.")
+            % {"user": membership.user.get_username(), "role": membership.get_role_display()},
+        )
+    return redirect("dashboard:organisation", organisation.slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_remove(request, slug, pk):
+    organisation = organisation_for_member(request, slug, owner=True)
+    membership = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
+    last_owner = membership.role == Membership.Role.OWNER and not other_owners_exist(membership)
+    if request.method == "POST":
+        if last_owner:
+            messages.error(
+                request,
+                _("%(user)s is the only owner. Make someone else an owner first.")
+                % {"user": membership.user.get_username()},
+            )
+        else:
+            membership.delete()
+            messages.success(
+                request,
+                _("%(user)s is no longer a member.") % {"user": membership.user.get_username()},
+            )
+            if membership.user == request.user and not request.user.is_superuser:
+                return redirect("dashboard:home")
+        return redirect("dashboard:organisation", organisation.slug)
+    return render(
+        request,
+        "campaigns/dashboard/member_remove.html",
+        {"organisation": organisation, "membership": membership, "last_owner": last_owner},
+    )
+
+
+def find_invitation(token: str):
+    """The invitation for this token, and why it cannot be used (None when it can)."""
+    invitation = (
+        Invitation.objects.select_related("organisation", "invited_by")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    if invitation is None:
+        return None, _(
+            "This invitation link is not valid. Check that you copied the whole link, or ask "
+            "the organisation for a new invitation."
+        )
+    if invitation.accepted_at:
+        return invitation, _(
+            "This invitation has already been used. Sign in to reach the organisation, or ask "
+            "its owners for a new invitation."
+        )
+    if invitation.expires_at <= timezone.now():
+        return invitation, _(
+            "This invitation has expired. Ask the organisation's owners for a new one."
+        )
+    return invitation, None
+
+
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request, token):
+    """GET shows the invitation; POST joins the organisation (creating an account if needed)."""
+    invitation, problem = find_invitation(token)
+    if problem:
+        return render(
+            request,
+            "campaigns/dashboard/invitation_invalid.html",
+            {"problem": problem},
+            status=404 if invitation is None else 410,
+        )
+    signed_in = request.user.is_authenticated
+    account_form = None
+    if not signed_in:
+        account_form = NewAccountForm(
+            request.POST if request.method == "POST" else None, email=invitation.email
+        )
+    if request.method == "POST" and (signed_in or account_form.is_valid()):
+        with transaction.atomic():
+            # Claim the invitation: exactly one request can, so a link works once.
+            claimed = Invitation.objects.filter(
+                pk=invitation.pk, accepted_at__isnull=True, expires_at__gt=timezone.now()
+            ).update(accepted_at=timezone.now())
+            if claimed != 1:
+                transaction.set_rollback(True)
+                return render(
+                    request,
+                    "campaigns/dashboard/invitation_invalid.html",
+                    {"problem": _("This invitation has already been used.")},
+                    status=410,
+                )
+            user = request.user if signed_in else account_form.save()
+            membership, created = Membership.objects.get_or_create(
+                user=user, organisation=invitation.organisation, defaults={"role": invitation.role}
+            )
+        if not signed_in:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if created:
+            messages.success(
+                request,
+                _("Welcome to %(organisation)s. You joined as %(role)s.")
+                % {
+                    "organisation": invitation.organisation.name,
+                    "role": membership.get_role_display(),
+                },
+            )
+        else:
+            messages.info(
+                request,
+                _("You were already a member of %(organisation)s; your role is unchanged.")
+                % {"organisation": invitation.organisation.name},
+            )
+        return redirect("dashboard:organisation", invitation.organisation.slug)
+    return render(
+        request,
+        "campaigns/dashboard/invitation_accept.html",
+        {"invitation": invitation, "account_form": account_form},
+    )
