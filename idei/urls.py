@@ -11,6 +11,8 @@ urlpatterns = [
     path("", campaign_views.home, name="home"),
     path("cases/", include("cases.urls")),
     path("campaigns/", include("campaigns.urls")),
+    # A campaign's signature figures and export (letters app), before the dashboard's own URLs.
+    path("dashboard/campaigns/<slug:slug>/signatures/", include("letters.urls_dashboard")),
     path("accounts/", include("campaigns.urls_accounts")),  # coordinator sign-in, invitations
     path("dashboard/", include("campaigns.urls_dashboard")),  # coordinator dashboard
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),

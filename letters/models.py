@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -59,3 +60,31 @@ class Signature(models.Model):
     @property
     def first_name(self) -> str:
         return self.name.split()[0] if self.name.split() else ""
+
+
+class SignatureExport(models.Model):
+    """One export of a campaign's signatures: who took the data, when, and how many rows.
+
+    Created before the first row leaves the server, completed when the last one has: an
+    export whose download was cut short keeps `finished_at` empty and the rows sent so far.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="exports")
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("exported by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+
+    class Meta:
+        verbose_name = _("signature export")
+        verbose_name_plural = _("signature exports")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.campaign}: {self.row_count} rows, {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,5 +1,7 @@
 """Factories for signatures and letters, for the letters and campaigns tests."""
 
+import datetime
+
 import factory
 from django.utils import timezone
 
@@ -29,3 +31,33 @@ class SignatureFactory(factory.django.DjangoModelFactory):
     country = "MX"
     city = "Puebla"
     confirmed_at = factory.LazyFunction(timezone.now)
+
+
+COUNTRIES = ["MX", "CO", "PH", "FR", "BR", "IN", "US", "ES", "AR", "NG"]
+
+
+def bulk_signatures(campaign, count: int, *, days: int = 30, batch: int = 5000, start: int = 0):
+    """`count` confirmed signatures spread over the last `days` days, inserted in bulk.
+
+    Consents vary by row number, so that exports have names, e-mails and empty cells.
+    """
+    now = timezone.now()
+    rows = []
+    for n in range(start, start + count):
+        rows.append(
+            Signature(
+                campaign=campaign,
+                name=f"Signer {n}",
+                email=f"signer{n}@example.org",
+                email_key=f"signer{n}@example.org",
+                country=COUNTRIES[n % len(COUNTRIES)],
+                city="Puebla",
+                confirmed_at=now - datetime.timedelta(minutes=(n * 7919) % (days * 24 * 60)),
+                consent_share_name=n % 2 == 0,
+                consent_updates=n % 3 == 0,
+            )
+        )
+        if len(rows) == batch:
+            Signature.objects.bulk_create(rows)
+            rows = []
+    Signature.objects.bulk_create(rows)

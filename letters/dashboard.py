@@ -1,0 +1,249 @@
+"""A campaign's signatures for its coordinators: figures, and the export of consented data.
+
+Mounted under /dashboard/campaigns/<slug>/signatures/. Every view finds the campaign through
+campaigns.access.campaign_for_coordinator, so another organisation's campaign answers 404.
+
+Who may do what: every member (viewers included) reads the figures, which name nobody. Only
+owners and coordinators (and admins) may export, because an export copies personal data out of
+the site; a viewer gets the same 404 as for any change (`edit=True`).
+
+Every page runs a fixed number of queries whatever the number of signatures (pinned with
+100,000 signatures in tests/letters/), and the export streams rows from a database cursor in
+chunks, so the server's memory stays flat however long the file.
+"""
+
+import csv
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import get_language_bidi
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+from django_countries import countries
+
+from campaigns.access import CAN_EDIT, campaign_for_coordinator, role_in
+
+from . import charts
+from .models import Signature, SignatureExport
+
+EXPORT_CHUNK = 2000
+RECENT_EXPORTS = 20
+
+# -- Figures ---------------------------------------------------------------------------------
+
+
+def signature_totals(campaign) -> dict:
+    """Confirmed, awaiting confirmation, and erased on request: one aggregate query."""
+    return Signature.objects.filter(campaign=campaign).aggregate(
+        confirmed=Count("id", filter=Q(confirmed_at__isnull=False)),
+        pending=Count("id", filter=Q(confirmed_at__isnull=True)),
+        erased=Count("id", filter=Q(erased_at__isnull=False)),
+    )
+
+
+def signatures_per_day(campaign) -> dict[datetime.date, int]:
+    """Confirmed signatures per day (in the site's time zone), one grouped query."""
+    rows = (
+        Signature.objects.confirmed()
+        .filter(campaign=campaign)
+        .annotate(day=TruncDate("confirmed_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by("day")
+    )
+    return {row["day"]: row["n"] for row in rows}
+
+
+def signatures_per_country(campaign) -> list[dict]:
+    """Confirmed signatures per signer's country, largest first, one grouped query."""
+    rows = (
+        Signature.objects.confirmed()
+        .filter(campaign=campaign)
+        .values("country")
+        .annotate(n=Count("id"))
+        .order_by("-n", "country")
+    )
+    rows = [(row["country"], row["n"]) for row in rows]
+    total = sum(n for _, n in rows)
+    return [
+        {
+            "code": code,
+            "name": countries.name(code) or code or _("Not given"),
+            "count": n,
+            "percent": round(100 * n / total) if total else 0,
+        }
+        for code, n in rows
+    ]
+
+
+def may_export(user, campaign) -> bool:
+    return role_in(user, campaign.organisation) in CAN_EDIT
+
+
+@login_required
+@require_safe
+@never_cache
+def signature_stats(request, slug):
+    campaign = campaign_for_coordinator(request, slug)
+    per_day = signatures_per_day(campaign)
+    days = charts.every_day(per_day, timezone.localdate() if campaign.is_open else None)
+    context = {
+        "campaign": campaign,
+        "totals": signature_totals(campaign),
+        "days": days,
+        "chart": charts.daily_bars(days, rtl=get_language_bidi()) if days else None,
+        "chart_days": charts.MAX_DAYS,
+        "per_country": signatures_per_country(campaign),
+        "exports": SignatureExport.objects.filter(campaign=campaign).select_related("exported_by")[
+            :RECENT_EXPORTS
+        ],
+        "may_export": may_export(request.user, campaign),
+        # Deliveries by status go here once the letters app records deliveries (the outbox
+        # model does not exist yet); until then the page says that none has been sent.
+        "deliveries": None,
+    }
+    return render(request, "letters/dashboard/signatures.html", context)
+
+
+# -- Export ----------------------------------------------------------------------------------
+
+# What each column holds, and the consent it needs. Rows are the confirmed signatures that were
+# not erased; a cell whose consent is missing stays empty, so the row count is still the count
+# of supporters and nobody's data leaves without their agreement.
+EXPORT_COLUMNS = [
+    "confirmed_at",
+    "language",
+    "name",
+    "email",
+    "city",
+    "country",
+    "message",
+    "agreed_to_share_name",
+    "agreed_to_updates",
+]
+
+
+def exportable(campaign):
+    return (
+        Signature.objects.confirmed()
+        .filter(campaign=campaign, erased_at__isnull=True)
+        .order_by("confirmed_at", "id")
+    )
+
+
+def export_row(row: tuple) -> list:
+    """One signature as CSV cells, keeping only what the signer agreed to share.
+
+    - name: if they agreed to share it with the officials, or to hear from the organisation
+      (which must be able to address them);
+    - city, country and personal message: only with their name shared with the officials;
+    - e-mail: only if they asked the organisation to keep them informed.
+    """
+    confirmed_at, language, name, email, city, country, message, share_name, updates = row
+    return [
+        confirmed_at.astimezone(datetime.UTC).isoformat(timespec="seconds"),
+        language,
+        name if share_name or updates else "",
+        email if updates else "",
+        city if share_name else "",
+        country if share_name else "",
+        message if share_name else "",
+        "yes" if share_name else "no",
+        "yes" if updates else "no",
+    ]
+
+
+EXPORT_FIELDS = [
+    "confirmed_at",
+    "language",
+    "name",
+    "email",
+    "city",
+    "country",
+    "message",
+    "consent_share_name",
+    "consent_updates",
+]
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def inert(value) -> str:
+    """A cell a spreadsheet shows as text and never runs as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+class Echo:
+    """A file-like object whose write() returns the line, for csv.writer in a generator."""
+
+    def write(self, value):
+        return value
+
+
+def export_figures(campaign) -> dict:
+    """How many rows an export would have, and how many carry a name or an e-mail."""
+    return exportable(campaign).aggregate(
+        rows=Count("id"),
+        names=Count("id", filter=Q(consent_share_name=True) | Q(consent_updates=True)),
+        emails=Count("id", filter=Q(consent_updates=True)),
+    )
+
+
+@login_required
+@require_safe
+@never_cache
+def export_confirm(request, slug):
+    """Say what will be exported, and under which rule, before anything is."""
+    campaign = campaign_for_coordinator(request, slug, edit=True)
+    return render(
+        request,
+        "letters/dashboard/export_confirm.html",
+        {"campaign": campaign, "figures": export_figures(campaign), "columns": EXPORT_COLUMNS},
+    )
+
+
+def stream_rows(export: SignatureExport, campaign):
+    """The CSV, line by line; records the number of rows sent, even if the download stops."""
+    writer = csv.writer(Echo())
+    rows = exportable(campaign).values_list(*EXPORT_FIELDS).iterator(chunk_size=EXPORT_CHUNK)
+    sent, finished = 0, False
+    try:
+        # A byte-order mark, so that spreadsheets read the names' accents and scripts as UTF-8.
+        yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
+        for row in rows:
+            line = writer.writerow([inert(cell) for cell in export_row(row)])
+            sent += 1  # counted when handed to the server, even if the client then goes away
+            yield line
+        finished = True
+    finally:
+        rows.close()  # releases the database cursor now, not when garbage is collected
+        SignatureExport.objects.filter(pk=export.pk).update(
+            row_count=sent, finished_at=timezone.now() if finished else None
+        )
+
+
+@login_required
+@require_POST
+def export_csv(request, slug):
+    """Stream the consented signature data as CSV; one SignatureExport row per export."""
+    campaign = campaign_for_coordinator(request, slug, edit=True)
+    # Recorded before the first row leaves, so that no export goes unrecorded.
+    export = SignatureExport.objects.create(campaign=campaign, exported_by=request.user)
+    stamp = timezone.localtime(export.started_at).strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(
+        stream_rows(export, campaign), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="signatures-{campaign.slug}-{stamp}.csv"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response
