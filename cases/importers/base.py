@@ -139,6 +139,7 @@ class CaseFormat:
     required: tuple[str, ...] = ()
     country_column = "country"
     name_column = "full_name"
+    never_imported: frozenset[str] = frozenset()  # column_key() of columns never stored
     # Look for a renamed case (same source, country and exact date) before creating one.
     detects_renames = False
 
@@ -340,13 +341,19 @@ class Importer:
         return parsed
 
     def review(self, row: ParsedRow, kind: str, message: str, case_id: int | None = None):
+        # The row is kept to be imported later, minus what is never imported (photos).
+        raw = {
+            header: value
+            for header, value in row.raw.items()
+            if column_key(header) not in self.fmt.never_imported
+        }
         self.reviews.append(
             ReviewItem(
                 run=self.run,
                 case_id=case_id,
                 kind=kind,
                 line=row.line,
-                raw=row.raw,
+                raw=raw,
                 message=message,
             )
         )

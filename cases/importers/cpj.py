@@ -61,6 +61,8 @@ class CpjFormat(CaseFormat):
     source = ExternalId.Source.CPJ
     detects_renames = True
     name_column = "fullName"
+    # Victims' photos are often copyrighted: never imported, not even kept in the review queue.
+    never_imported = frozenset({"photourl", "photocredit"})
     columns = {
         "year": (),
         "date": ("startDisplay", "dateOfDeath", "date_of_death"),

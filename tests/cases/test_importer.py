@@ -275,6 +275,13 @@ def test_ambiguous_former_and_unknown_countries_wait_in_the_review_queue(written
     assert not CountryAlias.objects.get().country  # waits for an admin's decision
 
 
+def test_the_review_queue_keeps_the_row_without_its_photo():
+    run(to_csv([cpj_row(country="Korea", photoUrl="https://cpj.org/p.jpg", photoCredit="AP")]))
+    raw = ReviewItem.objects.get().raw
+    assert "photoUrl" not in raw and "photoCredit" not in raw
+    assert raw["fullName"] == "María López"
+
+
 def test_an_alias_set_by_an_admin_resolves_the_name_in_the_next_import():
     CountryAlias.objects.create(name="Yugoslavia", country="RS")
     run(to_csv([cpj_row(country="Yugoslavia")]))

@@ -36,7 +36,10 @@ HELP = gettext_lazy(
 
 
 class Command(BaseCommand):
-    help = HELP
+    @property
+    def help(self) -> str:
+        # argparse needs a real string; the lazy one is translated when the help is shown.
+        return str(HELP)
 
     def add_arguments(self, parser):
         parser.add_argument("path", help=_("the CSV or XLSX file to import"))
