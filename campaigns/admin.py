@@ -6,6 +6,7 @@ is recorded with who and when; the status field itself is read-only here.
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -33,6 +34,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Target)
@@ -51,6 +53,7 @@ class TargetAdmin(admin.ModelAdmin):
     search_fields = ["name", "position", "institution", "email"]
     list_select_related = ["created_by_organisation"]
     date_hierarchy = "last_verified"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class LetterTemplateInline(admin.StackedInline):

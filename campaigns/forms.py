@@ -362,9 +362,10 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
         ]
         labels = {"slug": _("Address"), "body": _("What happened and what you ask")}
         help_texts = {
+            # Crispy renders help text as HTML: no angle brackets here.
             "slug": _(
-                "The end of the campaign's address, /campaigns/<address>/: lower-case letters, "
-                "digits and hyphens. Leave it empty to make one from the title."
+                "The last part of the campaign's web address: lower-case letters, digits and "
+                "hyphens. Leave it empty to make one from the title."
             ),
             "summary": _("One or two sentences, shown in lists and when the link is shared."),
             "image": _(
