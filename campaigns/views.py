@@ -82,26 +82,33 @@ def about_case(campaigns, slug: str):
 
 
 def filter_choices():
-    """Countries and cases that public campaigns are about (two queries)."""
+    """Countries and cases that public campaigns are about (three queries)."""
     public = Campaign.objects.public()
     codes = set(
         Case.objects.published()
         .filter(campaigns__in=public)
+        .order_by()
         .values_list("country", flat=True)
         .distinct()
-    ) | set(Target.objects.filter(campaigns__in=public).values_list("country", flat=True))
+    ) | set(
+        Target.objects.filter(campaigns__in=public)
+        .order_by()
+        .values_list("country", flat=True)
+        .distinct()
+    )
+    names = {code: str(countries.name(code)) for code in codes}
     country_choices = sorted(
-        ((code, str(countries.name(code))) for code in codes if code in countries),
+        ((code, name) for code, name in names.items() if name),
         key=lambda choice: choice[1].casefold(),
     )
     cases = (
         Case.objects.published()
         .filter(campaigns__in=public)
         .distinct()
-        .only("full_name", "slug", "country")
-        .order_by("full_name")
+        .order_by("full_name", "slug")
+        .values_list("slug", "full_name", "country")
     )
-    case_choices = [(case.slug, f"{case.full_name} ({case.country.name})") for case in cases]
+    case_choices = [(slug, f"{name} ({names.get(code, code)})") for slug, name, code in cases]
     return country_choices, case_choices
 
 
