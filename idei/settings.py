@@ -149,8 +149,9 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            # A file, not memory, so that live-server threads in tests get their own connections.
-            "TEST": {"NAME": BASE_DIR / "db.sqlite3-test"},
+            # A file, not memory, so that live-server threads in tests get their own connections;
+            # one per process, so that two test runs in one checkout never share it.
+            "TEST": {"NAME": BASE_DIR / f"db.sqlite3-test-{os.getpid()}"},
         }
     }
 
