@@ -303,10 +303,14 @@ RESOLVED_FILTER = Q(impunity=Case.Impunity.FULL_JUSTICE) | Q(
 )
 
 
-def unique_case_slug(full_name: str, year: int | None) -> str:
+def case_slug_base(full_name: str, year: int | None) -> str:
+    """A case's slug before any -2, -3 suffix: its name in ASCII, then the year."""
     base = slugify(full_name, allow_unicode=False)[:180] or "case"
-    if year:
-        base = f"{base}-{year}"
+    return f"{base}-{year}" if year else base
+
+
+def unique_case_slug(full_name: str, year: int | None) -> str:
+    base = case_slug_base(full_name, year)
     slug, n = base, 2
     while Case.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1

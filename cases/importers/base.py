@@ -16,7 +16,6 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from cases.models import (
@@ -30,6 +29,7 @@ from cases.models import (
     Medium,
     Perpetrator,
     ReviewItem,
+    case_slug_base,
     compute_unresolved,
 )
 
@@ -253,12 +253,6 @@ def compatible(row: ParsedRow, known: KnownCase) -> bool:
         or (row.fields.get("place") and name_key(row.fields["place"]) == known.place)
         or (row.fields.get("outlets") and name_key(row.fields["outlets"]) == known.outlets)
     )
-
-
-def case_slug_base(full_name: str, year: int | None) -> str:
-    """The slug unique_case_slug() would start from (kept in step by a test)."""
-    base = slugify(full_name, allow_unicode=False)[:180] or "case"
-    return f"{base}-{year}" if year else base
 
 
 def display(field_name: str, value) -> str:

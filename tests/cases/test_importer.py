@@ -12,7 +12,6 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 
 from cases.importers import ImportRefused, import_file
-from cases.importers.base import case_slug_base
 from cases.importers.native import export_rows
 from cases.models import (
     Case,
@@ -22,6 +21,7 @@ from cases.models import (
     Medium,
     Perpetrator,
     ReviewItem,
+    case_slug_base,
     unique_case_slug,
 )
 from tests.factories import CaseFactory, UserFactory
