@@ -316,3 +316,16 @@ def test_bad_settings_are_refused(as_owner, organisation, field, value):
     assert f'href="#id_{field}"' in response.content.decode()
     organisation.refresh_from_db()
     assert getattr(organisation, field) != value
+
+
+def test_a_hostile_organisation_name_cannot_add_a_mail_header(as_owner, organisation, smtp_server):
+    organisation.name = "Press <b>Now</b>\nBcc: spy@example.org"
+    organisation.save()
+    invite(as_owner)
+    (message,) = smtp_server.wait_for(1)
+    assert message["Bcc"] is None
+    assert message["Subject"] == "Join Press <b>Now</b> Bcc: spy@example.org on IDEI"
+    assert "Press &lt;b&gt;Now&lt;/b&gt;" in message.get_body(("html",)).get_content()
+    assert [rcpt for envelope in smtp_server.envelopes for rcpt in envelope.rcpt_tos] == [
+        "new.person@example.org"
+    ]
