@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Target
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -39,6 +39,8 @@ class Signature(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     confirmation_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     confirmation_expires_at = models.DateTimeField(null=True, blank=True)
+    # Confirmation mails sent for this signature: capped, however often the form is sent.
+    confirmation_mails_sent = models.PositiveSmallIntegerField(default=0, editable=False)
     erased_at = models.DateTimeField(null=True, blank=True)
 
     objects = SignatureQuerySet.as_manager()
@@ -88,3 +90,150 @@ class SignatureExport(models.Model):
 
     def __str__(self):
         return f"{self.campaign}: {self.row_count} rows, {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class OutgoingMessage(models.Model):
+    """One e-mail that must go out exactly once: the outbox.
+
+    The row, not the Celery task, is the source of truth: Redis may lose every task and the
+    sweep re-queues what is pending. A worker claims a row with a conditional UPDATE
+    (queued → sending) that must return 1, so two workers never send the same message, and the
+    unique idempotency key stops the same message from being queued twice.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", _("Confirmation request")
+        SIGNER_COPY = "signer_copy", _("Copy of the letter to the signer")
+        LETTER = "letter", _("Letter to an official")
+        DIGEST = "digest", _("Daily digest to an official")
+        PETITION = "petition", _("Petition to an official")
+        DATA_REQUEST = "data_request", _("Personal data, on request")
+        ERASURE_REQUEST = "erasure_request", _("Erasure link")
+        SUBSCRIPTION_CONFIRMATION = "subscription_confirmation", _("Subscription confirmation")
+        REMINDER = "reminder", _("Reminder before 2 November")
+        COORDINATOR_REMINDER = "coordinator_reminder", _("Reminder to a coordinator")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    # Transactional mail (confirmations, data requests) carries no unsubscribe link.
+    TRANSACTIONAL = {
+        Kind.CONFIRMATION,
+        Kind.DATA_REQUEST,
+        Kind.ERASURE_REQUEST,
+        Kind.SUBSCRIPTION_CONFIRMATION,
+    }
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    to_email = models.EmailField(_("to"), max_length=254)
+    reply_to = models.EmailField(_("reply to"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    # Extra headers such as List-Unsubscribe; never From, To or Subject.
+    headers = models.JSONField(default=dict, blank=True)
+    attachment = models.FileField(upload_to="outbox/", blank=True)
+    attachment_name = models.CharField(max_length=200, blank=True)
+
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # When a send task was last enqueued for this row; the sweep re-enqueues only old ones.
+    scheduled_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="outgoing"
+    )
+    signature = models.ForeignKey(
+        Signature, null=True, blank=True, on_delete=models.SET_NULL, related_name="outgoing"
+    )
+    target = models.ForeignKey(
+        Target, null=True, blank=True, on_delete=models.SET_NULL, related_name="outgoing"
+    )
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outbox")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["campaign", "kind", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.to_email} ({self.status})"
+
+
+class Letter(models.Model):
+    """The text one confirmed signature sends to one official."""
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="letters")
+    target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="letters")
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("letter"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("letter")
+        verbose_name_plural = _("letters")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["signature", "target"], name="one_letter_per_target")
+        ]
+        indexes = [models.Index(fields=["target", "created_at"])]
+
+    def __str__(self):
+        return f"{self.signature} → {self.target}"
+
+
+class SignatureCount(models.Model):
+    """A campaign's confirmed count, split over a few rows so confirmations never queue on one.
+
+    A confirmation adds one to a random shard in its own transaction; the page reads the sum
+    of the shards, and a periodic reconcile rewrites them from an exact COUNT.
+    """
+
+    SHARDS = 16
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="count_shards")
+    shard = models.PositiveSmallIntegerField()
+    confirmed = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "shard"], name="one_row_per_count_shard")
+        ]
+
+    def __str__(self):
+        return f"{self.campaign} #{self.shard}: {self.confirmed}"
+
+
+class BlockedEmailDomain(models.Model):
+    """Disposable or abusive e-mail domains that may not sign (editable in admin)."""
+
+    domain = models.CharField(_("domain"), max_length=253, unique=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("blocked e-mail domain")
+        verbose_name_plural = _("blocked e-mail domains")
+        ordering = ["domain"]
+
+    def __str__(self):
+        return self.domain
+
+    def save(self, *args, **kwargs):
+        self.domain = self.domain.strip().lower().lstrip("@")
+        super().save(*args, **kwargs)

@@ -1,0 +1,212 @@
+"""The outbox: queue a message once, send it at most once, retry only what is transient.
+
+Every outgoing e-mail (confirmation, copy, letter, digest, petition, reminder...) is an
+OutgoingMessage row written in the same transaction as the change that causes it. Tasks carry
+primary keys only and are enqueued after commit. A worker claims a row with a conditional
+UPDATE before the SMTP conversation, and marks it sent right after: the only window for a
+double send is a worker killed inside that conversation, and the sweep logs each such case.
+"""
+
+import hashlib
+import logging
+import smtplib
+import socket
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import OutgoingMessage
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# A row left in "sending" this long belongs to a worker that died: hand it to another.
+STALE_SENDING = timedelta(minutes=10)
+# A queued row whose task was enqueued this long ago and never ran (Redis lost it, or it
+# waits for a retry) is enqueued again by the sweep.
+STALE_QUEUED = timedelta(minutes=2)
+SWEEP_BATCH = 200
+
+Status = OutgoingMessage.Status
+
+TRANSIENT_ERRORS = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+    ConnectionError,
+    TimeoutError,
+    socket.timeout,
+    socket.gaierror,
+)
+
+
+def enqueue(
+    *, kind: str, key: str, to: str, subject: str, body_text: str, send: bool = True, **fields
+) -> OutgoingMessage:
+    """Queue one message under a unique key; queuing the same key again returns the first row.
+
+    Call inside the transaction that causes the message; the send task starts after commit.
+    """
+    defaults = {"kind": kind, "to_email": to, "subject": subject, "body_text": body_text, **fields}
+    try:
+        with transaction.atomic():
+            message, created = OutgoingMessage.objects.get_or_create(
+                idempotency_key=key, defaults=defaults
+            )
+    except IntegrityError:  # a concurrent enqueue of the same key won the race
+        message, created = OutgoingMessage.objects.get(idempotency_key=key), False
+    if created and send:
+        schedule([message.pk])
+    return message
+
+
+def schedule(pks: list[int]) -> None:
+    """Start sending these rows once the current transaction commits."""
+    from .tasks import send_outgoing_batch
+
+    pks = list(pks)
+    if pks:
+        transaction.on_commit(lambda: send_outgoing_batch.delay(pks))
+
+
+def claim(pk: int) -> OutgoingMessage | None:
+    """Move one due row from queued to sending; None if another worker has it or it is done."""
+    now = timezone.now()
+    claimed = OutgoingMessage.objects.filter(
+        pk=pk, status=Status.QUEUED, next_attempt_at__lte=now
+    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if claimed != 1:
+        return None
+    return OutgoingMessage.objects.get(pk=pk)
+
+
+def message_id(message: OutgoingMessage) -> str:
+    """The same Message-ID on every attempt, so a receiver can drop a rare double send."""
+    digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:40]
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "localhost"
+    return f"<{digest}@{domain}>"
+
+
+def build_email(message: OutgoingMessage, connection) -> EmailMultiAlternatives:
+    headers = {**message.headers, "Message-ID": message_id(message)}
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to_email],
+        reply_to=[message.reply_to] if message.reply_to else None,
+        headers=headers,
+        connection=connection,
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    if message.attachment:
+        with message.attachment.open("rb") as handle:
+            email.attach(
+                message.attachment_name or "attachment.pdf", handle.read(), "application/pdf"
+            )
+    return email
+
+
+def is_transient(error: Exception) -> bool:
+    if isinstance(error, TRANSIENT_ERRORS):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    return False
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def _mark_sent(message: OutgoingMessage) -> None:
+    OutgoingMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+
+
+def _mark_failed(message: OutgoingMessage, error: Exception) -> None:
+    transient = is_transient(error) and message.attempts < MAX_ATTEMPTS
+    OutgoingMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.QUEUED if transient else Status.FAILED,
+        next_attempt_at=timezone.now() + backoff(message.attempts),
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+    )
+    logger.warning(
+        "outbox: %s sending message %s (%s), attempt %s",
+        "will retry" if transient else "gave up",
+        message.pk,
+        message.kind,
+        message.attempts,
+        extra={"outbox_id": message.pk, "error": str(error)[:300]},
+    )
+
+
+def send_messages(pks: Iterable[int]) -> dict[str, int]:
+    """Claim and send these rows over one SMTP connection; returns counts by outcome."""
+    counts = {"sent": 0, "failed": 0, "skipped": 0}
+    connection = None
+    try:
+        for pk in pks:
+            message = claim(pk)
+            if message is None:
+                counts["skipped"] += 1
+                continue
+            try:
+                if connection is None:
+                    connection = get_connection()
+                    connection.open()
+                build_email(message, connection).send()
+            except Exception as error:
+                _mark_failed(message, error)
+                counts["failed"] += 1
+                if is_transient(error) and connection is not None:
+                    # The connection may be broken; the next message opens a fresh one.
+                    connection.close()
+                    connection = None
+                continue
+            _mark_sent(message)
+            counts["sent"] += 1
+    finally:
+        if connection is not None:
+            connection.close()
+    return counts
+
+
+def sweep(now=None) -> dict[str, int]:
+    """Hand rows of dead workers back to the queue and re-enqueue rows whose task was lost."""
+    now = now or timezone.now()
+    stale = list(
+        OutgoingMessage.objects.filter(
+            status=Status.SENDING, claimed_at__lt=now - STALE_SENDING
+        ).values_list("pk", flat=True)
+    )
+    for pk in stale:
+        # The worker may have died after the server accepted the message: a possible double.
+        logger.warning(
+            "outbox: message %s was left sending; re-queued (possible double send)",
+            pk,
+            extra={"outbox_id": pk},
+        )
+    requeued = OutgoingMessage.objects.filter(pk__in=stale, status=Status.SENDING).update(
+        status=Status.QUEUED, next_attempt_at=now
+    )
+    due = list(
+        OutgoingMessage.objects.filter(
+            status=Status.QUEUED, next_attempt_at__lte=now, scheduled_at__lte=now - STALE_QUEUED
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:50_000]
+    )
+    OutgoingMessage.objects.filter(pk__in=due).update(scheduled_at=now)
+    for start in range(0, len(due), SWEEP_BATCH):
+        schedule(due[start : start + SWEEP_BATCH])
+    return {"requeued": requeued, "enqueued": len(due)}
