@@ -150,20 +150,40 @@ def _mark_failed(message: OutgoingMessage, error: Exception) -> None:
     )
 
 
+def _close_quietly(connection) -> None:
+    try:
+        if connection is not None:
+            connection.close()
+    except Exception:  # noqa: S110 - a half-open connection that cannot even say QUIT
+        pass
+
+
 def send_messages(pks: Iterable[int]) -> dict[str, int]:
     """Claim and send these rows over one SMTP connection; returns counts by outcome."""
-    counts = {"sent": 0, "failed": 0, "skipped": 0}
+    counts = {"sent": 0, "failed": 0, "skipped": 0, "deferred": 0}
+    pks = list(pks)
     connection = None
     try:
-        for pk in pks:
+        for position, pk in enumerate(pks):
             message = claim(pk)
             if message is None:
                 counts["skipped"] += 1
                 continue
-            try:
-                if connection is None:
+            if connection is None:
+                try:
                     connection = get_connection()
                     connection.open()
+                except Exception as error:
+                    # Nobody answers: stop here rather than wait out one connection timeout
+                    # per message (a batch could outlast the broker's visibility timeout).
+                    # The rest stay queued, unclaimed, and the sweep enqueues them again.
+                    _mark_failed(message, error)
+                    counts["failed"] += 1
+                    counts["deferred"] = len(pks) - position - 1
+                    _close_quietly(connection)
+                    connection = None
+                    break
+            try:
                 build_email(message, connection).send()
             except Exception as error:
                 _mark_failed(message, error)
