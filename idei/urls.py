@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("campaigns.urls_accounts")),  # coordinator sign-in, invitations
     path("dashboard/", include("campaigns.urls_dashboard")),  # coordinator dashboard
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
+    path("reminders/", include("letters.urls_reminders")),  # subscribe, confirm, unsubscribe
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -61,3 +61,42 @@ def bulk_signatures(campaign, count: int, *, days: int = 30, batch: int = 5000, 
             Signature.objects.bulk_create(rows)
             rows = []
     Signature.objects.bulk_create(rows)
+
+
+# -- Reminders (subscriptions and reminder definitions) -------------------------------------
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "letters.Subscription"
+
+    email = factory.Sequence(lambda n: f"subscriber{n}@example.org")
+    email_key = factory.LazyAttribute(lambda s: s.email.lower())
+    country = "MX"
+    language = "en"
+    time_zone = "America/Mexico_City"
+    unsubscribe_token = factory.Sequence(lambda n: f"unsubscribe-token-{n:06d}-abcdefghijklmnop")
+    consent_record = factory.LazyFunction(
+        lambda: {"text": "Remind me", "at": "2026-03-14T10:00:00+00:00", "page": "/"}
+    )
+    confirmed_at = factory.LazyFunction(timezone.now)
+
+
+class ReminderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "letters.Reminder"
+        django_get_or_create = ("days_before",)
+
+    name = factory.LazyAttribute(lambda r: f"{r.days_before} days before")
+    days_before = 7
+
+
+class ReminderTextFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "letters.ReminderText"
+        django_get_or_create = ("reminder", "language")
+
+    reminder = factory.SubFactory(ReminderFactory)
+    language = "en"
+    subject = "{days_left} days until {date}"
+    body = "Hello,\n\nIn {country}, {unresolved_count_country} cases are unresolved."
