@@ -12,6 +12,9 @@ from .health import healthz
 urlpatterns = [
     path("", campaign_views.home, name="home"),
     path("cases/", include("cases.urls")),
+    # Signing (letters app): /campaigns/<slug>/sign/... and /signatures/confirm/<token>/,
+    # before the campaigns URLs so that campaigns never needs to know about letters.
+    path("", include("letters.urls")),
     path("campaigns/", include("campaigns.urls")),
     # A campaign's signature figures and export (letters app), before the dashboard's own URLs.
     path("dashboard/campaigns/<slug:slug>/signatures/", include("letters.urls_dashboard")),

@@ -63,6 +63,66 @@ def bulk_signatures(campaign, count: int, *, days: int = 30, batch: int = 5000, 
     Signature.objects.bulk_create(rows)
 
 
+# -- Signing (tests/letters/test_sign.py, test_confirm.py, test_counts.py, test_abuse.py) ------
+
+
+def open_campaign(**fields):
+    """A published campaign with an English letter and one official, ready to be signed."""
+    from campaigns.models import Campaign
+    from tests.factories import TargetFactory
+
+    campaign = CampaignFactory(status=Campaign.Status.PUBLISHED, **fields)
+    LetterTemplateFactory(campaign=campaign)
+    campaign.targets.add(TargetFactory())
+    return campaign
+
+
+def sign_data(**overrides) -> dict:
+    """What a person sends in the sign form, shown a minute ago (past the time-on-page check)."""
+    import time
+
+    from letters.abuse import form_token
+
+    data = {
+        "name": "Ana María López",
+        "email": "ana@example.org",
+        "country": "MX",
+        "city": "Puebla",
+        "message": "",
+        "started": form_token(now=time.time() - 60),
+        "leave_empty": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def confirmation_token(text: str) -> str:
+    """The token in a confirmation e-mail's link."""
+    import re
+
+    match = re.search(r"/signatures/confirm/([A-Za-z0-9_-]+)/", text)
+    assert match, "no confirmation link in the e-mail"
+    return match.group(1)
+
+
+def pending_signature(campaign=None, email="pending@example.org", **fields):
+    """An unconfirmed signature and the token of its link."""
+    from letters.services import CONFIRMATION_LIFETIME, new_token, normalise_email
+
+    token, digest = new_token()
+    signature = SignatureFactory(
+        campaign=campaign or open_campaign(),
+        email=email,
+        email_key=normalise_email(email),
+        confirmed_at=None,
+        confirmation_token_hash=digest,
+        confirmation_expires_at=timezone.now() + CONFIRMATION_LIFETIME,
+        confirmation_mails_sent=1,
+        **fields,
+    )
+    return signature, token
+
+
 # -- Reminders (subscriptions and reminder definitions) -------------------------------------
 
 

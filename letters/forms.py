@@ -1,0 +1,234 @@
+"""The public sign form: validate and normalise in clean_*, the crispy FormHelper beside it."""
+
+import re
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Fieldset, Layout
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation.trans_real import parse_accept_lang_header
+from django_countries import countries
+
+from campaigns.letter_templates import validate_letter_template
+
+from . import abuse
+
+# Control characters (CR, LF, tab, NUL...) and the Unicode line and paragraph separators:
+# a name or a city is one line, and a line break must never reach a mail header.
+CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]")
+# In a multi-line text, line breaks and tabs are fine; other control characters are not.
+CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+LETTER_MAX_LENGTH = 10_000
+MESSAGE_MAX_LENGTH = 2_000
+
+CONSENT_FIELDS = (
+    "consent_share_name",
+    "consent_updates",
+    "consent_reminders",
+    "consent_show_first_name",
+)
+HONEYPOT = "leave_empty"
+
+
+def one_line(value: str) -> str:
+    if CONTROL.search(value):
+        raise ValidationError(
+            _("Write this on one line, without line breaks or tabs."), code="control"
+        )
+    return " ".join(value.split())
+
+
+def multi_line(value: str) -> str:
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if CONTROL_IN_TEXT.search(value):
+        raise ValidationError(_("This text contains characters that cannot be sent."), code="ctrl")
+    return value.strip()
+
+
+def country_from_accept_language(header: str) -> str:
+    """The region of the browser's preferred language ("es-MX" gives MX), if it is a country."""
+    try:
+        preferences = parse_accept_lang_header(header or "")
+    except ValueError:
+        return ""
+    for language, _quality in preferences:
+        parts = language.replace("_", "-").split("-")
+        for part in parts[1:]:
+            if len(part) == 2 and part.upper() in countries:
+                return part.upper()
+    return ""
+
+
+class SignForm(forms.Form):
+    """Name, address, country, optional city and message, the letter, four separate consents.
+
+    `campaign` sets the letter field (editable only where the campaign allows it) and the
+    organisation named in the consent to updates. Two hidden fields serve abuse.py: a signed
+    timestamp (time on page) and a honeypot that people never see or reach.
+    """
+
+    name = forms.CharField(
+        label=_("Your name"), max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        max_length=254,
+        help_text=_("We send you a link to confirm. Your address is never shown."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    country = forms.ChoiceField(
+        label=_("Your country"), widget=forms.Select(attrs={"autocomplete": "country"})
+    )
+    city = forms.CharField(
+        label=_("Your city (optional)"),
+        max_length=120,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
+    message = forms.CharField(
+        label=_("A personal message to the officials (optional)"),
+        max_length=MESSAGE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    letter_text = forms.CharField(
+        label=_("Your letter"),
+        max_length=LETTER_MAX_LENGTH,
+        help_text=_(
+            "You may change the words. Names in braces, such as {target_name}, are filled in "
+            "for each official."
+        ),
+        widget=forms.Textarea(attrs={"rows": 10}),
+    )
+    consent_share_name = forms.BooleanField(
+        label=_("Share my name with the officials who receive the letter."), required=False
+    )
+    consent_updates = forms.BooleanField(required=False)
+    consent_reminders = forms.BooleanField(
+        label=_("Remind me by e-mail before 2 November."), required=False
+    )
+    consent_show_first_name = forms.BooleanField(
+        label=_("Show my first name and country on this page, among the people who signed."),
+        required=False,
+    )
+    started = forms.CharField(widget=forms.HiddenInput, required=False)
+    leave_empty = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, campaign, letter_body: str = "", default_country: str = "", **kw):
+        super().__init__(*args, **kw)
+        self.campaign = campaign
+        self.letter_body = letter_body.replace("\r\n", "\n").strip()
+        self.fields["country"].choices = [("", _("Choose your country")), *countries]
+        if default_country and not self.is_bound:
+            self.initial.setdefault("country", default_country)
+        self.fields["consent_updates"].label = _(
+            "Keep me informed by e-mail about this campaign and the work of %(organisation)s."
+        ) % {"organisation": campaign.organisation.name}
+        if campaign.signers_may_edit and self.letter_body:
+            self.initial.setdefault("letter_text", self.letter_body)
+        else:
+            del self.fields["letter_text"]
+        if not self.is_bound:
+            self.initial["started"] = abuse.form_token()
+        self.helper = self.build_helper()
+
+    def build_helper(self) -> FormHelper:
+        helper = FormHelper(self)
+        helper.form_tag = False  # the template writes the <form> with the button and notice
+        helper.disable_csrf = True
+        fields = [
+            Field("name"),
+            Field("email"),
+            Field("country"),
+            Field("city"),
+        ]
+        if "letter_text" in self.fields:
+            fields.append(Field("letter_text"))
+        fields.append(Field("message"))
+        helper.layout = Layout(
+            *fields,
+            Fieldset(
+                _("Your choices (all optional)"),
+                *[Field(name) for name in CONSENT_FIELDS],
+                css_class="sign-consents",
+            ),
+            # Reached by no person: hidden from sight, from screen readers and from Tab.
+            Div(Field(HONEYPOT), css_class="sign-trap", aria_hidden="true"),
+            Field("started"),
+        )
+        return helper
+
+    # -- Validation and normalisation ----------------------------------------------------
+
+    def clean_name(self):
+        name = one_line(self.cleaned_data["name"])
+        if not name:
+            raise ValidationError(_("Write your name."), code="required")
+        return name
+
+    def clean_city(self):
+        return one_line(self.cleaned_data.get("city", ""))
+
+    def clean_message(self):
+        return multi_line(self.cleaned_data.get("message", ""))
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        local, _at, domain = email.rpartition("@")
+        email = f"{local}@{domain.lower()}"
+        if abuse.blocked_domain(email):
+            raise ValidationError(
+                _("Addresses at %(domain)s cannot be used to sign. Please use another address."),
+                params={"domain": domain.lower()},
+                code="blocked_domain",
+            )
+        return email
+
+    def clean_letter_text(self):
+        text = multi_line(self.cleaned_data.get("letter_text", ""))
+        if not text:
+            raise ValidationError(_("The letter cannot be empty."), code="required")
+        # Placeholders reach nothing but a fixed list of plain strings; anything else in
+        # braces is refused with the name of the unknown placeholder.
+        validate_letter_template(text)
+        if text == self.letter_body:
+            return ""  # unchanged: the campaign's letter, as published
+        return text
+
+    def clean_country(self):
+        country = self.cleaned_data["country"]
+        if country not in countries:
+            raise ValidationError(_("Choose a country from the list."), code="country")
+        return country
+
+    @property
+    def is_bot(self) -> bool:
+        """The honeypot is filled: a person never sees it."""
+        return bool(self.data.get(HONEYPOT, "").strip())
+
+    def form_token_state(self) -> str:
+        return abuse.check_form_token(self.data.get("started", ""))
+
+    def refresh_token(self) -> None:
+        """Show the form again with a new timestamp (and the person's input kept)."""
+        data = self.data.copy()
+        data["started"] = abuse.form_token()
+        self.data = data
+
+    def consent_record(self, *, language: str, page: str) -> dict:
+        """Proof of consent: the exact words shown, in the language shown, what was ticked."""
+        return {
+            "form": "sign",
+            "page": page,
+            "language": language,
+            "at": timezone.now().isoformat(),
+            "texts": {name: str(self.fields[name].label) for name in CONSENT_FIELDS},
+            "given": {name: bool(self.cleaned_data.get(name)) for name in CONSENT_FIELDS},
+        }

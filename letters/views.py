@@ -1,0 +1,316 @@
+"""Public pages of signing: the form's POST, "check your e-mail", confirmation, thank-you.
+
+The form itself is rendered on the campaign page by the `{% sign_panel %}` template tag
+(letters/templatetags/signing.py), so that the campaigns app never imports letters. Without
+JavaScript the form posts here and is redirected (or shown again with its errors); with
+static/js/sign.js it posts with fetch, asks for JSON, and the answer's `html` replaces the
+panel in place.
+"""
+
+import logging
+
+from django.contrib import messages
+from django.core import signing
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from campaigns.models import Campaign
+from campaigns.views import letter_for_reader, letter_preview, share_links
+
+from . import abuse, counts, services
+from .forms import SignForm, country_from_accept_language
+from .models import Signature
+
+logger = logging.getLogger(__name__)
+
+# After confirming, this browser may see its signature's thank-you page for a day: a signed
+# cookie scoped to the campaign's pages, so the page's address can be shared safely.
+SIGNED_COOKIE = "idei_signature"
+SIGNED_COOKIE_SALT = "letters.thank-you"
+SIGNED_COOKIE_AGE = 24 * 3600
+
+
+def wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def campaign_letter(campaign):
+    return letter_for_reader(list(campaign.letters.all()), get_language() or "en")
+
+
+def build_sign_form(request, campaign, data=None, letter=None) -> SignForm:
+    # The letter's text is a field only where signers may edit it (one query, only then).
+    if letter is None and campaign.signers_may_edit:
+        letter = campaign_letter(campaign)
+    return SignForm(
+        data,
+        campaign=campaign,
+        letter_body=letter.body if letter else "",
+        default_country=country_from_accept_language(request.headers.get("Accept-Language", "")),
+    )
+
+
+def panel_context(request, campaign, form, *, notice: str = "", standalone: bool = False):
+    return {
+        "campaign": campaign,
+        "form": form,
+        "notice": notice,
+        "standalone": standalone,
+        "recent_signers": counts.recent_signers(campaign),
+        "request": request,
+    }
+
+
+# -- Signing -------------------------------------------------------------------------------
+
+
+def respond_with_form(request, campaign, form, *, status: int, notice: str = ""):
+    """The form again, with the person's input, its errors and a notice (JSON or a page)."""
+    if wants_json(request):
+        context = panel_context(request, campaign, form, notice=notice)
+        html = render_to_string("letters/includes/sign_panel.html", context, request=request)
+        return JsonResponse(
+            {"status": "invalid" if status == 400 else "refused", "html": html}, status=status
+        )
+    letter = campaign_letter(campaign)
+    context = panel_context(request, campaign, form, notice=notice, standalone=True)
+    context["letter"] = letter_preview(letter, campaign.cases.published()) if letter else None
+    return render(request, "letters/sign.html", context, status=status)
+
+
+def respond_done(request, campaign):
+    """The one answer to every accepted (or silently dropped) signature: check your e-mail."""
+    if wants_json(request):
+        html = render_to_string(
+            "letters/includes/check_email.html", {"campaign": campaign}, request=request
+        )
+        return JsonResponse({"status": "ok", "html": html})
+    return redirect("letters:check_email", campaign.slug, permanent=False)
+
+
+def respond_closed(request, campaign):
+    message = _("This campaign no longer collects signatures. Nothing was saved.")
+    if wants_json(request):
+        html = render_to_string(
+            "letters/includes/closed.html", {"campaign": campaign, "message": message}
+        )
+        return JsonResponse({"status": "closed", "html": html}, status=410)
+    return render(
+        request, "letters/closed.html", {"campaign": campaign, "message": message}, status=410
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def sign(request, slug):
+    """GET: the form on its own page; POST: sign (see services.sign)."""
+    campaign = get_object_or_404(
+        Campaign.objects.public().select_related("organisation"), slug=slug
+    )
+    if not campaign.is_open:
+        return respond_closed(request, campaign)
+    if request.method == "GET":
+        form = build_sign_form(request, campaign)
+        return respond_with_form(request, campaign, form, status=200)
+
+    form = build_sign_form(request, campaign, request.POST)
+    if not abuse.allow_ip(request):
+        logger.info("sign: rate limited (network)", extra={"campaign": campaign.slug})
+        return respond_with_form(
+            request,
+            campaign,
+            form,
+            status=429,
+            notice=_(
+                "Many signatures were sent from your network in a short time. Please wait a "
+                "few minutes, then send the form again: what you wrote is kept below."
+            ),
+        )
+    if form.is_bot:
+        logger.info("sign: honeypot filled, dropped", extra={"campaign": campaign.slug})
+        return respond_done(request, campaign)
+    token_state = form.form_token_state()
+    if token_state == abuse.FormToken.TOO_FAST:
+        logger.info("sign: sent too fast, dropped", extra={"campaign": campaign.slug})
+        return respond_done(request, campaign)
+    if token_state == abuse.FormToken.EXPIRED:
+        form.refresh_token()
+        form.is_valid()  # show any other problem at the same time
+        return respond_with_form(
+            request,
+            campaign,
+            form,
+            status=400,
+            notice=_(
+                "This form was open for a long time. Please check your details and send it "
+                "again: nothing was saved yet."
+            ),
+        )
+    if not form.is_valid():
+        return respond_with_form(request, campaign, form, status=400)
+    email_key = services.normalise_email(form.cleaned_data["email"])
+    if not abuse.allow_email(email_key):
+        return respond_with_form(
+            request,
+            campaign,
+            form,
+            status=429,
+            notice=_(
+                "This e-mail address was entered many times in a short time. Please wait an "
+                "hour, or look for the e-mail we already sent: it holds your confirmation link."
+            ),
+        )
+    language = get_language() or "en"
+    data = {
+        **form.cleaned_data,
+        "consent_record": form.consent_record(language=language, page=campaign.slug),
+    }
+    try:
+        services.sign(campaign, data, language=language, client_ip=abuse.client_ip(request))
+    except services.SigningClosed:
+        return respond_closed(request, campaign)
+    return respond_done(request, campaign)
+
+
+@require_safe
+def check_email(request, slug):
+    campaign = get_object_or_404(
+        Campaign.objects.public().select_related("organisation"), slug=slug
+    )
+    return render(request, "letters/check_email.html", {"campaign": campaign})
+
+
+# -- Confirming ----------------------------------------------------------------------------
+
+
+def confirmation_problem(request, error: services.ConfirmationError):
+    if isinstance(error, services.TokenExpired):
+        problem = _(
+            "This confirmation link has expired: links work for 7 days. Sign again on the "
+            "campaign page and we will send you a new one."
+        )
+    elif isinstance(error, services.CampaignClosedBeforeConfirmation):
+        problem = _(
+            "This campaign closed before your signature was confirmed, so it cannot be "
+            "counted any more. Thank you for your support."
+        )
+    else:
+        problem = _(
+            "This link is not valid, or it has already been used. If you confirmed your "
+            "signature already, it counts and there is nothing more to do. If you asked for "
+            "the link several times, use the newest e-mail."
+        )
+    return render(
+        request, "letters/confirm_invalid.html", {"problem": problem}, status=error.status
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    """GET shows a button and changes nothing (mail scanners fetch links); POST confirms."""
+    if request.method == "GET":
+        try:
+            signature = services.pending_signature(token)
+        except services.ConfirmationError as error:
+            return confirmation_problem(request, error)
+        return render(
+            request,
+            "letters/confirm.html",
+            {"signature": signature, "campaign": signature.campaign},
+        )
+    try:
+        signature = services.confirm(token)
+    except services.ConfirmationError as error:
+        return confirmation_problem(request, error)
+    response = redirect("letters:thanks", signature.campaign.slug)
+    response.set_signed_cookie(
+        SIGNED_COOKIE,
+        str(signature.pk),
+        salt=SIGNED_COOKIE_SALT,
+        max_age=SIGNED_COOKIE_AGE,
+        path=reverse("campaigns:detail", args=[signature.campaign.slug]),
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def signature_from_cookie(request, campaign) -> Signature | None:
+    try:
+        pk = request.get_signed_cookie(
+            SIGNED_COOKIE, salt=SIGNED_COOKIE_SALT, max_age=SIGNED_COOKIE_AGE
+        )
+    except (KeyError, signing.BadSignature):
+        return None
+    return (
+        Signature.objects.confirmed()
+        .filter(pk=pk, campaign=campaign, erased_at__isnull=True)
+        .first()
+        if pk.isdigit()
+        else None
+    )
+
+
+def letter_pdf_link(signature) -> str:
+    """The signer's own letter as a PDF, once the PDF view is installed."""
+    try:
+        from .pdf import letter_pdf_path
+
+        return letter_pdf_path(signature)
+    except (ImportError, NoReverseMatch):
+        return ""
+
+
+REMINDER_CONSENT = _("Remind me by e-mail before 2 November.")
+
+
+@require_safe
+def thanks(request, slug):
+    campaign = get_object_or_404(
+        Campaign.objects.public().select_related("organisation"), slug=slug
+    )
+    signature = signature_from_cookie(request, campaign)
+    page_url = request.build_absolute_uri(campaign.get_absolute_url())
+    return render(
+        request,
+        "letters/thanks.html",
+        {
+            "campaign": campaign,
+            "signature": signature,
+            "share_links": share_links(campaign, page_url),
+            "page_url": page_url,
+            "pdf_url": letter_pdf_link(signature) if signature else "",
+            "reminder_consent": REMINDER_CONSENT,
+        },
+    )
+
+
+@require_POST
+def remind(request, slug):
+    """The thank-you page's offer: remind me before 2 November (a consent, recorded)."""
+    campaign = get_object_or_404(Campaign.objects.public(), slug=slug)
+    signature = signature_from_cookie(request, campaign)
+    if signature is None:
+        return render(
+            request,
+            "letters/confirm_invalid.html",
+            {
+                "problem": _(
+                    "We could not tell which signature this is: the page was open for more "
+                    "than a day or in another browser. Nothing was changed."
+                )
+            },
+            status=400,
+        )
+    services.add_reminder_consent(
+        signature, str(REMINDER_CONSENT), get_language() or signature.language
+    )
+    messages.success(request, _("Thank you. We will remind you before 2 November."))
+    return redirect("letters:thanks", campaign.slug)
