@@ -33,3 +33,27 @@ def purge_unconfirmed_signatures() -> int:
     from . import services
 
     return services.purge_unconfirmed()
+
+
+# -- Reminders before 2 November (letters.fanout) --------------------------------------------
+
+
+@shared_task(acks_late=True)
+def send_due_reminders(as_of_date: str | None = None) -> dict:
+    """Hourly from beat: enqueue a batch per chunk of subscribers due today, and coordinators'."""
+    import datetime
+
+    from . import fanout
+
+    day = datetime.date.fromisoformat(as_of_date) if as_of_date else None
+    return fanout.send_due_reminders(as_of_date=day).as_dict()
+
+
+@shared_task(acks_late=True)
+def send_reminder_batch(
+    reminder_id: int, observance_year: int, subscription_ids: list[int], run: str | None = None
+) -> dict:
+    """Render, record and send one chunk of a reminder over one SMTP connection."""
+    from . import fanout
+
+    return fanout.send_reminder_batch(reminder_id, observance_year, subscription_ids, run)
