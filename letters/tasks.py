@@ -15,6 +15,21 @@ def sweep_outbox() -> dict:
     return outbox.sweep()
 
 
+@shared_task(acks_late=True)
+def generate_petition_pdf(campaign_id: int) -> str:
+    """Write a campaign's petition PDF (all officials) under MEDIA_ROOT; its path.
+
+    The coordinator finds it on the petition page of the dashboard once it is written (the
+    file appears only when complete).
+    """
+    from campaigns.models import Campaign
+
+    from . import pdf
+
+    campaign = Campaign.objects.get(pk=campaign_id)
+    return str(pdf.petition_pdf(campaign))
+
+
 # -- Signing: counts and housekeeping (letters.counts, letters.services) --------------------
 
 
