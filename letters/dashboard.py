@@ -31,7 +31,7 @@ from django_countries import countries
 from campaigns.access import CAN_EDIT, campaign_for_coordinator, role_in
 
 from . import charts
-from .models import Signature, SignatureExport
+from .models import OutgoingMessage, Signature, SignatureExport
 
 EXPORT_CHUNK = 2000
 RECENT_EXPORTS = 20
@@ -82,6 +82,40 @@ def country_rows(per_country: dict[str, int]) -> list[dict]:
     return rows
 
 
+DELIVERY_KINDS = [
+    OutgoingMessage.Kind.LETTER,
+    OutgoingMessage.Kind.DIGEST,
+    OutgoingMessage.Kind.PETITION,
+    OutgoingMessage.Kind.SIGNER_COPY,
+]
+
+
+def delivery_figures(campaign) -> list[dict]:
+    """Messages to officials and copies to signers, by kind and status: one grouped query."""
+    counts = (
+        OutgoingMessage.objects.filter(campaign=campaign, kind__in=DELIVERY_KINDS)
+        .values_list("kind", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_kind: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for kind, status, n in counts:
+        by_kind[kind][status] += n
+    statuses = OutgoingMessage.Status
+    return [
+        {
+            "kind": OutgoingMessage.Kind(kind).label,
+            # Queued and sending are both "on their way" to a reader of this page.
+            "pending": by_kind[kind][statuses.QUEUED] + by_kind[kind][statuses.SENDING],
+            "sent": by_kind[kind][statuses.SENT],
+            "failed": by_kind[kind][statuses.FAILED],
+            "total": sum(by_kind[kind].values()),
+        }
+        for kind in DELIVERY_KINDS
+        if kind in by_kind
+    ]
+
+
 def may_export(user, campaign) -> bool:
     return role_in(user, campaign.organisation) in CAN_EDIT
 
@@ -104,9 +138,8 @@ def signature_stats(request, slug):
             :RECENT_EXPORTS
         ],
         "may_export": may_export(request.user, campaign),
-        # Deliveries by status go here once the letters app records deliveries (the outbox
-        # model does not exist yet); until then the page says that none has been sent.
-        "deliveries": None,
+        "deliveries": delivery_figures(campaign),
+        "postal_only": list(campaign.targets.filter(email="").order_by("name")),
     }
     return render(request, "letters/dashboard/signatures.html", context)
 

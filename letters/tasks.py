@@ -72,3 +72,27 @@ def send_reminder_batch(
     from . import fanout
 
     return fanout.send_reminder_batch(reminder_id, observance_year, subscription_ids, run)
+
+
+# -- Delivery to the officials (letters.delivery) --------------------------------------------
+
+
+@shared_task(acks_late=True)
+def send_daily_digests(day: str | None = None) -> int:
+    """Queue the daily digests for every complete day up to `day` (ISO date; default yesterday)."""
+    import datetime
+
+    from . import delivery
+
+    return delivery.send_daily_digests(datetime.date.fromisoformat(day) if day else None)
+
+
+@shared_task(acks_late=True)
+def deliver_petition_task(campaign_id: int) -> int:
+    """Queue a closed petition campaign's message to each official, with the petition PDF."""
+    from campaigns.models import Campaign
+
+    from . import delivery
+
+    campaign = Campaign.objects.select_related("organisation").get(pk=campaign_id)
+    return delivery.deliver_petition(campaign)

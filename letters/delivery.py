@@ -1,0 +1,528 @@
+"""Delivery: from a confirmed signature to letters in the officials' inboxes.
+
+A campaign's delivery mode decides when officials hear from it:
+
+- each: every letter is e-mailed to its official as soon as the signature is confirmed;
+- digest: once a day, each official gets one message listing the day's letters;
+- petition: nothing until the campaign closes, then each official gets one message with the
+  petition PDF (the letter, the cases and the signers who agreed to share their name).
+
+Every message is an outbox row whose idempotency key names what it is (`letter:<letter>`,
+`digest:<campaign>:<target>:<day>`, `petition:<campaign>:<target>`, `signer_copy:<signature>`),
+so running any step again, after a crash or by hand, sends nothing twice.
+
+Who learns what: the From: address is always DEFAULT_FROM_EMAIL. An official sees the signer's
+name, city and address (as Reply-To) only if the signer agreed to share their name; otherwise
+the letter is signed "A supporter from <country>". Officials without an e-mail address get no
+message: their letters are for the post (the signer's PDF has the postal address).
+"""
+
+import datetime
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from campaigns.letter_templates import LetterContext, render_letter
+from campaigns.models import Campaign
+from idei.mail import absolute_url, render_email
+
+from . import outbox
+from .models import Letter, OutgoingMessage, Signature
+
+logger = logging.getLogger(__name__)
+
+Kind = OutgoingMessage.Kind
+Mode = Campaign.DeliveryMode
+
+# A day's digest goes out only once the day is over and this much longer: a confirmation that
+# started at 23:59:59 has committed its letter by then (transactions take milliseconds).
+DIGEST_SETTLE = datetime.timedelta(minutes=15)
+# Each run also looks back this many days, so a day missed while beat was down still goes out.
+DIGEST_CATCH_UP_DAYS = 7
+
+
+# -- Letters ---------------------------------------------------------------------------------
+
+
+def supporter_name(signature: Signature) -> str:
+    """How a letter is signed when the signer did not agree to share their name."""
+    country = str(signature.country.name) if signature.country else ""
+    if country:
+        return _("A supporter from %(country)s") % {"country": country}
+    return _("A supporter")
+
+
+def shares_name(signature: Signature) -> bool:
+    return signature.consent_share_name and signature.erased_at is None
+
+
+def letter_context(target, cases, signature: Signature) -> LetterContext:
+    """The placeholders for one letter; signer fields only as far as the signer agreed.
+
+    Call inside translation.override(letter language): country names and dates are rendered
+    in the letter's language.
+    """
+    context = LetterContext.build(target=target, cases=cases, signer=signature)
+    if not shares_name(signature):
+        context.signer_name = supporter_name(signature)
+        context.signer_city = ""
+        context.signer_country = ""
+    return context
+
+
+def tidy(text: str) -> str:
+    """Drop the trailing spaces an empty placeholder leaves at the end of a line."""
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def choose_template(templates: dict, *languages):
+    """The first template in these languages, then the site's language, then any."""
+    for language in (*languages, settings.LANGUAGE_CODE):
+        if language in templates:
+            return templates[language]
+    return next(iter(templates.values()), None)
+
+
+def edited_text(signature: Signature) -> str:
+    """The letter as the signer rewrote it, if the campaign allows signers to edit."""
+    return signature.letter_text.strip() if signature.campaign.signers_may_edit else ""
+
+
+def build_letter(signature: Signature, target, templates: dict, cases, now) -> Letter | None:
+    """The letter this signature sends to this official (not saved)."""
+    edited = edited_text(signature)
+    # An edited letter is in the language the signer read it in; otherwise the official's.
+    if edited:
+        template = choose_template(templates, signature.language, target.language)
+    else:
+        template = choose_template(templates, target.language, signature.language)
+    if template is None:
+        return None
+    with translation.override(template.language):
+        context = letter_context(target, cases, signature)
+        # render_letter replaces only the known placeholders with plain text: an edited letter
+        # can say anything but reach nothing; every output escapes it.
+        body = tidy(render_letter(edited or template.body, context))
+        subject = " ".join(render_letter(template.subject, context).split())
+    return Letter(
+        signature=signature,
+        target=target,
+        language=template.language,
+        subject=subject[:300],
+        body=body,
+        created_at=now,
+    )
+
+
+def on_signature_confirmed(signature: Signature) -> list[Letter]:
+    """Write one letter per official and queue the signer's copy and, in "each" mode, the letters.
+
+    Called by letters.services.confirm inside the confirmation transaction, so the letters and
+    their outbox rows exist exactly when the confirmation does; sending starts after commit.
+    Calling it again for the same signature adds nothing.
+    """
+    if signature.confirmed_at is None:
+        raise ValueError("only a confirmed signature is delivered")
+    campaign = signature.campaign
+    templates = {template.language: template for template in campaign.letters.all()}
+    targets = list(campaign.targets.order_by("pk"))
+    cases = list(campaign.cases.all())
+    now = timezone.now()
+    new_letters = [build_letter(signature, target, templates, cases, now) for target in targets]
+    if not templates:
+        logger.error("campaign %s has no letter template: nothing to deliver", campaign.pk)
+    Letter.objects.bulk_create([letter for letter in new_letters if letter], ignore_conflicts=True)
+    letters = list(signature.letters.select_related("target").order_by("pk"))
+
+    messages = [signer_copy(signature, letters)]
+    if campaign.delivery_mode == Mode.EACH:
+        messages += [letter_message(letter) for letter in letters if letter.target.email]
+    enqueue_all(messages)
+    return letters
+
+
+def enqueue_all(messages: Iterable[OutgoingMessage]) -> None:
+    """Queue these rows in one statement; rows whose key exists already are left as they are.
+
+    One send task for all of them after commit, so they share one SMTP connection.
+    """
+    messages = list(messages)
+    if not messages:
+        return
+    OutgoingMessage.objects.bulk_create(messages, ignore_conflicts=True)
+    keys = [message.idempotency_key for message in messages]
+    pks = OutgoingMessage.objects.filter(
+        idempotency_key__in=keys, status=OutgoingMessage.Status.QUEUED
+    ).values_list("pk", flat=True)
+    outbox.schedule(list(pks))
+
+
+def outgoing(*, kind, key, to, rendered, **fields) -> OutgoingMessage:
+    return OutgoingMessage(
+        kind=kind,
+        idempotency_key=key,
+        to_email=to,
+        subject=rendered.subject[:300],
+        body_text=rendered.text,
+        body_html=rendered.html,
+        **fields,
+    )
+
+
+# -- The signer's copy -----------------------------------------------------------------------
+
+
+def letter_pdf_url(signature: Signature) -> str:
+    """The signer's PDF download link, or "" where the PDF view is not installed."""
+    try:
+        from .pdf import letter_pdf_url as url_for
+    except ImportError:
+        return ""
+    from django.urls import NoReverseMatch
+
+    try:
+        return url_for(signature)
+    except NoReverseMatch:
+        return ""
+
+
+def unsubscribe_headers(signature: Signature) -> dict:
+    """RFC 8058 one-click unsubscribe headers (List-Unsubscribe, List-Unsubscribe-Post)."""
+    try:
+        from .privacy import unsubscribe_headers as headers_for
+    except ImportError:  # letters.privacy provides them; without it, none
+        return {}
+    from django.urls import NoReverseMatch
+
+    try:
+        return headers_for(signature)
+    except NoReverseMatch:  # the unsubscribe page is not wired in this deployment
+        return {}
+
+
+def unsubscribe_link(headers: dict) -> str:
+    """The https link inside a List-Unsubscribe header, for the visible link in the body."""
+    for part in headers.get("List-Unsubscribe", "").split(","):
+        part = part.strip().strip("<>")
+        if part.startswith(("https://", "http://")):
+            return part
+    return ""
+
+
+def signer_copy(signature: Signature, letters: list[Letter]) -> OutgoingMessage:
+    """The signer's copy: their letters, what happens next, and the PDF to print and post."""
+    campaign = signature.campaign
+    headers = unsubscribe_headers(signature)
+    context = {
+        "signature": signature,
+        "campaign": campaign,
+        "organisation": campaign.organisation,
+        "letters": letters,
+        "mode": campaign.delivery_mode,
+        "shares_name": shares_name(signature),
+        "supporter_name": None,
+        "pdf_url": letter_pdf_url(signature),
+        "campaign_url": absolute_url(campaign.get_absolute_url()),
+        "emailed": [letter.target for letter in letters if letter.target.email],
+        "postal_only": [
+            {"target": letter.target, "address": one_line(letter.target.postal_address)}
+            for letter in letters
+            if not letter.target.email
+        ],
+        "unsubscribe_url": unsubscribe_link(headers),
+    }
+    with translation.override(signature.language):
+        context["supporter_name"] = supporter_name(signature)
+    rendered = render_email("signer_copy", context, language=signature.language)
+    return outgoing(
+        kind=Kind.SIGNER_COPY,
+        key=f"signer_copy:{signature.pk}",
+        to=signature.email,
+        rendered=rendered,
+        headers=headers,
+        campaign=campaign,
+        signature=signature,
+    )
+
+
+def one_line(text: str) -> str:
+    return ", ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+# -- Each letter as it comes -----------------------------------------------------------------
+
+
+def letter_message(letter: Letter) -> OutgoingMessage:
+    """One letter to its official; Reply-To the signer only if they agreed to share their name."""
+    signature, target = letter.signature, letter.target
+    campaign = signature.campaign
+    shared = shares_name(signature)
+    rendered = render_email(
+        "letter",
+        {
+            "letter": letter,
+            "target": target,
+            "campaign": campaign,
+            "organisation": campaign.organisation,
+            "shares_name": shared,
+            "signer_name": signature.name if shared else "",
+            "message": signature.message.strip(),
+            "campaign_url": absolute_url(campaign.get_absolute_url()),
+        },
+        language=target.language,
+    )
+    return outgoing(
+        kind=Kind.LETTER,
+        key=f"letter:{letter.pk}",
+        to=target.email,
+        rendered=rendered,
+        reply_to=signature.email if shared else "",
+        campaign=campaign,
+        signature=signature,
+        target=target,
+    )
+
+
+# -- Daily digests ---------------------------------------------------------------------------
+
+
+def digest_key(campaign_id: int, target_id: int, day: datetime.date) -> str:
+    return f"digest:{campaign_id}:{target_id}:{day.isoformat()}"
+
+
+def last_complete_day(now=None) -> datetime.date:
+    """The latest day (site time zone) that is over and settled: yesterday after 00:15."""
+    now = now or timezone.now()
+    return timezone.localdate(now - DIGEST_SETTLE) - datetime.timedelta(days=1)
+
+
+def day_bounds(first: datetime.date, last: datetime.date) -> tuple:
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(
+        last + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
+    )
+    return start, end
+
+
+def send_daily_digests(day: datetime.date | None = None, now=None) -> int:
+    """Queue one digest per official and digest campaign for each complete day up to `day`.
+
+    A letter belongs to the day (site time zone) it was written, which is the day its signature
+    was confirmed, and its digest's key names that day: a run for a day that is not over yet
+    sends nothing, so a letter confirmed late on a day goes out with the next run, and a day
+    whose digest exists is never sent again. Each run also catches up on the days before it
+    (DIGEST_CATCH_UP_DAYS). Returns the number of digests queued.
+    """
+    last = last_complete_day(now)
+    if day is None or day > last:
+        day = last
+    first = day - datetime.timedelta(days=DIGEST_CATCH_UP_DAYS - 1)
+    start, end = day_bounds(first, day)
+    groups = list(
+        Letter.objects.filter(
+            signature__campaign__delivery_mode=Mode.DIGEST,
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .exclude(target__email="")
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("signature__campaign_id", "target_id", "day")
+        .annotate(n=Count("id"))
+        .order_by("signature__campaign_id", "target_id", "day")
+    )
+    keys = {digest_key(c, t, d): (c, t, d) for c, t, d, _ in groups}
+    done = set(
+        OutgoingMessage.objects.filter(idempotency_key__in=list(keys)).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    queued = 0
+    for key, (campaign_id, target_id, group_day) in keys.items():
+        if key in done:
+            continue
+        with transaction.atomic():
+            message = digest_message(campaign_id, target_id, group_day)
+            enqueue_all([message])
+        queued += 1
+    return queued
+
+
+@dataclass
+class DigestEntry:
+    number: int
+    signer: str
+    place: str
+    message: str
+    full_text: str  # only when it differs from the campaign's letter
+
+
+def digest_message(campaign_id: int, target_id: int, day: datetime.date) -> OutgoingMessage:
+    """One official's digest of one campaign's letters written on one day."""
+    start, end = day_bounds(day, day)
+    letters = list(
+        Letter.objects.filter(
+            signature__campaign_id=campaign_id,
+            target_id=target_id,
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .select_related("signature", "signature__campaign__organisation", "target")
+        .order_by("created_at", "pk")
+    )
+    target = letters[0].target
+    campaign = letters[0].signature.campaign
+    standard = standard_letter(campaign, target)
+    entries = []
+    with translation.override(target.language):
+        for number, letter in enumerate(letters, 1):
+            signature = letter.signature
+            shared = shares_name(signature)
+            differs = bool(edited_text(signature)) or (
+                standard is not None and letter.language != standard["language"]
+            )
+            entries.append(
+                DigestEntry(
+                    number=number,
+                    signer=signature.name if shared else supporter_name(signature),
+                    # Without consent the country is already in "A supporter from ...".
+                    place=", ".join(
+                        part
+                        for part in [signature.city, str(signature.country.name)]
+                        if part and signature.country
+                    )
+                    if shared
+                    else "",
+                    message=signature.message.strip(),
+                    full_text=letter.body if differs else "",
+                )
+            )
+    rendered = render_email(
+        "digest",
+        {
+            "target": target,
+            "campaign": campaign,
+            "organisation": campaign.organisation,
+            "day": day,
+            "count": len(entries),
+            "standard": standard,
+            "entries": entries,
+            "campaign_url": absolute_url(campaign.get_absolute_url()),
+        },
+        language=target.language,
+    )
+    return outgoing(
+        kind=Kind.DIGEST,
+        key=digest_key(campaign_id, target_id, day),
+        to=target.email,
+        rendered=rendered,
+        campaign=campaign,
+        target=target,
+    )
+
+
+def standard_letter(campaign: Campaign, target) -> dict | None:
+    """The campaign's letter to this official, signed by "the undersigned"."""
+    templates = {template.language: template for template in campaign.letters.all()}
+    template = choose_template(templates, target.language)
+    if template is None:
+        return None
+    with translation.override(template.language):
+        context = LetterContext.build(target=target, cases=campaign.cases.all())
+        context.signer_name = _("The undersigned")
+        body = tidy(render_letter(template.body, context))
+        subject = " ".join(render_letter(template.subject, context).split())
+    return {"language": template.language, "subject": subject, "body": body}
+
+
+# -- Petition at close -----------------------------------------------------------------------
+
+
+def on_campaign_closed(campaign: Campaign) -> None:
+    """A coordinator closed the campaign: deliver the petition after commit, in a task."""
+    if campaign.delivery_mode != Mode.PETITION:
+        return
+    from .tasks import deliver_petition_task
+
+    campaign_id = campaign.pk
+    transaction.on_commit(lambda: deliver_petition_task.delay(campaign_id))
+
+
+def petition_key(campaign_id: int, target_id: int) -> str:
+    return f"petition:{campaign_id}:{target_id}"
+
+
+def petition_file(campaign: Campaign, target) -> str:
+    """The petition PDF for this official, as a name in the media storage ("" if unavailable)."""
+    try:
+        from .pdf import petition_pdf
+    except ImportError:
+        return ""
+    path = petition_pdf(campaign, target=target)
+    return str(Path(path).relative_to(Path(settings.MEDIA_ROOT)))
+
+
+def deliver_petition(campaign: Campaign) -> int:
+    """Queue the petition to every official with an e-mail address; returns how many queued.
+
+    Each official's PDF is made only if their message is not queued yet, so running this again
+    sends nothing twice and makes no PDF for nothing.
+    """
+    if campaign.delivery_mode != Mode.PETITION:
+        return 0
+    targets = list(campaign.targets.exclude(email="").order_by("pk"))
+    done = set(
+        OutgoingMessage.objects.filter(
+            idempotency_key__in=[petition_key(campaign.pk, target.pk) for target in targets]
+        ).values_list("idempotency_key", flat=True)
+    )
+    signers = Signature.objects.confirmed().filter(campaign=campaign)
+    figures = signers.aggregate(
+        total=Count("id"),
+        named=Count("id", filter=Q(consent_share_name=True, erased_at__isnull=True)),
+    )
+    queued = 0
+    for target in targets:
+        key = petition_key(campaign.pk, target.pk)
+        if key in done:
+            continue
+        attachment = petition_file(campaign, target)
+        rendered = render_email(
+            "petition",
+            {
+                "target": target,
+                "campaign": campaign,
+                "organisation": campaign.organisation,
+                "standard": standard_letter(campaign, target),
+                "total": figures["total"],
+                "named": figures["named"],
+                "attached": bool(attachment),
+                "campaign_url": absolute_url(campaign.get_absolute_url()),
+            },
+            language=target.language,
+        )
+        message = outbox.enqueue(
+            kind=Kind.PETITION,
+            key=key,
+            to=target.email,
+            subject=rendered.subject[:300],
+            body_text=rendered.text,
+            body_html=rendered.html,
+            attachment=attachment,
+            attachment_name=f"petition-{campaign.slug}.pdf" if attachment else "",
+            campaign=campaign,
+            target=target,
+        )
+        if attachment and message.attachment.name != attachment:
+            # Another run queued this official's petition first: this PDF is not needed.
+            message.attachment.storage.delete(attachment)
+        queued += 1
+    return queued
