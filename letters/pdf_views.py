@@ -75,7 +75,6 @@ def petition(request, slug):
     context = {
         "campaign": campaign,
         "latest": latest,
-        "latest_at": latest and latest.stat().st_mtime,
         "signers": pdf.petition_signers(campaign).count(),
         "sync_limit": SYNC_PETITION_LIMIT,
     }

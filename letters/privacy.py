@@ -1,0 +1,378 @@
+"""Signers' rights: one-click unsubscribe, a copy of their data, and erasure.
+
+- Unsubscribe links (RFC 8058) carry a signed signature id, never the address: a URL ends up in
+  logs and proxies. The POST unsubscribes every signature with the same normalised address.
+- A data request or an erasure request answers the same whatever the address, so nobody learns
+  who signed; the e-mail goes to the address we hold (not the one typed), which proves that
+  the person asking reads that mailbox.
+- Erasure keeps the signature row (confirmed, so the count stays right) with every personal
+  field replaced, rewrites the letters and e-mails that named the person, and changes the
+  normalised address to a random "erased:..." key that still satisfies the one-per-campaign
+  constraint. It can run any number of times.
+"""
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core import signing
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from idei.mail import absolute_url, render_email
+
+from . import abuse
+from .models import Letter, OutgoingMessage, Signature, Subscription
+from .outbox import enqueue
+
+UNSUBSCRIBE_SALT = "letters.unsubscribe"
+ERASURE_SALT = "letters.erasure"
+ERASURE_LINK_LIFETIME = timedelta(days=3)
+# Stands in for a name (and for an address in text) once erased: says what happened, no more.
+ERASED = "[erased]"
+
+# Data and erasure requests: per address and per IP (or IPv6 /64).
+REQUEST_EMAIL_LIMITS = (abuse.Limit("privacy-email-day", 3, 86400),)
+REQUEST_IP_LIMITS = (abuse.Limit("privacy-ip-hour", 10, 3600),)
+
+
+def normalise_email(email: str) -> str:
+    from .services import normalise_email as normalise
+
+    return normalise(email)
+
+
+# -- Unsubscribe ---------------------------------------------------------------------------
+
+
+def unsubscribe_token(signature: Signature) -> str:
+    # No expiry: an unsubscribe link in an old e-mail must still work.
+    return signing.dumps(signature.pk, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_url(signature: Signature) -> str:
+    return absolute_url(reverse("letters:unsubscribe", args=[unsubscribe_token(signature)]))
+
+
+def unsubscribe_headers(signature: Signature) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe headers for a non-transactional e-mail to this signer."""
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(signature)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def signature_for_unsubscribe_token(token: str) -> Signature | None:
+    try:
+        pk = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(pk, int):
+        return None
+    return Signature.objects.filter(pk=pk).first()
+
+
+def unsubscribe(signature: Signature) -> int:
+    """Stop every non-transactional e-mail to this signer's address; rows changed."""
+    return Signature.objects.filter(email_key=signature.email_key).update(
+        consent_updates=False, consent_reminders=False
+    )
+
+
+# -- Requests by e-mail address -------------------------------------------------------------
+
+
+def allow_request(request, email_key: str) -> bool:
+    """Rate limits for data and erasure requests (both limits are counted)."""
+    by_ip = abuse.hit(REQUEST_IP_LIMITS, "privacy-ip:" + abuse.ip_group(abuse.client_ip(request)))
+    by_address = abuse.hit(REQUEST_EMAIL_LIMITS, "privacy-email:" + email_key)
+    return by_ip and by_address
+
+
+def held_address(email_key: str) -> tuple[str, str] | None:
+    """The address we hold for this key (newest signature or subscription) and its language."""
+    signature = (
+        Signature.objects.filter(email_key=email_key, erased_at__isnull=True)
+        .order_by("-created_at", "-pk")
+        .values_list("email", "language")
+        .first()
+    )
+    if signature:
+        return signature
+    return (
+        Subscription.objects.filter(email_key=email_key, erased_at__isnull=True)
+        .values_list("email", "language")
+        .first()
+    )
+
+
+def personal_data(email_key: str) -> dict:
+    """Everything we hold for one normalised address, as JSON-ready data."""
+    signatures = Signature.objects.filter(email_key=email_key).select_related("campaign")
+    letters = (
+        Letter.objects.filter(signature__email_key=email_key)
+        .select_related("signature__campaign", "target")
+        .order_by("created_at", "pk")
+    )
+    addresses = list(signatures.values_list("email", flat=True))
+    subscriptions = Subscription.objects.filter(email_key=email_key)
+    addresses += list(subscriptions.values_list("email", flat=True))
+    messages = OutgoingMessage.objects.filter(
+        Q(signature__email_key=email_key) | Q(to_email__in=[a for a in addresses if a])
+    ).order_by("created_at", "pk")
+    return {
+        "generated_at": timezone.now(),
+        "normalised_address": email_key,
+        "signatures": [
+            {
+                "campaign": signature.campaign.title,
+                "campaign_url": absolute_url(signature.campaign.get_absolute_url()),
+                "name": signature.name,
+                "email": signature.email,
+                "country": str(signature.country),
+                "city": signature.city,
+                "message": signature.message,
+                "letter_text": signature.letter_text,
+                "language": signature.language,
+                "consents": {
+                    "share_name_with_officials": signature.consent_share_name,
+                    "updates_from_organisation": signature.consent_updates,
+                    "reminders_before_2_november": signature.consent_reminders,
+                    "show_first_name_publicly": signature.consent_show_first_name,
+                },
+                "consent_record": signature.consent_record,
+                "signed_at": signature.created_at,
+                "confirmed_at": signature.confirmed_at,
+                "erased_at": signature.erased_at,
+            }
+            for signature in signatures.order_by("created_at", "pk")
+        ],
+        "letters": [
+            {
+                "campaign": letter.signature.campaign.title,
+                "to": f"{letter.target.name}, {letter.target.position}",
+                "language": letter.language,
+                "subject": letter.subject,
+                "body": letter.body,
+                "written_at": letter.created_at,
+            }
+            for letter in letters
+        ],
+        "subscriptions": [
+            {
+                "email": subscription.email,
+                "country": str(subscription.country),
+                "language": subscription.language,
+                "time_zone": subscription.time_zone,
+                "consent_record": subscription.consent_record,
+                "created_at": subscription.created_at,
+                "confirmed_at": subscription.confirmed_at,
+                "unsubscribed_at": subscription.unsubscribed_at,
+            }
+            for subscription in subscriptions
+        ],
+        "emails": [
+            {
+                "kind": message.kind,
+                "to": message.to_email,
+                "subject": message.subject,
+                "status": message.status,
+                "created_at": message.created_at,
+                "sent_at": message.sent_at,
+            }
+            for message in messages
+            if message.kind != OutgoingMessage.Kind.DATA_REQUEST
+        ],
+    }
+
+
+def request_data(email: str) -> OutgoingMessage | None:
+    """Queue the person's data (JSON in the e-mail) to the address we hold; None if none.
+
+    The JSON travels in the message body, not as a file: a file under MEDIA_ROOT could be
+    served publicly and would outlive an erasure, while the outbox row is blanked by one.
+    """
+    email_key = normalise_email(email)
+    held = held_address(email_key)
+    if held is None:
+        return None
+    address, language = held
+    data = json.dumps(personal_data(email_key), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    rendered = render_email("data_request", {"data_json": data}, language=language)
+    return enqueue(
+        kind=OutgoingMessage.Kind.DATA_REQUEST,
+        key=f"data_request:{uuid.uuid4().hex}",
+        to=address,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+    )
+
+
+# -- Erasure --------------------------------------------------------------------------------
+
+
+def erasure_token(email_key: str) -> str | None:
+    """A signed reference to one record of this address (never the address itself)."""
+    signature = Signature.objects.filter(email_key=email_key).order_by("-pk").first()
+    if signature:
+        return signing.dumps({"s": signature.pk}, salt=ERASURE_SALT)
+    subscription = Subscription.objects.filter(email_key=email_key).first()
+    if subscription:
+        return signing.dumps({"sub": subscription.pk}, salt=ERASURE_SALT)
+    return None
+
+
+def email_key_for_erasure_token(token: str) -> str | None:
+    """The normalised address an erasure link is for; None if forged or expired.
+
+    Once erased, the record's key is "erased:..." and erasing again changes nothing.
+    """
+    try:
+        value = signing.loads(token, salt=ERASURE_SALT, max_age=ERASURE_LINK_LIFETIME)
+    except signing.BadSignature:
+        return None
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("s"), int):
+        model, pk = Signature, value["s"]
+    elif isinstance(value.get("sub"), int):
+        model, pk = Subscription, value["sub"]
+    else:
+        return None
+    return model.objects.filter(pk=pk).values_list("email_key", flat=True).first()
+
+
+def request_erasure(email: str) -> OutgoingMessage | None:
+    """E-mail a link to erase this address's data to the address we hold; None if none."""
+    email_key = normalise_email(email)
+    held = held_address(email_key)
+    token = erasure_token(email_key)
+    if held is None or token is None:
+        return None
+    address, language = held
+    rendered = render_email(
+        "erasure_request",
+        {
+            "erase_url": absolute_url(reverse("letters:erasure_confirm", args=[token])),
+            "lifetime_days": ERASURE_LINK_LIFETIME.days,
+        },
+        language=language,
+    )
+    return enqueue(
+        kind=OutgoingMessage.Kind.ERASURE_REQUEST,
+        key=f"erasure_request:{uuid.uuid4().hex}",
+        to=address,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+    )
+
+
+@dataclass
+class Erasure:
+    signatures: int = 0
+    subscriptions: int = 0
+    letters: int = 0
+    messages: int = 0
+
+
+def _replacer(values: set[str]):
+    """Replace whole-word occurrences of these values (and their HTML-escaped forms)."""
+    variants = {v for value in values if len(value.strip()) >= 2 for v in (value, escape(value))}
+    if not variants:
+        return lambda text: text
+    alternatives = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    return lambda text: pattern.sub(ERASED, text) if text else text
+
+
+def erase(email_key: str) -> Erasure:
+    """Remove every trace of this address and the names signed with it; harmless to repeat."""
+    if not email_key or email_key.startswith("erased:"):
+        return Erasure()
+    now = timezone.now()
+    result = Erasure()
+    with transaction.atomic():
+        signatures = list(Signature.objects.select_for_update().filter(email_key=email_key))
+        subscriptions = list(Subscription.objects.select_for_update().filter(email_key=email_key))
+        addresses = {s.email for s in signatures} | {s.email for s in subscriptions} | {email_key}
+        addresses.discard("")
+        names = {s.name for s in signatures}
+        personal = addresses | names | {s.city for s in signatures}
+        personal |= {s.message for s in signatures} | {s.letter_text for s in signatures}
+        # The person's own letters lose everything they wrote; a digest or petition that lists
+        # other signers too loses the name and address only (the city alone names nobody).
+        scrub = _replacer(personal)
+        scrub_shared = _replacer(addresses | names)
+        own_ids = {s.pk for s in signatures}
+
+        for letter in Letter.objects.select_for_update().filter(signature__in=signatures):
+            letter.subject, letter.body = scrub(letter.subject), scrub(letter.body)
+            letter.save(update_fields=["subject", "body"])
+            result.letters += 1
+
+        campaign_ids = {s.campaign_id for s in signatures}
+        address_q = Q()
+        for address in addresses:
+            address_q |= Q(to_email__iexact=address) | Q(reply_to__iexact=address)
+        names_q = Q()
+        for name in {s.name for s in signatures if len(s.name.strip()) >= 2}:
+            names_q |= Q(body_text__icontains=name) | Q(subject__icontains=name)
+            names_q |= Q(body_html__icontains=escape(name))
+        messages = OutgoingMessage.objects.select_for_update().filter(
+            Q(signature__in=signatures)
+            | address_q
+            | (Q(campaign_id__in=campaign_ids) & names_q if names_q else Q(pk__in=[]))
+        )
+        for message in messages:
+            to_person = message.to_email.lower() in {a.lower() for a in addresses}
+            if to_person:
+                message.to_email = ""
+                message.body_text = message.body_html = ""
+                message.subject = ERASED
+                message.headers = {}
+            else:  # a letter, digest or petition to an official that named the person
+                clean = scrub if message.signature_id in own_ids else scrub_shared
+                message.subject = clean(message.subject)
+                message.body_text = clean(message.body_text)
+                message.body_html = clean(message.body_html)
+            if message.reply_to.lower() in {a.lower() for a in addresses}:
+                message.reply_to = ""
+            unsent = {OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING}
+            if message.status in unsent and (to_person or message.signature_id in own_ids):
+                message.status = OutgoingMessage.Status.FAILED
+                message.last_error = "Not sent: the signer's data was erased on request."
+            message.save()
+            result.messages += 1
+
+        for signature in signatures:
+            signature.name = ERASED
+            signature.email = ""
+            signature.email_key = f"erased:{uuid.uuid4().hex}"
+            signature.city = signature.message = signature.letter_text = ""
+            signature.consent_share_name = signature.consent_updates = False
+            signature.consent_reminders = signature.consent_show_first_name = False
+            signature.consent_record = {}
+            signature.confirmation_token_hash = ""
+            signature.erased_at = now
+            # Still confirmed: the campaign's count does not change.
+            signature.save()
+            result.signatures += 1
+
+        for subscription in subscriptions:
+            subscription.email = ""
+            subscription.email_key = f"erased:{uuid.uuid4().hex}"
+            subscription.consent_record = {}
+            subscription.confirmation_token_hash = ""
+            subscription.unsubscribed_at = subscription.unsubscribed_at or now
+            subscription.erased_at = now
+            subscription.save()
+            result.subscriptions += 1
+    return result
