@@ -663,3 +663,29 @@ def test_the_figures_page_counts_deliveries_by_kind_and_status_and_names_postal_
     html = response.content.decode()
     assert "Officials without an e-mail address" in html
     assert "Pedro Postal" in html
+
+
+@pytest.mark.django_db
+def test_the_confirmation_hook_runs_a_fixed_number_of_queries_however_many_officials(
+    django_assert_max_num_queries,
+):
+    campaign = make_campaign()
+    campaign.targets.add(*TargetFactory.create_batch(10))
+    signature = SignatureFactory(campaign=campaign)
+    signature = (
+        type(signature).objects.select_related("campaign__organisation").get(pk=signature.pk)
+    )
+    # Templates, officials, cases, the letters (one INSERT), their rows back, the outbox (one
+    # INSERT) and its keys back: 7, plus the savepoint and its release.
+    with django_assert_max_num_queries(9):
+        letters = confirm(signature)
+    assert len(letters) == 13
+
+
+@pytest.mark.django_db
+def test_the_daily_digest_runs_from_beat_after_midnight():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="letters.tasks.send_daily_digests")
+    assert task.enabled
+    assert (task.crontab.hour, task.crontab.minute) == ("0", "30")
