@@ -245,15 +245,9 @@ def confirm(token: str) -> Signature:
 
 def _deliver(signature: Signature) -> None:
     """Hand the confirmed signature to delivery (letters, copies), in the same transaction."""
-    # TEMPORARY guard while letters/delivery.py is being written by its engineer.
-    import importlib.util
-
-    if importlib.util.find_spec("letters.delivery") is None:
-        return
     from . import delivery
 
-    if hasattr(delivery, "on_signature_confirmed"):
-        delivery.on_signature_confirmed(signature)
+    delivery.on_signature_confirmed(signature)
 
 
 def add_reminder_consent(signature: Signature, text: str, language: str) -> bool:

@@ -4,8 +4,6 @@ The sign form's POST lives beside the campaign page (/campaigns/<slug>/sign/) bu
 the letters app, so that campaigns never imports letters (see templatetags/signing.py).
 """
 
-import importlib.util
-
 from django.urls import include, path
 
 from . import views
@@ -19,6 +17,6 @@ urlpatterns = [
     path("signatures/confirm/<str:token>/", views.confirm, name="confirm"),
 ]
 
-# The signer's letter as a PDF (letters/urls_pdf.py, in this namespace: letters:letter_pdf).
-if importlib.util.find_spec("letters.urls_pdf") is not None:
-    urlpatterns.append(path("letters/", include("letters.urls_pdf")))
+# The signer's letter as a PDF, and the privacy requests (letters/urls_pdf.py joins this
+# namespace: letters:letter_pdf, ...).
+urlpatterns.append(path("letters/", include("letters.urls_pdf")))

@@ -14,7 +14,7 @@ from django.core import signing
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -259,13 +259,10 @@ def signature_from_cookie(request, campaign) -> Signature | None:
 
 
 def letter_pdf_link(signature) -> str:
-    """The signer's own letter as a PDF, once the PDF view is installed."""
-    try:
-        from .pdf import letter_pdf_path
+    """The signer's own letter as a PDF (imported here: WeasyPrint is heavy to load)."""
+    from .pdf import letter_pdf_path
 
-        return letter_pdf_path(signature)
-    except (ImportError, NoReverseMatch):
-        return ""
+    return letter_pdf_path(signature)
 
 
 REMINDER_CONSENT = _("Remind me by e-mail before 2 November.")

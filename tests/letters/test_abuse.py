@@ -1,0 +1,376 @@
+"""Abuse defences: honeypot, time on page, rate limits kept narrow, blocked domains, admin."""
+
+import json
+import time
+
+import pytest
+from django.core.cache import cache
+from django.test import RequestFactory
+from django.urls import reverse
+
+from letters import abuse
+from letters.models import BlockedEmailDomain, OutgoingMessage, Signature
+from tests.factories import UserFactory
+from tests.letters.factories import SignatureFactory, open_campaign, sign_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def post_sign(client, campaign, ip="203.0.113.7", json_answer=False, forwarded="", **overrides):
+    headers = {"Accept": "application/json"} if json_answer else {}
+    meta = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+    return client.post(
+        reverse("letters:sign", args=[campaign.slug]),
+        sign_data(**overrides),
+        REMOTE_ADDR=ip,
+        headers=headers,
+        **meta,
+    )
+
+
+CHECK_EMAIL = "/sign/check-your-email/"
+# Fixed windows: a burst that straddles a window's end may pass twice the limit, never more.
+IP_BURST = 2 * abuse.IP_LIMITS[0].count
+EMAIL_BURST = 2 * abuse.EMAIL_LIMITS[0].count
+
+
+# -- Honeypot and time on page ---------------------------------------------------------------
+
+
+def test_a_filled_honeypot_gets_the_usual_answer_and_nothing_is_stored(client):
+    campaign = open_campaign()
+
+    response = post_sign(client, campaign, leave_empty="http://spam.example")
+
+    assert response.status_code == 302 and response["Location"].endswith(CHECK_EMAIL)
+    assert not Signature.objects.exists() and not OutgoingMessage.objects.exists()
+
+
+def test_a_filled_honeypot_gets_the_same_json_as_a_person(client):
+    campaign = open_campaign()
+
+    bot = post_sign(client, campaign, json_answer=True, leave_empty="x", email="bot@example.org")
+    person = post_sign(client, campaign, json_answer=True)
+
+    assert bot.content == person.content
+    assert Signature.objects.get().email == "ana@example.org"
+
+
+def test_the_honeypot_is_hidden_from_people_screen_readers_and_the_tab_key(client):
+    campaign = open_campaign()
+
+    html = client.get(campaign.get_absolute_url()).content.decode()
+
+    trap = html[html.index('class="sign-trap"') - 200 : html.index('name="leave_empty"') + 200]
+    assert 'aria-hidden="true"' in trap and 'tabindex="-1"' in trap
+    assert 'autocomplete="off"' in trap
+
+
+def test_a_form_sent_faster_than_a_person_can_gets_the_usual_answer_and_nothing_is_stored(client):
+    campaign = open_campaign()
+
+    response = post_sign(client, campaign, started=abuse.form_token(now=time.time() - 1))
+
+    assert response.status_code == 302 and response["Location"].endswith(CHECK_EMAIL)
+    assert not Signature.objects.exists()
+
+
+def test_a_form_open_for_days_is_shown_again_with_the_input_kept(client):
+    campaign = open_campaign()
+
+    response = post_sign(
+        client, campaign, city="Oaxaca", started=abuse.form_token(now=time.time() - 3 * 86400)
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "open for a long time" in html and 'value="Oaxaca"' in html
+    assert not Signature.objects.exists()
+
+
+def test_sending_the_refreshed_form_again_signs(client):
+    campaign = open_campaign()
+    old = abuse.form_token(now=time.time() - 3 * 86400)
+    html = post_sign(client, campaign, started=old).content.decode()
+    fresh = html.split('name="started" value="', 1)[1].split('"', 1)[0]
+    assert fresh != old
+
+    # A person reads the message and sends again a few seconds later.
+    fresh_and_read = abuse.form_token(
+        now=abuse.signing.loads(fresh, salt=abuse.FORM_TOKEN_SALT)["t"] - 5
+    )
+    response = post_sign(client, campaign, started=fresh_and_read)
+
+    assert response.status_code == 302
+    assert Signature.objects.count() == 1
+
+
+@pytest.mark.parametrize("started", ["", "tampered", abuse.form_token()[:-2] + "xx"])
+def test_a_missing_or_tampered_form_token_shows_the_form_again(client, started):
+    campaign = open_campaign()
+
+    response = post_sign(client, campaign, started=started)
+
+    assert response.status_code == 400
+    assert not Signature.objects.exists()
+
+
+# -- Rate limits per network -------------------------------------------------------------------
+
+
+def test_too_many_signatures_from_one_address_get_429_with_the_input_kept(client):
+    campaign = open_campaign()
+    for n in range(IP_BURST):
+        post_sign(client, campaign, email=f"p{n}@example.org")
+
+    response = post_sign(client, campaign, email="late@example.org", city="Mérida")
+
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "Please wait a few minutes" in html
+    assert 'value="late@example.org"' in html and 'value="Mérida"' in html
+    assert not Signature.objects.filter(email="late@example.org").exists()
+
+
+def test_the_limit_answer_for_fetch_is_json_with_the_form(client):
+    campaign = open_campaign()
+    for n in range(IP_BURST):
+        post_sign(client, campaign, email=f"p{n}@example.org")
+
+    response = post_sign(client, campaign, json_answer=True, email="late@example.org")
+
+    assert response.status_code == 429
+    data = json.loads(response.content)
+    assert data["status"] == "refused" and 'value="late@example.org"' in data["html"]
+
+
+def test_one_abusive_address_does_not_block_signers_elsewhere(client):
+    campaign = open_campaign()
+    for n in range(IP_BURST + 1):
+        spam = post_sign(client, campaign, ip="198.51.100.1", email=f"spam{n}@example.org")
+
+    response = post_sign(client, campaign, ip="198.51.100.2", email="honest@example.org")
+
+    assert spam.status_code == 429
+    assert response.status_code == 302
+    assert Signature.objects.filter(email="honest@example.org").exists()
+
+
+def test_ipv6_addresses_in_one_64_share_a_limit_and_other_networks_do_not(client):
+    campaign = open_campaign()
+    for n in range(IP_BURST):
+        post_sign(client, campaign, ip=f"2001:db8:1:2::{n + 1:x}", email=f"v6-{n}@example.org")
+
+    same_64 = post_sign(client, campaign, ip="2001:db8:1:2:ffff::1", email="same@example.org")
+    next_64 = post_sign(client, campaign, ip="2001:db8:1:3::1", email="next@example.org")
+
+    assert same_64.status_code == 429
+    assert next_64.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("address", "group"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:aa:bb:1:2:3:4", "2001:db8:aa:bb::/64"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        ("garbage", "unknown"),
+    ],
+)
+def test_ip_group(address, group):
+    assert abuse.ip_group(address) == group
+
+
+def test_x_forwarded_for_is_ignored_without_trusted_proxies(settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    request = RequestFactory().post("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.5")
+
+    assert abuse.client_ip(request) == "10.0.0.1"
+
+
+def test_x_forwarded_for_is_read_as_deep_as_the_trusted_proxies_and_no_deeper(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    # The client wrote "1.2.3.4" itself; our proxy appended the address it saw.
+    request = RequestFactory().post(
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.5"
+    )
+
+    assert abuse.client_ip(request) == "203.0.113.5"
+
+
+def test_two_trusted_proxies(settings):
+    settings.TRUSTED_PROXY_COUNT = 2
+    request = RequestFactory().post(
+        "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.5, 10.0.0.1"
+    )
+
+    assert abuse.client_ip(request) == "203.0.113.5"
+
+
+def test_a_short_or_garbled_forwarded_header_falls_back_to_the_connection(settings):
+    settings.TRUSTED_PROXY_COUNT = 2
+    short = RequestFactory().post("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    garbled = RequestFactory().post(
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="<script>, 10.0.0.9"
+    )
+
+    assert abuse.client_ip(short) == "10.0.0.1"
+    assert abuse.client_ip(garbled) == "10.0.0.1"
+
+
+def test_behind_a_trusted_proxy_clients_are_limited_one_by_one(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    campaign = open_campaign()
+    for n in range(IP_BURST + 1):
+        limited = post_sign(
+            client,
+            campaign,
+            ip="10.0.0.1",
+            email=f"x{n}@example.org",
+            forwarded="203.0.113.50",
+        )
+
+    other = post_sign(
+        client, campaign, ip="10.0.0.1", email="y@example.org", forwarded="203.0.113.51"
+    )
+
+    assert limited.status_code == 429
+    assert other.status_code == 302
+
+
+# -- Rate limits per e-mail address --------------------------------------------------------
+
+
+def test_one_address_entered_too_often_gets_429(client):
+    first, other = open_campaign(), open_campaign()
+    for n in range(EMAIL_BURST):
+        post_sign(client, first, ip=f"203.0.113.{n + 1}")
+
+    response = post_sign(client, other, ip="203.0.113.99", email="ANA@example.org")
+
+    assert response.status_code == 429
+    assert "entered many times" in response.content.decode()
+    assert not Signature.objects.filter(campaign=other).exists()
+
+
+def test_a_limited_address_does_not_block_other_addresses_on_the_same_network(client):
+    campaign = open_campaign()
+    for _ in range(EMAIL_BURST + 1):
+        victim = post_sign(client, campaign, email="victim@example.org")
+
+    response = post_sign(client, campaign, email="neighbour@example.org")
+
+    assert victim.status_code == 429
+    assert response.status_code == 302
+    assert Signature.objects.filter(email="neighbour@example.org").exists()
+
+
+def test_limits_count_in_fixed_windows_that_end():
+    limits = (abuse.Limit("test", 2, 60),)
+    now = 1_000_020.0
+
+    assert abuse.hit(limits, "k", now) and abuse.hit(limits, "k", now)
+    assert not abuse.hit(limits, "k", now + 1)
+    assert abuse.hit(limits, "k", now + 60)  # the next window
+
+
+def test_rate_limit_keys_never_hold_an_address_in_clear():
+    key = abuse._key(abuse.EMAIL_LIMITS[0], "email:ana@example.org", 0)
+
+    assert "ana" not in key and "example" not in key
+
+
+# -- Blocked e-mail domains ----------------------------------------------------------------
+
+
+def test_an_address_at_a_blocked_domain_is_refused_with_a_message(client):
+    BlockedEmailDomain.objects.create(domain="Mailinator.com")
+    campaign = open_campaign()
+
+    response = post_sign(client, campaign, email="x@mailinator.com")
+
+    assert response.status_code == 400
+    assert "Addresses at mailinator.com cannot be used" in response.content.decode()
+    assert not Signature.objects.exists()
+
+
+def test_subdomains_of_a_blocked_domain_are_refused_too(client):
+    BlockedEmailDomain.objects.create(domain="spam.example")
+    campaign = open_campaign()
+
+    assert post_sign(client, campaign, email="x@eu.spam.example").status_code == 400
+    assert post_sign(client, campaign, email="x@notspam.example").status_code == 302
+
+
+# -- Admin ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def test_signature_list_in_admin_never_shows_e_mail_addresses(admin_client):
+    SignatureFactory(email="private.person@example.org", name="Private Person")
+
+    html = admin_client.get(reverse("admin:letters_signature_changelist")).content.decode()
+
+    assert "Private Person" in html
+    assert "private.person@example.org" not in html
+
+
+def test_signatures_in_admin_are_read_only_and_searchable_by_campaign(admin_client):
+    signature = SignatureFactory()
+
+    found = admin_client.get(
+        reverse("admin:letters_signature_changelist"), {"q": signature.campaign.slug}
+    )
+    change = admin_client.post(
+        reverse("admin:letters_signature_change", args=[signature.pk]), {"name": "Changed"}
+    )
+
+    assert signature.name in found.content.decode()
+    assert change.status_code == 403
+    signature.refresh_from_db()
+    assert signature.name != "Changed"
+
+
+def test_outbox_in_admin_filters_by_status_and_kind(admin_client):
+    OutgoingMessage.objects.create(
+        idempotency_key="k1",
+        kind="confirmation",
+        to_email="a@example.org",
+        subject="Hi",
+        body_text="b",
+    )
+
+    response = admin_client.get(
+        reverse("admin:letters_outgoingmessage_changelist"),
+        {"status__exact": "queued", "kind__exact": "confirmation"},
+    )
+
+    assert response.status_code == 200
+    assert "Confirmation request" in response.content.decode()
+
+
+def test_blocked_domains_are_added_in_admin(admin_client):
+    response = admin_client.post(
+        reverse("admin:letters_blockedemaildomain_add"),
+        {"domain": " @Throwaway.example ", "reason": "disposable"},
+    )
+
+    assert response.status_code == 302
+    assert BlockedEmailDomain.objects.get().domain == "throwaway.example"
+
+
+def test_letters_in_admin_are_read_only(admin_client):
+    assert admin_client.get(reverse("admin:letters_letter_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:letters_letter_add")).status_code == 403
