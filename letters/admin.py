@@ -66,3 +66,6 @@ class BlockedEmailDomainAdmin(admin.ModelAdmin):
     list_display = ["domain", "reason", "created_at"]
     search_fields = ["domain", "reason"]
     fields = ["domain", "reason"]
+
+
+from . import admin_reminders  # noqa: E402, F401 - subscriptions and the reminder schedule

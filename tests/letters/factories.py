@@ -148,7 +148,8 @@ class ReminderFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("days_before",)
 
     name = factory.LazyAttribute(lambda r: f"{r.days_before} days before")
-    days_before = 7
+    # Not 30, 7, 1 or 0: the data migration creates those defaults.
+    days_before = 14
 
 
 class ReminderTextFactory(factory.django.DjangoModelFactory):

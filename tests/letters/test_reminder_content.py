@@ -77,7 +77,7 @@ def test_placeholders_are_replaced_in_subject_and_body():
         body="In {country}: {unresolved_count_country} unresolved cases.",
     )
     email = render(SubscriptionFactory(country="MX"), text.reminder)
-    assert email.subject == "7 days until 2 November 2026"
+    assert email.subject == "14 days until 2 November 2026"
     assert "In Mexico: 1 unresolved cases." in email.text
 
 
@@ -171,7 +171,7 @@ def test_the_subscribers_language_is_used():
     ReminderTextFactory(language="en", subject="English")
     text = ReminderTextFactory(language="fr", subject="Plus que {days_left} jours")
     email = render(SubscriptionFactory(language="fr", country="FR"), text.reminder)
-    assert email.subject == "Plus que 7 jours"
+    assert email.subject == "Plus que 14 jours"
     assert "14 mars 2026" in email.text  # the consent date, in French
     assert '<html lang="fr" dir="ltr">' in email.html
 
