@@ -23,6 +23,12 @@ UTC = datetime.UTC
 Status = OutgoingMessage.Status
 
 
+@pytest.fixture(autouse=True)
+def _only_the_reminders_a_test_creates(db):
+    """The default reminders (a data migration) would be due on some test dates too."""
+    Reminder.objects.all().delete()
+
+
 def at(*args) -> datetime.datetime:
     return datetime.datetime(*args, tzinfo=UTC)
 

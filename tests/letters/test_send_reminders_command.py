@@ -6,8 +6,15 @@ import secrets
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from letters.models import OutgoingMessage, Reminder, ReminderText, Subscription
+
+
+@pytest.fixture(autouse=True)
+def _only_the_reminders_a_test_creates(db):
+    """The default reminders (a data migration) would be due on some test dates too."""
+    Reminder.objects.all().delete()
 
 
 def make_reminder(days_before: int, name: str) -> Reminder:
@@ -106,3 +113,17 @@ def test_without_date_each_subscriber_uses_their_own_local_date(subscribers, smt
         len(smtp_server.messages)
         == OutgoingMessage.objects.filter(kind=OutgoingMessage.Kind.REMINDER).count()
     )
+
+
+@pytest.mark.django_db
+def test_beat_runs_the_due_reminders_task_every_hour():
+    task = PeriodicTask.objects.get(task="letters.tasks.send_due_reminders")
+    assert task.enabled
+    assert (task.crontab.minute, task.crontab.hour) == ("5", "*")
+
+
+def test_the_scheduled_task_name_is_a_registered_task():
+    from idei.celery import app
+
+    app.loader.import_default_modules()
+    assert "letters.tasks.send_due_reminders" in app.tasks
