@@ -32,7 +32,7 @@ def test_phone_screen_has_no_horizontal_scrolling(page, demo_data, artifacts_dir
 def test_phone_user_switches_language_from_the_menu(page, demo_data):
     page.goto("/")
     page.get_by_role("button", name="Show menu").click()
-    page.get_by_label("Language").select_option("ar")
+    page.get_by_label("Language", exact=True).select_option("ar")
     page.get_by_role("button", name="Change").click()
     page.wait_for_url("**/")
     assert page.locator("html").get_attribute("dir") == "rtl"

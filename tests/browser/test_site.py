@@ -35,7 +35,7 @@ def test_home_page_loads_in_each_language(browser, live_server, demo_data, langu
 
 def test_language_switcher_changes_the_language(page, demo_data):
     page.goto("/")
-    page.get_by_label("Language").select_option("es")
+    page.get_by_label("Language", exact=True).select_option("es")
     page.get_by_role("button", name="Change").click()
     page.wait_for_url("**/")
     assert page.locator("html").get_attribute("lang") == "es"
