@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -26,10 +27,15 @@ def fields_only_helper() -> FormHelper:
     return helper
 
 
+def language_choices():
+    """Each language in its own words ("Français", "العربية"), whatever the page's language."""
+    return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
+
+
 def language_field():
     return forms.ChoiceField(
         label=_("Language of the reminders"),
-        choices=settings.LANGUAGES,
+        choices=language_choices,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 

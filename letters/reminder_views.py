@@ -49,8 +49,9 @@ def subscribe(request):
         email=data["email"],
         country=data["country"],
         language=data["language"],
-        consent_text=_(str(CONSENT_TEXT)),
-        page=request.POST.get("page", "")[:200] or request.path,
+        consent_text=str(CONSENT_TEXT),  # as shown, in the page's language
+        consent_language=get_language() or "en",
+        page=request.path,
     )
     # The same answer whether the address was new, pending or subscribed: no enumeration.
     return redirect("reminders:check_email")

@@ -63,7 +63,7 @@ def consent_record(text: str, *, page: str, language: str, source: str, **extra)
         "text": str(text),
         "at": timezone.now().isoformat(),
         "page": page,
-        "language": language,
+        "language": language,  # the language the text was shown in
         "source": source,
         **extra,
     }
@@ -87,6 +87,7 @@ def subscribe(
     page: str,
     time_zone: str | None = None,
     source: str = Subscription.Source.FORM,
+    consent_language: str | None = None,
 ) -> SubscribeResult:
     """Store a pending subscription (or refresh a pending one) and queue its confirmation.
 
@@ -101,7 +102,9 @@ def subscribe(
     time_zone = time_zone or default_time_zone(country)
     if time_zone not in valid_time_zones():
         raise ValueError(f"unknown time zone {time_zone!r}")
-    record = consent_record(consent_text, page=page, language=language, source=source)
+    record = consent_record(
+        consent_text, page=page, language=consent_language or language, source=source
+    )
     token, digest = new_token()
     expires_at = timezone.now() + CONFIRMATION_LIFETIME
     details = {
