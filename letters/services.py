@@ -237,6 +237,9 @@ def confirm(token: str) -> Signature:
         signature.confirmed_at = now
         signature.confirmation_token_hash = ""
         _deliver(signature)
+        if signature.consent_reminders:
+            # The confirmed address asked to be reminded: no second opt-in needed.
+            _subscribe(signature)
         counts.increment(signature.campaign_id)
         campaign_id = signature.campaign_id
         transaction.on_commit(lambda: counts.after_confirmation(campaign_id))
@@ -250,25 +253,39 @@ def _deliver(signature: Signature) -> None:
     delivery.on_signature_confirmed(signature)
 
 
+def _subscribe(signature: Signature) -> None:
+    from .subscriptions import subscribe_from_signature  # it imports this module
+
+    subscribe_from_signature(signature)
+
+
 def add_reminder_consent(signature: Signature, text: str, language: str) -> bool:
-    """The signer asked, after confirming, to be reminded before 2 November; True if new."""
-    if signature.consent_reminders:
+    """The signer asked, after confirming, to be reminded before 2 November; True if new.
+
+    The consent is recorded with the words shown, and the confirmed address subscribed.
+    """
+    if signature.consent_reminders or signature.confirmed_at is None:
         return False
     record = dict(signature.consent_record or {})
-    record.setdefault("later", []).append(
+    record["later"] = [
+        *record.get("later", []),
         {
             "consent": "consent_reminders",
             "text": text,
             "at": timezone.now().isoformat(),
             "language": language,
             "page": "thank-you",
-        }
-    )
-    return bool(
-        Signature.objects.filter(pk=signature.pk, consent_reminders=False).update(
+        },
+    ]
+    with transaction.atomic():
+        updated = Signature.objects.filter(pk=signature.pk, consent_reminders=False).update(
             consent_reminders=True, consent_record=record
         )
-    )
+        if updated:
+            signature.consent_reminders = True
+            signature.consent_record = record
+            _subscribe(signature)
+    return bool(updated)
 
 
 # -- Housekeeping --------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from letters import services
-from letters.models import OutgoingMessage, Signature, SignatureCount
+from letters.models import OutgoingMessage, Signature, SignatureCount, Subscription
 from letters.tasks import purge_unconfirmed_signatures
 from tests.letters.factories import (
     SignatureFactory,
@@ -234,6 +234,37 @@ def test_accepting_the_reminder_offer_records_the_consent(client):
     [later] = signature.consent_record["later"]
     assert later["text"] == "Remind me by e-mail before 2 November."
     assert later["consent"] == "consent_reminders" and later["at"]
+
+
+def test_accepting_the_reminder_offer_subscribes_the_confirmed_address(client):
+    signature, token = pending_signature(email="Ana.Reminded@example.org")
+    client.post(confirm_url(token))
+
+    client.post(reverse("letters:remind", args=[signature.campaign.slug]))
+
+    subscription = Subscription.objects.get()
+    assert subscription.email_key == "ana.reminded@example.org"
+    assert subscription.confirmed_at is not None
+
+
+def test_confirming_with_the_reminder_box_ticked_subscribes_the_address(client):
+    signature, token = pending_signature(consent_reminders=True)
+    signature.consent_record = {"texts": {"consent_reminders": "Remind me (as shown)"}}
+    signature.save()
+
+    client.post(confirm_url(token))
+
+    subscription = Subscription.objects.get()
+    assert subscription.confirmed_at is not None
+    assert subscription.consent_record["text"] == "Remind me (as shown)"
+
+
+def test_confirming_without_the_reminder_box_subscribes_nobody(client):
+    _, token = pending_signature(consent_reminders=False)
+
+    client.post(confirm_url(token))
+
+    assert not Subscription.objects.exists()
 
 
 def test_reminder_offer_without_the_signers_cookie_changes_nothing(client):
