@@ -54,6 +54,8 @@ PLACEHOLDERS = {
 CASES_LISTED = 5
 CAMPAIGNS_LISTED = 5
 FALLBACK_LANGUAGE = "en"
+# OutgoingMessage.subject holds 300 characters.
+SUBJECT_MAX_LENGTH = 300
 # Dates in the reader's style; Django's English DATE_FORMAT is American ("Nov. 2, 2026").
 DATE_FORMATS = {"en": "j F Y"}
 
@@ -507,6 +509,8 @@ def render_reminder(
     )
 
     subject = _clean_line(_join(compiled.subject, subject_values))
+    if len(subject) > SUBJECT_MAX_LENGTH:  # a long list in the subject must not fail the batch
+        subject = subject[: SUBJECT_MAX_LENGTH - 1].rstrip() + "…"
     direction = "rtl" if phrases.bidi else "ltr"
     document = (
         f'<!doctype html>\n<html lang="{language}" dir="{direction}">\n'

@@ -220,6 +220,15 @@ def test_line_breaks_in_data_cannot_reach_the_subject():
     assert "\n" not in email.subject and "\r" not in email.subject
 
 
+def test_a_subject_made_long_by_a_placeholder_fits_the_outbox():
+    for n in range(5):
+        campaign_about(CaseFactory(country="MX"), title=f"{n} " + "Justice " * 20)
+    text = ReminderTextFactory(subject="Sign: {open_campaigns}")
+    email = render(SubscriptionFactory(country="MX"), text.reminder)
+    assert len(email.subject) <= 300
+    assert email.subject.endswith("…")
+
+
 def test_unsubscribe_headers_are_rfc_8058_with_an_absolute_url():
     headers = reminder_headers(SubscriptionFactory(unsubscribe_token="abc_DEF-123"))
     assert headers == {
