@@ -1,0 +1,430 @@
+"""Slow (about a minute a test): reminders survive a killed worker and a Redis restart.
+
+Real services throughout: a private redis-server started on a free port (restarting it never
+touches anyone else's Redis), Celery worker processes (prefork, concurrency 2) reading the
+pytest database, and an SMTP server on loopback that records every Message-ID it accepts. The
+Message-ID is stable per outbox key, so a message accepted twice shows up as a repeated ID.
+
+The round: 3,000 subscribers in 30 batches. After some hundreds have arrived, the server holds
+its replies to DATA until every worker process is inside a conversation; then one worker is
+killed with SIGKILL (or stopped with SIGTERM), a new one starts, Redis is restarted (every task
+still queued is lost), the due run is repeated and, once the rows of the dead processes are
+older than STALE_SENDING, the outbox is swept. Every subscriber must be reminded; the only
+doubles allowed are the messages inside the killed worker's conversations (at most its
+concurrency), each logged by the sweep; a warm shutdown allows none.
+"""
+
+import asyncio
+import datetime
+import logging
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections import Counter
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.db import connection
+from django.utils import timezone
+
+from idei.celery import app as celery_app
+from letters import fanout, outbox
+from letters.models import OutgoingMessage, Reminder, ReminderText, Subscription
+from tests.conftest import SmtpCapture, free_port, require
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+SUBSCRIBERS = 3_000
+CHUNK = 100
+CONCURRENCY = 2
+AS_OF = datetime.date(2026, 10, 26)  # 7 days before 2 November 2026
+# Each accepted message takes this long to be acknowledged: a round lasts long enough for the
+# faults to land in the middle of it (and a kill to catch messages inside the conversation).
+SMTP_DELAY = 0.008
+Status = OutgoingMessage.Status
+
+
+class PrivateRedis:
+    """A throw-away redis-server without persistence: stopping it loses every task."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self.ping, 10, "redis-server to answer")
+
+    def ping(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
+        except redis.RedisError:
+            return False
+
+    def queue_length(self, queue: str) -> int:
+        import redis
+
+        return redis.Redis(port=self.port).llen(queue)
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None
+
+
+class SlowSmtp(SmtpCapture):
+    """Records each message as soon as it is complete, then takes a moment to say 250.
+
+    While `hold` is set, every reply to DATA waits: the message is already recorded (the
+    server has it) but the client has not heard so, exactly the window a kill can hit.
+    """
+
+    def __init__(self, host: str, port: int):
+        super().__init__(host, port)
+        self.hold = threading.Event()
+        self.held = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(SMTP_DELAY)
+        if self.hold.is_set():
+            with self._lock:
+                self.held += 1
+            try:
+                while self.hold.is_set():
+                    await asyncio.sleep(0.01)
+            finally:
+                with self._lock:
+                    self.held -= 1
+        return reply
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.messages)
+
+    def message_ids(self) -> Counter:
+        with self._lock:
+            return Counter(message["Message-ID"] for message in self.messages)
+
+    def recipients(self) -> set[str]:
+        with self._lock:
+            return {message["To"] for message in self.messages}
+
+
+class Workers:
+    """`celery -A idei worker` processes on the private broker, each in its own process group."""
+
+    def __init__(self, tmp_path: Path, env: dict, queue: str):
+        self.tmp_path, self.env, self.queue = tmp_path, env, queue
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def log(self, name: str) -> Path:
+        return self.tmp_path / f"worker-{name}.log"
+
+    def start(self, name: str) -> None:
+        with self.log(name).open("wb") as log:
+            self.processes[name] = subprocess.Popen(
+                [
+                    *(str(ROOT / ".venv" / "bin" / "celery"), "-A", "idei", "worker"),
+                    *("--pool", "prefork", "--concurrency", str(CONCURRENCY), "-Q", self.queue),
+                    *("-n", f"{name}-{uuid.uuid4().hex[:6]}@%h", "--loglevel", "INFO"),
+                    *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, name: str, timeout: float = 60) -> None:
+        process = self.processes[name]
+        wait_until(
+            lambda: process.poll() is not None or b" ready." in self.log(name).read_bytes(),
+            timeout,
+            f"worker {name} to be ready",
+            self.logs,
+        )
+        assert process.poll() is None, f"worker {name} exited:\n{self.logs()}"
+
+    def kill(self, name: str) -> None:
+        """SIGKILL to the whole process group: the main process and its pool, mid-task."""
+        process = self.processes[name]
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+    def terminate(self, name: str) -> None:
+        """SIGTERM to the main process: a warm shutdown (running tasks finish, the rest go back)."""
+        self.processes[name].send_signal(signal.SIGTERM)
+
+    def wait_exit(self, name: str) -> None:
+        self.processes[name].wait(60)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.processes.values():
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(max(0.1, deadline - time.monotonic()))
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {name} ---\n" + self.log(name).read_text(errors="replace")[-3000:]
+            for name in self.processes
+        )
+
+
+def wait_until(predicate, timeout: float, what: str, details=lambda: "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{details()}")
+
+
+def reset_producer_pools() -> None:
+    """Forget pooled broker connections, so the next task goes to the current broker_url."""
+    from kombu import pools
+
+    pools.reset()  # closes the pooled connections and forgets the pools
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@contextmanager
+def producing_to(url: str, queue: str):
+    """Tasks enqueued by this test process go to the private broker's queue."""
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.task_default_queue, conf.task_always_eager
+    conf.broker_url, conf.task_default_queue, conf.task_always_eager = url, queue, False
+    reset_producer_pools()
+    try:
+        yield
+    finally:
+        conf.broker_url, conf.task_default_queue, conf.task_always_eager = saved
+        reset_producer_pools()
+
+
+def database_url() -> str:
+    """The pytest database (test_...), as the worker processes must reach it."""
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    return (
+        f"postgres://{quote(db['USER'], safe='')}{password}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
+@pytest.fixture
+def services(postgres, transactional_db, tmp_path):
+    require(shutil.which("redis-server"), "needs redis-server (apt-get install redis-server)")
+    redis = PrivateRedis()
+    smtp = SlowSmtp("127.0.0.1", free_port())
+    controller = Controller(smtp, hostname=smtp.host, port=smtp.port)
+    queue = f"reminder-faults-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis.url,
+        "EMAIL_HOST": smtp.host,
+        "EMAIL_PORT": str(smtp.port),
+        "DEBUG": "1",
+        "LOG_FORMAT": "text",
+        # Longer than any hold of the SMTP replies below: a timeout would be a retry, not a kill.
+        "EMAIL_TIMEOUT": "120",
+    }
+    workers = Workers(tmp_path, env, queue)
+    smtp_log = logging.getLogger("mail.log")  # aiosmtpd logs every SMTP command at INFO
+    smtp_log_level = smtp_log.level
+    smtp_log.setLevel(logging.WARNING)
+    redis.start()
+    controller.start()
+    try:
+        with producing_to(redis.url, queue):
+            yield redis, smtp, workers, queue
+    finally:
+        workers.stop_all()
+        controller.stop()
+        redis.stop()
+        smtp_log.setLevel(smtp_log_level)
+
+
+def reminder_round_setup() -> list[str]:
+    Reminder.objects.all().delete()  # the defaults from the data migration
+    reminder = Reminder.objects.create(name="A week before", days_before=7)
+    ReminderText.objects.create(
+        reminder=reminder, language="en", subject="{days_left} days to 2 November", body="{date}"
+    )
+    now = timezone.now()
+    zones = ["Pacific/Kiritimati", "Europe/Paris", "Pacific/Pago_Pago"]
+    Subscription.objects.bulk_create(
+        (
+            Subscription(
+                email=f"reader{n}@example.org",
+                email_key=f"reader{n}@example.org",
+                country="MX",
+                time_zone=zones[n % len(zones)],
+                unsubscribe_token=secrets.token_urlsafe(24),
+                confirmed_at=now,
+            )
+            for n in range(SUBSCRIBERS)
+        ),
+        batch_size=1000,
+    )
+    return [f"reader{n}@example.org" for n in range(SUBSCRIBERS)]
+
+
+def rows_settled() -> tuple[int, int, frozenset[int]]:
+    rows = OutgoingMessage.objects.filter(kind=OutgoingMessage.Kind.REMINDER)
+    sending = frozenset(rows.filter(status=Status.SENDING).values_list("pk", flat=True))
+    return rows.count(), rows.filter(status=Status.QUEUED).count(), sending
+
+
+def run_round(services, caplog, stop: str) -> dict:
+    redis, smtp, workers, queue = services
+    emails = reminder_round_setup()
+    workers.start("a")
+    workers.start("b")
+    workers.wait_ready("a")
+    workers.wait_ready("b")
+
+    report = fanout.send_due_reminders(as_of_date=AS_OF, chunk_size=CHUNK)
+    assert report.batches == SUBSCRIBERS // CHUNK
+
+    # Mid-round, hold every SMTP reply: each worker process is then inside a conversation,
+    # its message received by the server but its row still "sending".
+    wait_until(lambda: smtp.count() >= 450, 60, "the first hundreds of reminders", workers.logs)
+    smtp.hold.set()
+    wait_until(lambda: smtp.held >= 2 * CONCURRENCY, 20, "every process to be mid-send")
+    received_at_stop = smtp.count()
+    if stop == "kill":
+        workers.kill("a")
+    else:
+        workers.terminate("a")  # warm: it waits for its running tasks...
+        smtp.hold.clear()  # ...which can now finish
+        workers.wait_exit("a")
+        smtp.hold.set()  # keep the queue full until Redis has lost it
+    workers.start("c")
+    lost_tasks = redis.queue_length(queue)
+    redis.stop()
+    redis.start()  # same port, empty: the queued and the unacknowledged tasks are gone
+    reset_producer_pools()
+    smtp.hold.clear()
+    workers.wait_ready("c")
+
+    again = fanout.send_due_reminders(as_of_date=AS_OF, chunk_size=CHUNK)
+
+    # Let the workers finish what the second run queued; what stays in "sending" now belongs
+    # to the killed processes. Only then sweep (a sweep that found a live worker's row stale
+    # would hand it out again).
+    previous = [None]
+
+    def settled():
+        state = rows_settled()
+        done = state[0] == SUBSCRIBERS and state[1] == 0 and state == previous[0]
+        previous[0] = state
+        time.sleep(0.5)
+        return done
+
+    wait_until(settled, 90, "the second run to finish", workers.logs)
+    # Ten minutes later, as far as the outbox can tell: the rows the dead processes claimed
+    # (and their tasks) are now older than STALE_SENDING. Sweeping with a future `now` instead
+    # would re-queue them with next_attempt_at in that future, out of any worker's reach.
+    ten_minutes_ago = timezone.now() - outbox.STALE_SENDING - datetime.timedelta(minutes=1)
+    OutgoingMessage.objects.filter(status=Status.SENDING).update(
+        claimed_at=ten_minutes_ago, scheduled_at=ten_minutes_ago
+    )
+    with caplog.at_level(logging.WARNING, logger="letters.outbox"):
+        swept = outbox.sweep()
+    logged = {
+        record.outbox_id
+        for record in caplog.records
+        if record.name == "letters.outbox" and "possible double send" in record.getMessage()
+    }
+
+    wait_until(
+        lambda: (
+            OutgoingMessage.objects.filter(status=Status.SENT).count() == SUBSCRIBERS
+            and len(smtp.message_ids()) == SUBSCRIBERS
+        ),
+        90,
+        "every reminder to be sent",
+        workers.logs,
+    )
+    time.sleep(1)  # anything still on its way would be a double: give it time to show up
+    received = smtp.message_ids()
+    id_to_pk = {
+        outbox.message_id(row): row.pk
+        for row in OutgoingMessage.objects.filter(kind=OutgoingMessage.Kind.REMINDER).only(
+            "pk", "idempotency_key"
+        )
+    }
+    doubles = {message_id: n for message_id, n in received.items() if n > 1}
+    result = {
+        "stop": stop,
+        "received_at_stop": received_at_stop,
+        "tasks_lost_in_redis_restart": lost_tasks,
+        "second_run_recipients": again.recipients,
+        "swept": swept,
+        "logged_possible_doubles": sorted(logged),
+        "duplicates": sum(n - 1 for n in doubles.values()),
+        "duplicate_rows": sorted(id_to_pk[message_id] for message_id in doubles),
+    }
+    print(f"\nreminder fault round: {result}")
+
+    assert 0 < received_at_stop < SUBSCRIBERS, "the stop did not land mid-round"
+    assert lost_tasks > 0, "Redis had no task left to lose"
+    assert smtp.recipients() == set(emails)
+    assert set(received) == set(id_to_pk)
+    assert len(id_to_pk) == SUBSCRIBERS
+    return result
+
+
+def test_a_killed_worker_and_a_redis_restart_lose_no_reminder_and_double_at_most_two(
+    services, caplog
+):
+    result = run_round(services, caplog, "kill")
+
+    assert result["duplicates"] <= CONCURRENCY
+    assert result["swept"]["requeued"] >= 1, "the kill hit no SMTP conversation"
+    # Every double was a row the sweep found left "sending" and logged as a possible double.
+    assert set(result["duplicate_rows"]) <= set(result["logged_possible_doubles"])
+    assert result["swept"]["requeued"] <= CONCURRENCY
+
+
+def test_a_warm_shutdown_and_a_redis_restart_lose_no_reminder_and_double_none(services, caplog):
+    result = run_round(services, caplog, "term")
+
+    assert result["duplicates"] == 0
+    assert result["swept"]["requeued"] == 0
+    assert result["logged_possible_doubles"] == []
