@@ -116,6 +116,9 @@ def build_email(message: OutgoingMessage, connection) -> EmailMultiAlternatives:
 def is_transient(error: Exception) -> bool:
     if isinstance(error, TRANSIENT_ERRORS):
         return True
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        # Our credentials, not the message: keep it until the settings are fixed.
+        return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _ in error.recipients.values())
     if isinstance(error, smtplib.SMTPResponseException):

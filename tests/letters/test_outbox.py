@@ -444,3 +444,13 @@ def test_the_message_id_depends_only_on_the_key():
     assert outbox.message_id(one) == outbox.message_id(same)
     assert outbox.message_id(one) != outbox.message_id(other)
     assert outbox.message_id(one).startswith("<") and outbox.message_id(one).endswith(">")
+
+
+def test_a_rejected_smtp_login_is_retried_not_failed():
+    """Wrong credentials are ours to fix; the message waits for the corrected settings."""
+    import smtplib
+
+    from letters.outbox import is_transient
+
+    assert is_transient(smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials"))
+    assert not is_transient(smtplib.SMTPDataError(550, b"5.7.1 rejected"))
