@@ -10,12 +10,15 @@ behind one IPv4 address is why the per-address limits are generous.
 
 import hashlib
 import ipaddress
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 # Seconds a person needs at least between seeing the form and sending it.
 MIN_SECONDS_ON_PAGE = 3
@@ -118,12 +121,17 @@ def hit(limits: tuple[Limit, ...], value: str, now: float | None = None) -> bool
     allowed = True
     for limit in limits:
         key = _key(limit, value, now)
-        cache.add(key, 0, timeout=limit.seconds + 5)
         try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=limit.seconds + 5)
-            count = 1
+            cache.add(key, 0, timeout=limit.seconds + 5)
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=limit.seconds + 5)
+                count = 1
+        except Exception:
+            # The cache (Redis) is down: let people sign rather than lose their signatures.
+            logger.warning("abuse: rate limit cache unavailable, request allowed", exc_info=True)
+            return True
         if count > limit.count:
             allowed = False
     return allowed

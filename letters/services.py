@@ -242,7 +242,8 @@ def confirm(token: str) -> Signature:
             _subscribe(signature)
         counts.increment(signature.campaign_id)
         campaign_id = signature.campaign_id
-        transaction.on_commit(lambda: counts.after_confirmation(campaign_id))
+        # robust: a cache outage must not turn a committed confirmation into an error page.
+        transaction.on_commit(lambda: counts.after_confirmation(campaign_id), robust=True)
     return signature
 
 

@@ -374,3 +374,28 @@ def test_blocked_domains_are_added_in_admin(admin_client):
 def test_letters_in_admin_are_read_only(admin_client):
     assert admin_client.get(reverse("admin:letters_letter_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:letters_letter_add")).status_code == 403
+
+
+def test_signing_and_confirming_still_work_when_the_cache_is_down(
+    client, settings, django_capture_on_commit_callbacks
+):
+    from tests.conftest import free_port
+    from tests.letters.factories import confirmation_token
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nobody listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    campaign = open_campaign()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        signed = post_sign(client, campaign)
+    token = confirmation_token(OutgoingMessage.objects.get(kind="confirmation").body_text)
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = client.post(reverse("letters:confirm", args=[token]))
+
+    assert signed.status_code == 302 and confirmed.status_code == 302
+    assert Signature.objects.confirmed().count() == 1
