@@ -48,6 +48,9 @@ PETITION_DIR = "private/petitions"
 # Rows per WeasyPrint document: layout time per row grows with the document (0.7 s per 1,000
 # rows at 1,000-2,000 rows, 1 s at 10,000, measured here), memory too.
 CHUNK_ROWS = 2000
+# Signers per paragraph: running text with a few paragraphs per column is several times
+# quicker to lay out than a box per signer (2,000 signers: 0.8 s against 5.3 s, measured here).
+GROUP_ROWS = 25
 # Below this many signers one process is quicker than starting two.
 PARALLEL_FROM = 20_000
 PARALLEL_WORKERS = 2
@@ -418,20 +421,17 @@ def _render_chunks(rows, header, folder: Path):
             chunk.append(row)
         if not chunk:
             return
-        html = render_to_string(
-            "letters/pdf/petition_signers.html",
-            {
-                **header,
-                "signers": [
-                    (f"s{n}", name, city, country_name(country))
-                    for n, (_pk, name, city, country) in enumerate(chunk)
-                ],
-            },
-        )
+        entries = [signer_entry(name, city, country) for _pk, name, city, country in chunk]
+        groups = [
+            (f"g{start}", " · ".join(entries[start : start + GROUP_ROWS]))
+            for start in range(0, len(entries), GROUP_ROWS)
+        ]
+        html = render_to_string("letters/pdf/petition_signers.html", {**header, "groups": groups})
         document = _render_document(html)
         pages = document.pages
         if not exhausted and len(pages) > 1:
-            # Carry the rows of the last (part-filled) page over to the next chunk.
+            # Carry the rows of the last (part-filled) page over to the next chunk: a group
+            # never breaks across pages, so its anchor says where the page starts.
             first_on_last = min(int(anchor[1:]) for anchor in pages[-1].anchors)
             carried = chunk[first_on_last:]
             document = document.copy(pages[:-1])
@@ -440,6 +440,12 @@ def _render_chunks(rows, header, folder: Path):
         index += 1
         del document, pages
         yield path
+
+
+def signer_entry(name: str, city: str, country) -> str:
+    """ "Name (City, Country)": one entry of the list, plain text."""
+    place = ", ".join(part for part in (city, country_name(country)) if part)
+    return f"{name} ({place})" if place else name
 
 
 def concatenate(paths: list[Path], out: Path) -> int:

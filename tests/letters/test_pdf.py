@@ -265,7 +265,7 @@ def test_petition_with_2000_signers_names_each_once_and_numbers_its_pages(campai
     path = pdf.petition_pdf(campaign, out=tmp_path / "p.pdf")
     reader = PdfReader(str(path))
     texts = [page.extract_text() for page in reader.pages]
-    found = re.findall(r"Petitioner (\d{4})", "\n".join(texts))
+    found = re.findall(r"Petitioner\s+(\d{4})", "\n".join(texts))
     assert sorted(found) == [f"{n:04d}" for n in range(2000)]
     total = len(reader.pages)
     for number, text in enumerate(texts, start=1):
@@ -291,7 +291,7 @@ def test_petition_chunks_carry_their_last_page_and_lose_no_row(campaign, tmp_pat
     )
     path = pdf.petition_pdf(campaign, out=tmp_path / "p.pdf")
     text = pdf_text(str(path))
-    assert sorted(re.findall(r"Petitioner (\d{4})", text)) == [f"{n:04d}" for n in range(1100)]
+    assert sorted(re.findall(r"Petitioner\s+(\d{4})", text)) == [f"{n:04d}" for n in range(1100)]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -314,8 +314,8 @@ def test_petition_in_two_processes_matches_one(campaign, tmp_path, monkeypatch):
     one = pdf_text(str(pdf.petition_pdf(campaign, out=tmp_path / "1.pdf", workers=1)))
     two = pdf_text(str(pdf.petition_pdf(campaign, out=tmp_path / "2.pdf", workers=2)))
     expected = [f"{n:04d}" for n in range(700)]
-    assert sorted(re.findall(r"Petitioner (\d{4})", one)) == expected
-    assert sorted(re.findall(r"Petitioner (\d{4})", two)) == expected
+    assert sorted(re.findall(r"Petitioner\s+(\d{4})", one)) == expected
+    assert sorted(re.findall(r"Petitioner\s+(\d{4})", two)) == expected
 
 
 # -- The coordinator's petition page -----------------------------------------------------------

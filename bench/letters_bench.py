@@ -1,0 +1,617 @@
+"""Letters benchmark: the sign form under rising load, and the petition PDF for 100,000 signers.
+
+`bench/run.py letters [--only load|petition] [--signers N] [--steps 100,200,300,400]
+[--step-seconds 40]`. Needs PostgreSQL and Redis: DATABASE_URL must name a database whose name
+contains "bench" (dropped and created again, then migrated), REDIS_URL a Redis database.
+
+- **Sign form**: gunicorn (4 workers x 4 threads, DEBUG=0) on loopback, a real Celery worker
+  and an SMTP sink (aiosmtpd) so that confirmation mails really go out; locust (headless, this
+  same file is its locustfile) drives it. Each virtual person GETs the campaign page (CSRF
+  cookie and token, the form's signed timestamp), waits past the minimum time on page, and
+  POSTs the form with a new address, asking for JSON as the page's script does. Per-IP rate
+  limits would stop a load test from one address, so gunicorn runs with TRUSTED_PROXY_COUNT=1
+  and each person sends a random X-Forwarded-For address (what a proxy in front would add).
+  Each step reports signatures per second, p50/p95/p99 and errors, then counts the rows: every
+  accepted signature must be in the database.
+- **Petition PDF**: 100,000 confirmed signers who agreed to share their names (Arabic,
+  Cyrillic, Chinese, accented and plain Latin names), generated in a fresh process whose
+  resident memory (with its children) is sampled every 50 ms; the PDF's text is then
+  extracted to check that every name is there once and that Arabic was set in a Noto Arabic
+  font. Targets: under 120 s and 500 MB.
+
+Results: bench/results/letters.json.
+"""
+
+import argparse
+import contextlib
+import datetime
+import json
+import math
+import os
+import platform
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "letters.json"
+BIN = Path(sys.executable).parent
+PETITION_TARGET_S, PETITION_TARGET_MB = 120, 500
+SIGN_TARGET_RATE, SIGN_TARGET_P95_MS = 300, 250
+# letters.abuse.MIN_SECONDS_ON_PAGE is 3: a form sent sooner is silently dropped.
+THINK_SECONDS = 3.3
+
+FIRST = {
+    "ar": ["محمد", "فاطمة", "أحمد", "ليلى", "عمر", "نور", "يوسف", "مريم"],
+    "ru": ["Анна", "Дмитрий", "Ольга", "Сергей", "Наталья", "Иван"],
+    "zh": ["王", "李", "张", "刘", "陈", "杨"],
+    "es": ["José", "María", "Ángel", "Lucía", "Íñigo", "Begoña"],
+    "en": ["John", "Mary", "David", "Sarah", "Peter", "Grace"],
+}  # fmt: skip
+LAST = {
+    "ar": ["عبد الله", "الحسن", "المصري", "حداد", "الخطيب"],
+    "ru": ["Политковская", "Муратов", "Иванова", "Смирнов", "Кузнецова"],
+    "zh": ["小明", "静", "伟", "芳", "娜"],
+    "es": ["Núñez", "Peña", "Muñoz", "Gómez-Çelik", "Ibáñez"],
+    "en": ["Smith", "O'Brien", "Walker", "Nguyen", "Okafor"],
+}  # fmt: skip
+CITIES = {
+    "ar": (["القاهرة", "بيروت", "الخرطوم"], "EG"),
+    "ru": (["Москва", "Казань", "Новосибирск"], "RU"),
+    "zh": (["北京", "上海", "广州"], "CN"),
+    "es": (["Ciudad de México", "Bogotá", "Córdoba"], "MX"),
+    "en": (["London", "Lagos", "Manila"], "GB"),
+}
+
+
+def fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
+def bench_database_url() -> tuple[str, str] | None:
+    url = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        return None
+    return url, parts.path.lstrip("/")
+
+
+def recreate_database(url: str, name: str):
+    import psycopg
+
+    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django():
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "idei.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def machine() -> dict:
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def make_campaign(slug: str, *, delivery_mode: str = "each"):
+    from campaigns.models import Campaign, LetterTemplate, Organisation, Target
+    from cases.models import Case
+
+    organisation, _ = Organisation.objects.get_or_create(
+        slug="bench-press-freedom", defaults={"name": "Bench Press Freedom", "country": "MX"}
+    )
+    campaign = Campaign.objects.create(
+        organisation=organisation,
+        slug=slug,
+        title="Justice for Regina Martínez and Anas Al-Sharif",
+        summary="Reopen the investigations.",
+        status=Campaign.Status.PUBLISHED,
+        delivery_mode=delivery_mode,
+        goal=100_000,
+    )
+    target = Target.objects.create(
+        name="Fiscal General",
+        position="Attorney General",
+        institution="Fiscalía General de la República",
+        country="MX",
+        email="fiscal@gov.example.org",
+        postal_address="Avenida Paseo de la Reforma 211\n06500 Ciudad de México",
+        language="es",
+    )
+    campaign.targets.add(target)
+    for n, (name, country) in enumerate([("Regina Martínez", "MX"), ("أنس الشريف", "PS")]):
+        case = Case.objects.create(
+            full_name=name,
+            sort_name=name,
+            slug=f"{slug}-case-{n}",
+            country=country,
+            date_of_death=datetime.date(2012 + n * 12, 4, 28),
+            year=2012 + n * 12,
+            place="Xalapa" if country == "MX" else "Gaza",
+            type_of_death="murder",
+            impunity="complete",
+            summary="Killed after reporting on organised crime; no one has been convicted.",
+            is_published=True,
+        )
+        campaign.cases.add(case)
+    for language, body in [
+        (
+            "en",
+            "Dear {target_name},\n\nWe ask you to reopen:\n{cases}\n\nSincerely,\n{signer_name}",
+        ),
+        (
+            "es",
+            "Estimado {target_name}:\n\nLe pedimos reabrir:\n{cases}\n\nAtentamente, {signer_name}",
+        ),
+    ]:
+        LetterTemplate.objects.create(
+            campaign=campaign, language=language, subject="Justice: {case_names}", body=body
+        )
+    return campaign
+
+
+# -- Petition PDF -----------------------------------------------------------------------------
+
+
+def load_signers(campaign, count: int, seed: int = 5):
+    from django.utils import timezone
+
+    from letters.models import Signature
+
+    rng = random.Random(seed)
+    scripts = list(FIRST)
+    now = timezone.now()
+    batch = []
+    for n in range(count):
+        script = scripts[n % len(scripts)]
+        cities, country = CITIES[script]
+        name = f"{rng.choice(FIRST[script])} {rng.choice(LAST[script])} #{n}"
+        batch.append(
+            Signature(
+                campaign=campaign,
+                name=name,
+                email=f"p{n}@example.org",
+                email_key=f"p{n}@example.org",
+                country=country,
+                city=rng.choice(cities),
+                consent_share_name=True,
+                confirmed_at=now,
+            )
+        )
+        if len(batch) == 5000:
+            Signature.objects.bulk_create(batch)
+            batch = []
+    Signature.objects.bulk_create(batch)
+
+
+PETITION_SCRIPT = """
+import json, os, sys, time
+sys.path.insert(0, os.environ["IDEI_ROOT"])
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "idei.settings")
+import django
+django.setup()
+from campaigns.models import Campaign
+from letters import pdf
+started = time.monotonic()
+path = pdf.petition_pdf(Campaign.objects.get(pk=int(sys.argv[1])), out=sys.argv[2])
+print(json.dumps({"seconds": round(time.monotonic() - started, 2)}))
+"""
+
+
+def tree_memory(process) -> tuple[int, int]:
+    """Resident memory of a process and its children: summed RSS (counts pages the forked
+    children share with their parent once per process) and summed PSS (shares them out)."""
+    import psutil
+
+    rss = pss = 0
+    for proc in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            info = proc.memory_full_info()
+            rss += info.rss
+            pss += getattr(info, "pss", info.rss)
+    return rss, pss
+
+
+def run_measured(command: list[str], env: dict):
+    """Run a command; wall time and the peak resident memory of it and its children."""
+    import psutil
+
+    started = time.monotonic()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = psutil.Process(child.pid)
+    peak_rss = peak_pss = 0
+    while child.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            rss, pss = tree_memory(process)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        time.sleep(0.1)
+    stdout, stderr = child.communicate()
+    elapsed = time.monotonic() - started
+    result = subprocess.CompletedProcess(command, child.returncode, stdout, stderr)
+    return result, elapsed, peak_rss, peak_pss
+
+
+def check_petition(path: Path, count: int) -> dict:
+    """Every numbered name once, Arabic in a Noto Arabic font, shaped text extractable."""
+    import re
+
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    numbers = [int(x) for x in re.findall(r"#(\d+)", text)]
+    numbers += [int(x) for x in re.findall(r"(\d+)#", text)]
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    arabic_names = [f"{first} {last}" for first in FIRST["ar"] for last in LAST["ar"]]
+    return {
+        "names_found": len(set(numbers)),
+        "names_expected": count,
+        "every_name_once": sorted(set(numbers)) == list(range(count)),
+        "arabic_font": any(f in fonts for f in ("Noto-Naskh-Arabic", "Noto-Sans-Arabic")),
+        "cjk_font": "CJK" in fonts,
+        "arabic_names_in_logical_order": sum(name in text for name in arabic_names),
+    }
+
+
+def bench_petition(args) -> dict:
+    from django.db import connection
+
+    campaign = make_campaign("bench-petition", delivery_mode="petition")
+    started = time.monotonic()
+    load_signers(campaign, args.signers)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE letters_signature")
+    print(f"loaded {args.signers} signers in {time.monotonic() - started:.1f} s", flush=True)
+    out = Path(tempfile.mkdtemp(prefix="petition-bench-")) / "petition.pdf"
+    env = {**os.environ, "IDEI_ROOT": str(ROOT), "LOG_LEVEL": "WARNING"}
+    load_before = os.getloadavg()
+    result, elapsed, peak_rss, peak_pss = run_measured(
+        [sys.executable, "-c", PETITION_SCRIPT, str(campaign.pk), str(out)], env
+    )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr.decode()[-3000:])
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(str(out)).pages)
+    figures = {
+        "signers": args.signers,
+        "seconds": round(elapsed, 2),
+        "peak_rss_mb": round(peak_rss / 1e6, 1),
+        "peak_pss_mb": round(peak_pss / 1e6, 1),
+        "pages": pages,
+        "file_mb": round(out.stat().st_size / 1e6, 2),
+        "signers_per_second": round(args.signers / elapsed),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "targets": {"seconds": PETITION_TARGET_S, "peak_rss_mb": PETITION_TARGET_MB},
+    }
+    print(json.dumps(figures), flush=True)
+    if shutil.which("pdftotext"):
+        figures["check"] = check_petition(out, args.signers)
+        print(json.dumps(figures["check"]), flush=True)
+    shutil.rmtree(out.parent)
+    return figures
+
+
+# -- Sign form under load ---------------------------------------------------------------------
+
+
+class SmtpSink:
+    def __init__(self):
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.count += 1
+        return "250 OK"
+
+
+def wait_http(url: str, timeout: float = 60):
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout} s")
+
+
+def locust_stats(prefix: str) -> dict:
+    import csv
+
+    rows = {}
+    with open(f"{prefix}_stats.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            rows[row["Name"]] = row
+
+    def figures(row):
+        return {
+            "requests": int(row["Request Count"]),
+            "failures": int(row["Failure Count"]),
+            "per_second": round(float(row["Requests/s"]), 1),
+            "p50_ms": float(row["50%"]),
+            "p95_ms": float(row["95%"]),
+            "p99_ms": float(row["99%"]),
+        }
+
+    return {name: figures(row) for name, row in rows.items() if name in {"sign", "campaign page"}}
+
+
+def bench_load(args) -> dict:
+    from aiosmtpd.controller import Controller
+    from django.db import connection
+
+    from letters.models import OutgoingMessage, Signature
+
+    campaign = make_campaign("bench-sign")
+    connection.close()
+    sink = SmtpSink()
+    smtp_port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "TRUSTED_PROXY_COUNT": "1",
+        "LOG_LEVEL": "WARNING",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    processes = []
+    try:
+        processes.append(
+            subprocess.Popen(
+                [str(BIN / "celery"), "-A", "idei", "worker", "-l", "WARNING", "-c", "2"],
+                cwd=ROOT,
+                env=env,
+            )
+        )
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "gunicorn"), "idei.wsgi", "-w", str(args.workers), "-k", "gthread",
+                    "--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                    "--backlog", "2048",
+                ],
+                cwd=ROOT,
+                env=env,
+            )
+        )  # fmt: skip
+        host = f"http://127.0.0.1:{port}"
+        wait_http(f"{host}/campaigns/{campaign.slug}/")
+        steps = []
+        for rate in [int(x) for x in args.steps.split(",")]:
+            steps.append(run_step(args, host, campaign, rate, env))
+            step = steps[-1]
+            # Every accepted signature is a row; the outbox drains to the SMTP sink.
+            step["rows_in_database"] = Signature.objects.filter(
+                campaign=campaign, email__startswith=f"s{rate}-"
+            ).count()
+            # Lost: accepted (200 + "ok") but not stored. Rows beyond the accepted ones come
+            # from requests the load generator gave up on (timeouts) that the server finished.
+            step["lost"] = max(0, step["accepted"] - step["rows_in_database"])
+            step["rows_beyond_accepted"] = max(0, step["rows_in_database"] - step["accepted"])
+            drained = time.monotonic()
+            while time.monotonic() - drained < 180:
+                pending = OutgoingMessage.objects.filter(
+                    status__in=["queued", "sending"], kind="confirmation"
+                ).count()
+                if not pending:
+                    break
+                time.sleep(1)
+            step["confirmation_mails_pending_after_drain"] = pending
+            step["seconds_to_drain_mail"] = round(time.monotonic() - drained, 1)
+            step["smtp_messages_received_total"] = sink.count
+            connection.close()
+            print(json.dumps(step), flush=True)
+        return {
+            "gunicorn": f"{args.workers} workers x 4 threads (gthread)",
+            "celery": "1 worker, prefork, concurrency 2",
+            "think_seconds": THINK_SECONDS,
+            "steps": steps,
+            "targets": {"signatures_per_second": SIGN_TARGET_RATE, "p95_ms": SIGN_TARGET_P95_MS},
+        }
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        controller.stop()
+
+
+def run_step(args, host, campaign, rate: int, env: dict) -> dict:
+    """One load step: enough people that, with the time on page, they sign `rate` times a second."""
+    users = math.ceil(rate * (THINK_SECONDS + 0.2))
+    workdir = Path(tempfile.mkdtemp(prefix="locust-"))
+    counters = workdir / "counters.json"
+    step_env = {
+        **env,
+        "BENCH_SLUG": campaign.slug,
+        "BENCH_TAG": f"s{rate}",
+        "BENCH_COUNTERS": str(counters),
+        "BENCH_THINK": str(THINK_SECONDS),
+    }
+    ramp = max(5, args.step_seconds // 4)
+    load_before = os.getloadavg()
+    subprocess.run(
+        [
+            str(BIN / "locust"), "-f", __file__, "--headless", "--host", host,
+            "-u", str(users), "-r", str(math.ceil(users / ramp)),
+            "--run-time", f"{args.step_seconds + ramp}s", "--reset-stats", "--stop-timeout", "15",
+            "--csv", str(workdir / "step"), "--only-summary", "--loglevel", "WARNING",
+        ],
+        cwd=ROOT,
+        env=step_env,
+        check=False,
+    )  # fmt: skip
+    stats = locust_stats(str(workdir / "step"))
+    count = json.loads(counters.read_text())
+    shutil.rmtree(workdir)
+    sign = stats.get("sign", {})
+    return {
+        "target_rate": rate,
+        "users": users,
+        "signatures_per_second": sign.get("per_second"),
+        "sign": sign,
+        "campaign_page": stats.get("campaign page", {}),
+        "accepted": count["accepted"],
+        "refused": count["refused"],
+        "errors": count["errors"],
+        "status_codes": count["status_codes"],
+        "load_average_before": [round(x, 2) for x in load_before],
+    }
+
+
+# -- Locust: when locust loads this file, the virtual signers ---------------------------------
+
+if "locust" in sys.modules:  # pragma: no cover (runs inside locust only)
+    import re as _re
+    from collections import Counter as _Counter
+
+    from locust import FastHttpUser, events, task
+
+    _COUNTS = {"accepted": 0, "refused": 0, "errors": 0, "status_codes": _Counter()}
+    _FIELD = _re.compile(r'name="(csrfmiddlewaretoken|started)" value="([^"]+)"')
+
+    @events.quitting.add_listener
+    def _write_counters(environment, **kwargs):
+        path = os.environ.get("BENCH_COUNTERS")
+        if path:
+            Path(path).write_text(
+                json.dumps({**_COUNTS, "status_codes": dict(_COUNTS["status_codes"])})
+            )
+
+    class Signer(FastHttpUser):
+        """One person after another: read the campaign page, take a few seconds, sign."""
+
+        connection_timeout = 30
+        network_timeout = 30
+
+        def wait_time(self):
+            return 0
+
+        @task
+        def sign(self):
+            slug, tag = os.environ["BENCH_SLUG"], os.environ["BENCH_TAG"]
+            ip = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+            headers = {"X-Forwarded-For": ip}
+            with self.client.get(
+                f"/campaigns/{slug}/", name="campaign page", headers=headers, catch_response=True
+            ) as page:
+                fields = dict(_FIELD.findall(page.text or ""))
+                cookie = page.headers.get("Set-Cookie", "") if page.headers else ""
+                csrf = _re.search(r"csrftoken=([^;]+)", cookie or "")
+                if page.status_code != 200 or len(fields) < 2 or not csrf:
+                    page.failure(f"no form ({page.status_code})")
+                    _COUNTS["errors"] += 1
+                    return
+            time.sleep(float(os.environ.get("BENCH_THINK", "3.3")))
+            email = f"{tag}-{secrets.token_hex(8)}@example.org"
+            data = {
+                **fields,
+                "name": random.choice(["José Núñez", "محمد عبد الله", "Анна Иванова", "王小明"]),
+                "email": email,
+                "country": "MX",
+                "city": "Puebla",
+                "message": "",
+                "consent_share_name": "on",
+                "leave_empty": "",
+            }
+            with self.client.post(
+                f"/campaigns/{slug}/sign/",
+                data=data,
+                name="sign",
+                headers={
+                    **headers,
+                    "Accept": "application/json",
+                    "Cookie": f"csrftoken={csrf.group(1)}",
+                    "Referer": f"{self.host}/campaigns/{slug}/",
+                },
+                catch_response=True,
+            ) as response:
+                _COUNTS["status_codes"][str(response.status_code)] += 1
+                ok = response.status_code == 200 and '"ok"' in (response.text or "")
+                if ok:
+                    _COUNTS["accepted"] += 1
+                else:
+                    _COUNTS["refused" if response.status_code in (400, 429) else "errors"] += 1
+                    response.failure(f"status {response.status_code}")
+
+
+# -- Entry point ------------------------------------------------------------------------------
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run.py letters")
+    parser.add_argument("--only", choices=["load", "petition"])
+    parser.add_argument("--signers", type=int, default=100_000)
+    parser.add_argument("--steps", default="100,200,300,400")
+    parser.add_argument("--step-seconds", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args(argv)
+    database = bench_database_url()
+    if database is None or "bench" not in database[1]:
+        return fail("DATABASE_URL must name a PostgreSQL database containing 'bench'.")
+    if not os.environ.get("REDIS_URL"):
+        return fail("REDIS_URL must be set (Celery broker and cache).")
+    recreate_database(*database)
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results = {**previous, "machine": machine()}
+    if args.only in (None, "petition"):
+        results["petition_pdf"] = {"machine": machine(), **bench_petition(args)}
+        RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    if args.only in (None, "load"):
+        results["sign_form"] = {"machine": machine(), **bench_load(args)}
+    results["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"results: {RESULTS}")
+    return 0
