@@ -158,7 +158,8 @@ def test_recent_signers_show_first_name_and_country_of_those_who_agreed_only(cli
 @pytest.mark.django_db(transaction=True)
 def test_a_confirmation_shortly_after_a_reconcile_is_shown_at_the_end_of_the_interval(settings):
     """The embedded default has no beat: the figure still converges by itself."""
-    settings.SIGNATURE_COUNT_RECONCILE_SECONDS = 1
+    # Long enough that the second confirmation lands inside it even on a busy machine.
+    settings.SIGNATURE_COUNT_RECONCILE_SECONDS = 4
     assert celery_app.conf.task_always_eager
     campaign = open_campaign()
     _, first_token = pending_signature(campaign=campaign, email="a@example.org")
@@ -169,7 +170,7 @@ def test_a_confirmation_shortly_after_a_reconcile_is_shown_at_the_end_of_the_int
     campaign.refresh_from_db()
     shown_at_once = campaign.signature_count
 
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         campaign.refresh_from_db()
         if campaign.signature_count == 2:
