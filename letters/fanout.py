@@ -11,6 +11,7 @@ restart harmless: a row is created once, claimed once, and swept again if a work
 
 import datetime
 import logging
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -238,6 +239,7 @@ def send_due_reminders(
 
 
 _contexts: "OrderedDict[str, object]" = OrderedDict()
+_contexts_lock = threading.Lock()  # a threads pool, or eager batches of two beats in tests
 
 
 def shared_context(run: str | None):
@@ -246,13 +248,15 @@ def shared_context(run: str | None):
 
     if run is None:
         return ReminderRunContext.build()
-    if run in _contexts:
-        _contexts.move_to_end(run)
-        return _contexts[run]
-    context = ReminderRunContext.build()
-    _contexts[run] = context
-    while len(_contexts) > CONTEXT_CACHE_SIZE:
-        _contexts.popitem(last=False)
+    with _contexts_lock:
+        if run in _contexts:
+            _contexts.move_to_end(run)
+            return _contexts[run]
+    context = ReminderRunContext.build()  # six queries, outside the lock
+    with _contexts_lock:
+        _contexts[run] = context
+        while len(_contexts) > CONTEXT_CACHE_SIZE:
+            _contexts.popitem(last=False)
     return context
 
 
