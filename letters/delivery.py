@@ -461,13 +461,13 @@ def petition_key(campaign_id: int, target_id: int) -> str:
 
 
 def petition_file(campaign: Campaign, target) -> str:
-    """The petition PDF for this official, as a name in the media storage ("" if unavailable)."""
+    """The petition PDF for this official, as a name in the private storage ("" if unavailable)."""
     try:
         from .pdf import petition_pdf
     except ImportError:
         return ""
     path = petition_pdf(campaign, target=target)
-    return str(Path(path).relative_to(Path(settings.MEDIA_ROOT)))
+    return str(Path(path).relative_to(Path(settings.PRIVATE_FILES_ROOT)))
 
 
 def deliver_petition(campaign: Campaign) -> int:

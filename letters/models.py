@@ -1,6 +1,9 @@
 """Letters: the public's signatures, the letters they send, and every message that goes out."""
 
+import os
+
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
@@ -8,6 +11,25 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from campaigns.models import Campaign, Target
+
+
+class PrivateFileStorage(FileSystemStorage):
+    """Files with personal data: under PRIVATE_FILES_ROOT, never MEDIA_ROOT, never served by URL.
+
+    The folder is read from settings on each use, as Django's media storage does.
+    """
+
+    @property
+    def base_location(self):
+        return self._value_or_setting(self._location, settings.PRIVATE_FILES_ROOT)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
+def private_storage():
+    return PrivateFileStorage()
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -148,7 +170,7 @@ class OutgoingMessage(models.Model):
     body_html = models.TextField(_("HTML"), blank=True)
     # Extra headers such as List-Unsubscribe; never From, To or Subject.
     headers = models.JSONField(default=dict, blank=True)
-    attachment = models.FileField(upload_to="outbox/", blank=True)
+    attachment = models.FileField(upload_to="outbox/", storage=private_storage, blank=True)
     attachment_name = models.CharField(max_length=200, blank=True)
 
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 LETTER_PDF_SALT = "letters.letter_pdf"
 LETTER_PDF_MAX_AGE = datetime.timedelta(days=90)
 
-PETITION_DIR = "private/petitions"
+PETITION_DIR = "petitions"
 # Rows per WeasyPrint document: layout time per row grows with the document (0.7 s per 1,000
 # rows at 1,000-2,000 rows, 1 s at 10,000, measured here), memory too.
 CHUNK_ROWS = 2000
@@ -262,17 +262,17 @@ def petition_language(campaign, target=None) -> str:
 
 
 def petition_path(campaign, target=None) -> Path:
-    """A new, unguessable file name under MEDIA_ROOT/private/petitions/<campaign>/."""
+    """A new, unguessable file name under PRIVATE_FILES_ROOT/petitions/<campaign>/."""
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     who = f"target-{target.pk}" if target else "all"
     name = f"petition-{campaign.slug}-{who}-{stamp}-{secrets.token_urlsafe(12)}.pdf"
-    return Path(settings.MEDIA_ROOT) / PETITION_DIR / campaign.slug / name
+    return Path(settings.PRIVATE_FILES_ROOT) / PETITION_DIR / campaign.slug / name
 
 
 def petition_pdf(campaign, target=None, out=None, *, workers: int | None = None) -> Path:
     """Write the petition (letter, cases, consenting signers) to a file and return its path.
 
-    `out` defaults to a new file under MEDIA_ROOT/private/petitions/. The letter is in the
+    `out` defaults to a new file under PRIVATE_FILES_ROOT/petitions/. The letter is in the
     official's language when the campaign has one. Memory stays flat: rows are streamed from
     the database chunk by chunk and no chunk's layout outlives its temporary file.
     """

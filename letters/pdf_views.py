@@ -40,7 +40,7 @@ def letter_pdf(request, token):
 
 
 def latest_petition(campaign) -> Path | None:
-    folder = Path(settings.MEDIA_ROOT) / pdf.PETITION_DIR / campaign.slug
+    folder = Path(settings.PRIVATE_FILES_ROOT) / pdf.PETITION_DIR / campaign.slug
     files = sorted(folder.glob("petition-*-all-*.pdf"), key=lambda path: path.stat().st_mtime)
     return files[-1] if files else None
 

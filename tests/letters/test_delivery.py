@@ -192,7 +192,7 @@ def test_digest_mode_sends_each_official_one_message_a_day_with_every_letter(
 def test_petition_mode_sends_the_petition_pdf_to_each_official_when_the_campaign_closes(
     celery_worker, smtp_server, settings, tmp_path
 ):
-    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_FILES_ROOT = tmp_path
     campaign = make_campaign(Mode.PETITION)
     for n in range(3):
         confirm(SignatureFactory(campaign=campaign, consent_share_name=n != 1))
@@ -544,7 +544,7 @@ def test_each_and_petition_campaigns_have_no_digest(django_capture_on_commit_cal
 def test_closing_a_petition_campaign_queues_its_delivery_after_commit(
     django_capture_on_commit_callbacks, settings, tmp_path
 ):
-    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_FILES_ROOT = tmp_path
     campaign = make_campaign(Mode.PETITION)
     confirm(SignatureFactory(campaign=campaign, consent_share_name=True))
     with django_capture_on_commit_callbacks() as callbacks:

@@ -326,7 +326,9 @@ def member(campaign, role=Membership.Role.COORDINATOR):
 
 
 def test_coordinator_generates_the_petition_and_downloads_it_again(client, campaign, settings):
-    settings.MEDIA_ROOT = settings.MEDIA_ROOT / "test-petitions" / str(time.time_ns())
+    settings.PRIVATE_FILES_ROOT = (
+        settings.PRIVATE_FILES_ROOT / "test-petitions" / str(time.time_ns())
+    )
     signed(campaign, name="Ana Consenting", consent_share_name=True)
     client.force_login(member(campaign))
     url = reverse("letters_dashboard:petition_pdf", args=[campaign.slug])
@@ -353,3 +355,12 @@ def test_viewers_and_other_organisations_get_404(client, campaign):
 def test_petition_page_needs_sign_in(client, campaign):
     url = reverse("letters_dashboard:petition_pdf", args=[campaign.slug])
     assert client.post(url).status_code == 302
+
+
+def test_petitions_are_written_outside_the_served_media_folder(campaign, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
+    signed(campaign, name="Ana Consenting", consent_share_name=True)
+    path = pdf.petition_pdf(campaign)
+    assert path.is_relative_to(settings.PRIVATE_FILES_ROOT)
+    assert not path.is_relative_to(settings.MEDIA_ROOT)
