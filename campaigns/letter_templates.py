@@ -31,9 +31,9 @@ def placeholders_in(text: str) -> list[str]:
     return [match.group(1) for match in PLACEHOLDER.finditer(text)]
 
 
-def validate_letter_template(text: str) -> None:
-    """Raise a ValidationError naming every unknown placeholder and any stray brace."""
-    unknown = sorted({name for name in placeholders_in(text) if name not in PLACEHOLDERS})
+def validate_placeholders(text: str, known: dict, example: str) -> None:
+    """Raise a ValidationError naming every placeholder not in `known`, and any stray brace."""
+    unknown = sorted({name for name in placeholders_in(text) if name not in known})
     if unknown:
         raise ValidationError(
             ngettext(
@@ -43,16 +43,21 @@ def validate_letter_template(text: str) -> None:
             )
             % {
                 "names": ", ".join("{" + name + "}" for name in unknown),
-                "known": ", ".join("{" + name + "}" for name in PLACEHOLDERS),
+                "known": ", ".join("{" + name + "}" for name in known),
             },
             code="unknown_placeholder",
         )
     leftover = PLACEHOLDER.sub("", text)
     if "{" in leftover or "}" in leftover:
         raise ValidationError(
-            _("A brace { or } is not part of a placeholder such as {target_name}."),
+            _("A brace { or } is not part of a placeholder such as %(example)s.")
+            % {"example": example},
             code="stray_brace",
         )
+
+
+def validate_letter_template(text: str) -> None:
+    validate_placeholders(text, PLACEHOLDERS, "{target_name}")
 
 
 @dataclass

@@ -14,17 +14,16 @@ import html
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.translation import get_language_bidi, gettext_lazy, ngettext
+from django.utils.translation import get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from campaigns.letter_templates import PLACEHOLDER
+from campaigns.letter_templates import PLACEHOLDER, validate_placeholders
 from campaigns.models import Campaign
 from cases.figures import totals
 from cases.models import Case
@@ -67,32 +66,8 @@ SECTION_OF_PLACEHOLDER = {
 }
 
 
-def placeholders_in(text: str) -> list[str]:
-    return [match.group(1) for match in PLACEHOLDER.finditer(text)]
-
-
 def validate_reminder_text(text: str) -> None:
-    """Raise a ValidationError naming every unknown placeholder and any stray brace."""
-    unknown = sorted({name for name in placeholders_in(text) if name not in PLACEHOLDERS})
-    if unknown:
-        raise ValidationError(
-            ngettext(
-                "Unknown placeholder: %(names)s. Use one of: %(known)s.",
-                "Unknown placeholders: %(names)s. Use one of: %(known)s.",
-                len(unknown),
-            )
-            % {
-                "names": ", ".join("{" + name + "}" for name in unknown),
-                "known": ", ".join("{" + name + "}" for name in PLACEHOLDERS),
-            },
-            code="unknown_placeholder",
-        )
-    leftover = PLACEHOLDER.sub("", text)
-    if "{" in leftover or "}" in leftover:
-        raise ValidationError(
-            _("A brace { or } is not part of a placeholder such as {days_left}."),
-            code="stray_brace",
-        )
+    validate_placeholders(text, PLACEHOLDERS, "{days_left}")
 
 
 class MissingReminderText(LookupError):
