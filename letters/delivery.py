@@ -461,11 +461,9 @@ def petition_key(campaign_id: int, target_id: int) -> str:
 
 
 def petition_file(campaign: Campaign, target) -> str:
-    """The petition PDF for this official, as a name in the private storage ("" if unavailable)."""
-    try:
-        from .pdf import petition_pdf
-    except ImportError:
-        return ""
+    """The petition PDF for this official, as a name in the private storage."""
+    from .pdf import petition_pdf  # WeasyPrint is heavy: loaded only by the worker that needs it
+
     path = petition_pdf(campaign, target=target)
     return str(Path(path).relative_to(Path(settings.PRIVATE_FILES_ROOT)))
 

@@ -576,17 +576,6 @@ def test_closing_another_kind_of_campaign_sends_no_petition(
     assert kinds(kind=Kind.PETITION) == []
 
 
-@pytest.mark.django_db
-def test_a_petition_without_its_pdf_says_so(monkeypatch, settings, tmp_path):
-    # The one stand-in in this file: the PDF module's absence, not our own behaviour.
-    monkeypatch.setattr(delivery, "petition_file", lambda campaign, target: "")
-    campaign = make_campaign(Mode.PETITION)
-    delivery.deliver_petition(campaign)
-    message = OutgoingMessage.objects.filter(kind=Kind.PETITION).first()
-    assert not message.attachment
-    assert "not attached" in message.body_text
-
-
 # -- The demo and the real sign flow ---------------------------------------------------------
 
 
