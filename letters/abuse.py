@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +116,35 @@ def _key(limit: Limit, value: str, now: float) -> str:
     return f"letters:rl:{limit.scope}:{digest}:{window}"
 
 
+def _redis_client():
+    """The Redis client behind the default cache, or None for another backend (locmem)."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return backend._cache.get_client(write=True)
+    return None
+
+
 def hit(limits: tuple[Limit, ...], value: str, now: float | None = None) -> bool:
-    """Count one request against each limit; False when any limit is exceeded."""
+    """Count one request against each limit; False when any limit is exceeded.
+
+    With Redis, every limit is counted in one round trip (a pipeline of SET NX EX and INCR per
+    window); other cache backends take the portable add/incr path.
+    """
     now = now if now is not None else time.time()
+    try:
+        client = _redis_client()
+        if client is not None:
+            pipe = client.pipeline(transaction=False)
+            for limit in limits:
+                key = cache.make_and_validate_key(_key(limit, value, now))
+                pipe.set(key, 0, ex=limit.seconds + 5, nx=True)
+                pipe.incr(key)
+            counts = pipe.execute()[1::2]
+            return all(count <= limit.count for limit, count in zip(limits, counts, strict=True))
+    except Exception:
+        # The cache (Redis) is down: let people sign rather than lose their signatures.
+        logger.warning("abuse: rate limit cache unavailable, request allowed", exc_info=True)
+        return True
     allowed = True
     for limit in limits:
         key = _key(limit, value, now)

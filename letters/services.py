@@ -104,15 +104,23 @@ def new_token() -> tuple[str, str]:
 # -- Signing -------------------------------------------------------------------------------
 
 
-def sign(campaign: Campaign, cleaned_data: dict, *, language: str, client_ip: str) -> SignResult:
+def sign(
+    campaign: Campaign, cleaned_data: dict, *, language: str, client_ip: str, fresh: bool = False
+) -> SignResult:
     """Store an unconfirmed signature (or refresh a pending one) and queue its confirmation.
 
     - new address: a signature and one confirmation e-mail;
     - pending, under the cap: the details are replaced by the new ones and a new link is
       sent (only the hash of a link is kept, so the old link stops working);
     - pending at the cap, or already confirmed: nothing is changed or sent.
+
+    `fresh`: the caller has just read `campaign` (with select_related("organisation")).
     """
-    campaign = Campaign.objects.get(pk=campaign.pk)  # the status as of now, not as of the page
+    if not fresh:
+        # The status as of now, not as of the page. The sign view passes fresh=True: it read
+        # the campaign (with its organisation, which the confirmation e-mail names) in this
+        # same request, a few milliseconds ago.
+        campaign = Campaign.objects.select_related("organisation").get(pk=campaign.pk)
     if not campaign.is_open:
         raise SigningClosed
     email = cleaned_data["email"].strip()

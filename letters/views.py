@@ -171,7 +171,9 @@ def sign(request, slug):
         "consent_record": form.consent_record(language=language, page=campaign.slug),
     }
     try:
-        services.sign(campaign, data, language=language, client_ip=abuse.client_ip(request))
+        services.sign(
+            campaign, data, language=language, client_ip=abuse.client_ip(request), fresh=True
+        )
     except services.SigningClosed:
         return respond_closed(request, campaign)
     return respond_done(request, campaign)

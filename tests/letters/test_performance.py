@@ -1,0 +1,94 @@
+"""The two requests every signer makes stay cheap: query counts pinned, cached form identical."""
+
+import re
+import time
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from letters.abuse import MIN_SECONDS_ON_PAGE, FormToken, check_form_token
+from letters.models import OutgoingMessage, Signature
+from letters.templatetags.signing import STARTED_PLACEHOLDER
+from tests.letters.factories import open_campaign, sign_data
+
+pytestmark = pytest.mark.django_db
+
+STARTED = re.compile(r'name="started" value="([^"]+)"')
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def page(client, campaign, **headers) -> str:
+    response = client.get(campaign.get_absolute_url(), headers=headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def without_tokens(html: str) -> str:
+    return CSRF.sub("csrf", STARTED.sub("started", html))
+
+
+def test_campaign_page_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    campaign = open_campaign()
+    page(client, campaign)  # fills the form's cache
+
+    # campaign, cases, letters, history, recent signers, officials
+    with django_assert_max_num_queries(6):
+        page(client, campaign)
+
+
+def test_sign_post_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    campaign = open_campaign()
+
+    # campaign, blocked domains, then one transaction: the signature (in a savepoint, for a
+    # repeated address) and the outbox row (get_or_create, two savepoints). Savepoints, BEGIN
+    # and COMMIT are counted: 13 statements, 4 of them reads or writes of rows.
+    with django_assert_max_num_queries(13):
+        response = client.post(reverse("letters:sign", args=[campaign.slug]), sign_data())
+
+    assert response.status_code == 302
+    assert Signature.objects.filter(campaign=campaign).count() == 1
+    assert OutgoingMessage.objects.filter(kind="confirmation").count() == 1
+
+
+def test_cached_sign_form_is_the_same_page_with_a_new_timestamp_per_visitor():
+    campaign = open_campaign()
+    cache.clear()
+
+    first = page(Client(), campaign, accept_language="es-MX")  # rendered, then cached
+    second = page(Client(), campaign, accept_language="es-MX")  # from the cache
+
+    assert without_tokens(first) == without_tokens(second)
+    assert STARTED_PLACEHOLDER not in second
+    assert CSRF.search(first).group(1) != CSRF.search(second).group(1)
+    started = STARTED.search(second).group(1)
+    assert check_form_token(started) == FormToken.TOO_FAST
+    assert check_form_token(started, now=time.time() + MIN_SECONDS_ON_PAGE) == FormToken.VALID
+
+
+def test_cached_sign_form_follows_language_and_preselected_country():
+    campaign = open_campaign()
+
+    mexico = page(Client(), campaign, accept_language="es-MX")
+    france = page(Client(), campaign, accept_language="fr-FR")
+
+    assert '<option value="MX" selected>' in mexico
+    assert '<option value="FR" selected>' in france and 'value="MX" selected' not in france
+
+
+def test_sign_form_is_shown_when_the_cache_is_down(client, settings):
+    from tests.conftest import free_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nobody listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    campaign = open_campaign()
+
+    html = page(client, campaign)
+
+    assert 'name="email"' in html and STARTED.search(html)
