@@ -410,9 +410,9 @@ def bench_load(args) -> dict:
         processes.append(
             subprocess.Popen(
                 [
-                    str(BIN / "gunicorn"), "idei.wsgi", "-w", str(args.workers), "-k", "gthread",
-                    "--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                    "--backlog", "2048",
+                    str(BIN / "gunicorn"), "idei.wsgi", "-w", str(args.workers),
+                    *(["-k", "gthread", "--threads", str(args.threads)] if args.threads else []),
+                    "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048",
                 ],
                 cwd=ROOT,
                 env=env,
@@ -446,7 +446,12 @@ def bench_load(args) -> dict:
             connection.close()
             print(json.dumps(step), flush=True)
         return {
-            "gunicorn": f"{args.workers} workers x 4 threads (gthread)",
+            "gunicorn": (
+                f"{args.workers} workers x {args.threads} threads (gthread)"
+                if args.threads
+                else f"{args.workers} sync workers"
+            ),
+            "server_capacity": post_capacity(host, campaign.slug, args),
             "celery": "1 worker, prefork, concurrency 2",
             "think_seconds": THINK_SECONDS,
             "steps": steps,
@@ -477,7 +482,7 @@ def run_step(args, host, campaign, rate: int, env: dict) -> dict:
     }
     ramp = max(5, args.step_seconds // 4)
     load_before = os.getloadavg()
-    subprocess.run(
+    generator = subprocess.Popen(
         [
             str(BIN / "locust"), "-f", __file__, "--headless", "--host", host,
             "-u", str(users), "-r", str(math.ceil(users / ramp)),
@@ -486,8 +491,11 @@ def run_step(args, host, campaign, rate: int, env: dict) -> dict:
         ],
         cwd=ROOT,
         env=step_env,
-        check=False,
     )  # fmt: skip
+    generator_cpu = process_cpu_seconds(generator)
+    started = time.monotonic()
+    generator.wait()
+    elapsed = time.monotonic() - started
     stats = locust_stats(str(workdir / "step"))
     count = json.loads(counters.read_text())
     shutil.rmtree(workdir)
@@ -502,6 +510,134 @@ def run_step(args, host, campaign, rate: int, env: dict) -> dict:
         "refused": count["refused"],
         "errors": count["errors"],
         "status_codes": count["status_codes"],
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        # The load generator's own CPU (share of one core over the step): it runs on the same
+        # 2 cores as the site, so whatever it takes the server does not get.
+        "generator_cpu_share_of_one_core": round(generator_cpu() / elapsed, 2),
+    }
+
+
+def process_cpu_seconds(process):
+    """A function giving the CPU seconds a process has used so far (sampled until it exits)."""
+    import psutil
+
+    proc = psutil.Process(process.pid)
+    used = {"seconds": 0.0}
+
+    def sample():
+        while process.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                used["seconds"] = times.user + times.system
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+
+    def total():
+        thread.join(timeout=2)
+        return used["seconds"]
+
+    return total
+
+
+def post_capacity(host: str, slug: str, args) -> dict:
+    """Server-side capacity of the sign POST alone: tokens fetched first, then POSTs flat out.
+
+    http.client in threads (light next to locust): 24 connections, each POSTs forms whose
+    page was read more than the minimum time on page before, with a new address and a random
+    X-Forwarded-For each. The rate is what the site answers with the generator's share of the
+    CPU removed as far as possible; it is not a signer's experience (no GET between).
+    """
+    import http.client
+    import re
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlencode
+
+    netloc = urlsplit(host).netloc
+    field = re.compile(r'name="(csrfmiddlewaretoken|started)" value="([^"]+)"')
+    total, concurrency = args.capacity_posts, 24
+    local = threading.local()
+
+    def conn():
+        if getattr(local, "conn", None) is None:
+            local.conn = http.client.HTTPConnection(netloc, timeout=30)
+        return local.conn
+
+    def request(method, path, body=None, headers=None):
+        for attempt in range(2):
+            try:
+                c = conn()
+                c.request(method, path, body=body, headers=headers or {})
+                response = c.getresponse()
+                return response, response.read()
+            except (OSError, http.client.HTTPException):
+                local.conn = None
+                if attempt:
+                    raise
+        raise AssertionError
+
+    def fetch_form(_):
+        response, body = request("GET", f"/campaigns/{slug}/")
+        cookie = response.getheader("Set-Cookie", "")
+        return dict(field.findall(body.decode())), re.search(r"csrftoken=([^;]+)", cookie).group(1)
+
+    with ThreadPoolExecutor(4) as pool:
+        forms = list(pool.map(fetch_form, range(total)))
+    time.sleep(3.2)
+    codes: dict[str, int] = {}
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def post(n):
+        fields, csrf = forms[n]
+        body = urlencode(
+            {**fields, "name": "Ana López", "email": f"cap-{n}-{secrets.token_hex(4)}@example.org",
+             "country": "MX", "city": "Puebla", "message": "", "leave_empty": ""}
+        )  # fmt: skip
+        ip = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/json",
+            "Cookie": f"csrftoken={csrf}",
+            "Referer": f"{host}/campaigns/{slug}/",
+            "X-Forwarded-For": ip,
+        }
+        started = time.perf_counter()
+        try:
+            response, answer = request("POST", f"/campaigns/{slug}/sign/", body, headers)
+            code = str(response.status) if b'"ok"' in answer else f"{response.status}-not-ok"
+        except (OSError, http.client.HTTPException):
+            code = "0"
+        with lock:
+            times.append((time.perf_counter() - started) * 1000)
+            codes[code] = codes.get(code, 0) + 1
+
+    load_before = os.getloadavg()
+    started = time.monotonic()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(post, range(total)))
+    elapsed = time.monotonic() - started
+    times.sort()
+    from letters.models import Signature
+
+    rows = Signature.objects.filter(email__startswith="cap-").count()
+
+    def pct(q):
+        return round(times[min(len(times) - 1, int(q * len(times)))], 1)
+
+    return {
+        "posts": total,
+        "concurrency": concurrency,
+        "seconds": round(elapsed, 2),
+        "signatures_per_second": round(codes.get("200", 0) / elapsed, 1),
+        "p50_ms": pct(0.5),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "status_codes": codes,
+        "rows_in_database": rows,
+        "lost": max(0, codes.get("200", 0) - rows),
         "load_average_before": [round(x, 2) for x in load_before],
     }
 
@@ -591,7 +727,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--signers", type=int, default=100_000)
     parser.add_argument("--steps", default="100,200,300,400")
     parser.add_argument("--step-seconds", type=int, default=40)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=8, help="0: sync workers")
+    parser.add_argument("--capacity-posts", type=int, default=3000)
     args = parser.parse_args(argv)
     database = bench_database_url()
     if database is None or "bench" not in database[1]:
