@@ -295,7 +295,9 @@ def petition_pdf(campaign, target=None, out=None, *, workers: int | None = None)
             # The children open their own database connections; the parent's must not be
             # shared across the fork.
             connections.close_all()
-            with ProcessPoolExecutor(len(ranges), mp_context=get_context("fork")) as pool:
+            with ProcessPoolExecutor(
+                len(ranges), mp_context=get_context("fork"), initializer=_forget_connections
+            ) as pool:
                 futures = [
                     pool.submit(_render_range, campaign.pk, low, high, header, tmp / f"r{i}", True)
                     for i, (low, high) in enumerate(ranges)
@@ -384,6 +386,16 @@ def split_ranges(signers, total: int, parts: int) -> list[tuple[int, int | None]
         bounds.extend(bound)
     edges = [0, *bounds, None]
     return list(itertools.pairwise(edges))
+
+
+def _forget_connections():
+    """In a forked child: drop inherited database connections without closing their sockets.
+
+    Closing would end the parent's session on the server; using them would interleave two
+    processes on one socket. The child opens its own connection on first use.
+    """
+    for connection in connections.all(initialized_only=True):
+        connection.connection = None
 
 
 def _render_range(campaign_id, low, high, header, folder: Path, forked=False) -> list[Path]:
