@@ -16,8 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .models import OutgoingMessage
@@ -75,14 +74,22 @@ def schedule(pks: list[int]) -> None:
 
 
 def claim(pk: int) -> OutgoingMessage | None:
-    """Move one due row from queued to sending; None if another worker has it or it is done."""
+    """Move one due row from queued to sending; None if another worker has it or it is done.
+
+    One statement (UPDATE ... RETURNING, PostgreSQL and SQLite 3.35+): the claim is the hot path
+    of every send, and a separate SELECT of the row cost as much again.
+    """
     now = timezone.now()
-    claimed = OutgoingMessage.objects.filter(
-        pk=pk, status=Status.QUEUED, next_attempt_at__lte=now
-    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if claimed != 1:
-        return None
-    return OutgoingMessage.objects.get(pk=pk)
+    quote = connection.ops.quote_name
+    rows = list(
+        OutgoingMessage.objects.raw(
+            f"UPDATE {quote(OutgoingMessage._meta.db_table)} "  # noqa: S608 - names, not input
+            "SET status = %s, claimed_at = %s, attempts = attempts + 1 "
+            "WHERE id = %s AND status = %s AND next_attempt_at <= %s RETURNING *",
+            [Status.SENDING, now, pk, Status.QUEUED, now],
+        )
+    )
+    return rows[0] if rows else None
 
 
 def message_id(message: OutgoingMessage) -> str:
