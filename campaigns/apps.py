@@ -1,7 +1,36 @@
 from django.apps import AppConfig
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("Campaigns")
+
+    def ready(self):
+        # Campaign pages are served from idei.page_cache: whatever they show, changed, makes
+        # them render again (after commit, so that no request caches what is about to change).
+        from cases.models import Case, ImportRun
+
+        from .models import Campaign, CampaignStatusChange, LetterTemplate, Organisation, Target
+
+        # Imports write cases in bulk (no signals) and then save their ImportRun.
+        watched = (Campaign, CampaignStatusChange, LetterTemplate, Organisation, Target, Case)
+        for model in (*watched, ImportRun):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    pages_changed, sender=model, dispatch_uid=f"page-cache-{model.__name__}"
+                )
+        for through in (Campaign.cases.through, Campaign.targets.through):
+            m2m_changed.connect(
+                pages_changed, sender=through, dispatch_uid=f"page-cache-{through.__name__}"
+            )
+
+
+def pages_changed(sender, raw=False, **kwargs):
+    if raw:  # loaddata: nothing is served from a database being loaded
+        return
+    from idei import page_cache
+
+    transaction.on_commit(page_cache.invalidate)

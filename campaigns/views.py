@@ -18,6 +18,7 @@ from django_countries import countries
 
 from cases.models import Case
 from cases.observance import days_until_observance, next_observance
+from idei import page_cache
 
 from .letter_templates import LetterContext, render_letter
 from .models import Campaign, CampaignStatusChange, Target
@@ -236,6 +237,13 @@ def share_links(campaign, page_url: str) -> list[dict]:
 
 @require_safe
 def campaign_detail(request, slug):
+    """A campaign's page, served from the page cache to anonymous visitors (idei.page_cache)."""
+    return page_cache.serve(
+        request, f"campaign:{slug}", lambda: render_campaign_detail(request, slug)
+    )
+
+
+def render_campaign_detail(request, slug):
     campaign = get_object_or_404(
         Campaign.objects.public().select_related("organisation"), slug=slug
     )
@@ -260,5 +268,6 @@ def campaign_detail(request, slug):
             "page_url": page_url,
             "image_url": request.build_absolute_uri(campaign.image.url) if campaign.image else "",
             "share_links": share_links(campaign, page_url),
+            "csrf_token": page_cache.CSRF_HOLE,
         },
     )

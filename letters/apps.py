@@ -16,6 +16,20 @@ class LettersConfig(AppConfig):
             sender=CampaignStatusChange,
             dispatch_uid="letters.deliver_on_close",
         )
+        # The sign form on the campaign page, served from idei.page_cache: each visitor gets
+        # their own form timestamp, and the country preselected from their browser's language.
+        from idei import page_cache
+
+        from .forms import country_from_accept_language
+        from .templatetags.signing import STARTED_PLACEHOLDER, fill_started
+
+        page_cache.register_hole(STARTED_PLACEHOLDER, fill_started)
+        page_cache.register_variant(
+            "country",
+            lambda request: country_from_accept_language(
+                request.headers.get("Accept-Language", "")
+            ),
+        )
 
 
 def campaign_status_changed(sender, instance, created, raw=False, **kwargs):

@@ -24,6 +24,7 @@ from django.db import close_old_connections, connections, transaction
 from django.db.models import F, Sum
 
 from campaigns.models import Campaign
+from idei import page_cache
 
 from .models import Signature, SignatureCount
 
@@ -112,9 +113,14 @@ def reconcile(campaign_id: int) -> int:
         exact = Signature.objects.confirmed().filter(campaign_id=campaign_id).count()
         SignatureCount.objects.filter(pk=shards[0]).update(confirmed=exact)
         SignatureCount.objects.filter(pk__in=shards[1:]).exclude(confirmed=0).update(confirmed=0)
-        Campaign.objects.filter(pk=campaign_id).exclude(signature_count=exact).update(
-            signature_count=exact
+        changed = (
+            Campaign.objects.filter(pk=campaign_id)
+            .exclude(signature_count=exact)
+            .update(signature_count=exact)
         )
+        if changed:
+            # The campaign's page shows the count and the latest signers (idei.page_cache).
+            transaction.on_commit(page_cache.invalidate)
     cache.set(_fresh_key(campaign_id), 1, timeout=reconcile_interval())
     cache.delete(_pending_key(campaign_id))
     return exact

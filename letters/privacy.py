@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from idei import page_cache
 from idei.mail import absolute_url, render_email
 
 from . import abuse
@@ -365,6 +366,9 @@ def erase(email_key: str) -> Erasure:
             # Still confirmed: the campaign's count does not change.
             signature.save()
             result.signatures += 1
+        if signatures:
+            # A cached campaign page may list the person's first name among recent signers.
+            transaction.on_commit(page_cache.invalidate)
 
         for subscription in subscriptions:
             subscription.email = ""

@@ -66,6 +66,15 @@ def _eager_celery_by_default():
     celery_app.conf.task_always_eager = True
 
 
+@pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    """Each test starts with no cached page: the test database reuses slugs and keys, and in a
+    test's transaction the on-commit invalidations do not run."""
+    from idei import page_cache
+
+    page_cache.invalidate()
+
+
 @pytest.fixture
 def demo_data():
     """The same demo data a newcomer sees after `make run`."""

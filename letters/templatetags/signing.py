@@ -16,7 +16,7 @@ from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from .. import counts
+from .. import abuse, counts
 from ..views import build_sign_form, panel_context
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,8 @@ register = template.Library()
 
 # The empty form's HTML is the same for every visitor but for its signed timestamp: crispy
 # renders it in about 10 ms, two thirds of the campaign page (measured). It is kept this long
-# per campaign, language and preselected country; the CSRF token sits outside it, in the panel.
+# per campaign, language and preselected country, for the page cache's misses; the CSRF token
+# sits outside it, in the panel.
 FORM_CACHE_SECONDS = 60
 STARTED_PLACEHOLDER = "sign-form-started-placeholder"
 
@@ -48,24 +49,30 @@ def _render_form(form) -> str:
 
 
 def empty_form_html(form, campaign) -> str:
-    """The crispy form's HTML, from the cache when possible, with this visitor's timestamp."""
-    started = form.initial["started"]
+    """The crispy form's HTML, from the cache when possible.
+
+    The form's timestamp is left as STARTED_PLACEHOLDER: the campaign page is served through
+    idei.page_cache, which puts each visitor's own timestamp there (see letters.apps).
+    """
     key = _form_cache_key(campaign, form)
+    form.initial["started"] = STARTED_PLACEHOLDER
     try:
         html = cache.get(key)
     except Exception:  # the cache (Redis) is down: render, as without a cache
         logger.warning("signing: form cache unavailable", exc_info=True)
-        return _render_form(form)
+        return mark_safe(_render_form(form))  # noqa: S308 (our own HTML)
     if html is None:
-        form.initial["started"] = STARTED_PLACEHOLDER
         html = _render_form(form)
-        form.initial["started"] = started
         try:
             cache.set(key, html, FORM_CACHE_SECONDS)
         except Exception:
             logger.warning("signing: form cache unavailable", exc_info=True)
-    # The timestamp is URL-safe base64 and colons: nothing in it needs escaping.
-    return mark_safe(html.replace(STARTED_PLACEHOLDER, started))  # noqa: S308 (our own HTML)
+    return mark_safe(html)  # noqa: S308 (our own HTML)
+
+
+def fill_started(request) -> str:
+    """A visitor's form timestamp (URL-safe base64 and colons: nothing to escape)."""
+    return abuse.form_token()
 
 
 @register.inclusion_tag("letters/includes/sign_panel.html", takes_context=True)

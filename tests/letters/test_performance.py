@@ -29,13 +29,18 @@ def without_tokens(html: str) -> str:
     return CSRF.sub("csrf", STARTED.sub("started", html))
 
 
-def test_campaign_page_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+def test_campaign_page_runs_a_fixed_number_of_queries(
+    client, django_assert_max_num_queries, django_assert_num_queries
+):
     campaign = open_campaign()
-    page(client, campaign)  # fills the form's cache
+    cache.clear()
 
-    # campaign, cases, letters, history, recent signers, officials
+    # Rendered: campaign, cases, letters, history, recent signers, officials.
     with django_assert_max_num_queries(6):
         page(client, campaign)
+    # Then from the page cache (idei.page_cache): no query at all.
+    with django_assert_num_queries(0):
+        page(Client(), campaign)
 
 
 def test_sign_post_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):

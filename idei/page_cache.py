@@ -1,0 +1,121 @@
+"""A whole-page cache for anonymous visitors, with holes for what differs per visitor.
+
+A campaign's page is what a spike of signers loads. Rendering it (cases, officials, the letter,
+the sign form) costs several milliseconds of CPU, yet every anonymous visitor gets the same
+HTML but for a few values: their CSRF token and the sign form's signed timestamp. So the page
+is rendered with placeholders in those holes and kept for PAGE_SECONDS per variant (the
+language, the host, and what an app registers, such as the country preselected from the
+browser's language); each visitor gets a copy with their own values put into the holes.
+
+Whatever changes what a cached page shows calls `invalidate()`, which bumps one generation
+number, so an edit is seen at the next request; PAGE_SECONDS bounds what no signal reports.
+
+Only anonymous GET/HEAD requests without a query string and without a session or message
+cookie are served from the cache: a signed-in coordinator, or a visitor with a message waiting,
+gets the page rendered for them (with the same holes, filled the same way). If the cache
+(Redis) is down, pages are rendered as without it.
+
+The holes' placeholders are plain words that HTML escaping leaves alone. An app registers its
+own with `register_hole(placeholder, fill)`, where `fill(request)` gives the visitor's value;
+the value is inserted as it is, so it must be HTML-safe (tokens, signed values).
+"""
+
+import hashlib
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.translation import get_language
+
+logger = logging.getLogger(__name__)
+
+PAGE_SECONDS = 30
+GENERATION_KEY = "page-cache:generation"
+# Passed to templates as `csrf_token`: {% csrf_token %} writes it where the token goes.
+CSRF_HOLE = "pagecachehole0csrf0token"
+
+_holes: dict[str, Callable[[HttpRequest], str]] = {}
+_variants: dict[str, Callable[[HttpRequest], str]] = {}
+
+
+def register_hole(placeholder: str, fill: Callable[[HttpRequest], str]) -> None:
+    _holes[placeholder] = fill
+
+
+def register_variant(name: str, vary: Callable[[HttpRequest], str]) -> None:
+    """Pages are kept apart by what `vary(request)` returns (e.g. a preselected country)."""
+    _variants[name] = vary
+
+
+def cacheable(request: HttpRequest) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.GET
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+    )
+
+
+def _page_key(request: HttpRequest, name: str) -> str:
+    parts = [name, get_language() or "", request.get_host()]
+    parts += [f"{variant}={vary(request)}" for variant, vary in sorted(_variants.items())]
+    return "page-cache:page:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+
+
+def invalidate() -> None:
+    """Every cached page is rendered again at its next request."""
+    try:
+        cache.add(GENERATION_KEY, 0, timeout=None)
+        cache.incr(GENERATION_KEY)
+    except Exception:  # the cache is down: nothing is served from it either
+        logger.warning("page cache: could not invalidate", exc_info=True)
+
+
+def _read(key: str) -> tuple[int | None, str | None]:
+    """The current generation and the page kept under `key` if it belongs to it (one trip)."""
+    found = cache.get_many([GENERATION_KEY, key])
+    generation = found.get(GENERATION_KEY, 0)
+    stored = found.get(key)
+    if stored and stored[0] == generation:
+        return generation, stored[1]
+    return generation, None
+
+
+def fill(request: HttpRequest, html: str) -> str:
+    html = html.replace(CSRF_HOLE, get_token(request))
+    for placeholder, value in _holes.items():
+        if placeholder in html:
+            html = html.replace(placeholder, value(request))
+    return html
+
+
+def serve(request: HttpRequest, name: str, render: Callable[[], HttpResponse]) -> HttpResponse:
+    """The page `name` for this request: from the cache when allowed, else `render()`.
+
+    `render` must put CSRF_HOLE where the CSRF token goes (pass it as the template's
+    `csrf_token`) and registered placeholders where their values go.
+    """
+    key = generation = None
+    if cacheable(request):
+        key = _page_key(request, name)
+        try:
+            generation, html = _read(key)
+        except Exception:
+            logger.warning("page cache: unavailable", exc_info=True)
+            key = None
+        else:
+            if html is not None:
+                return HttpResponse(fill(request, html))
+    response = render()
+    html = response.content.decode(response.charset)
+    if key is not None and response.status_code == 200:
+        try:
+            cache.set(key, (generation, html), PAGE_SECONDS)
+        except Exception:
+            logger.warning("page cache: unavailable", exc_info=True)
+    response.content = fill(request, html)
+    return response
