@@ -64,6 +64,9 @@ class Signature(models.Model):
     confirmation_expires_at = models.DateTimeField(null=True, blank=True)
     # Confirmation mails sent for this signature: capped, however often the form is sent.
     confirmation_mails_sent = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Set when the person signs: a confirmation e-mail is owed. A worker gives the signature
+    # its link and writes the e-mail to the outbox, then clears this (letters.services).
+    confirmation_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     erased_at = models.DateTimeField(null=True, blank=True)
 
     objects = SignatureQuerySet.as_manager()
@@ -84,6 +87,11 @@ class Signature(models.Model):
                 fields=["confirmation_token_hash"],
                 condition=~models.Q(confirmation_token_hash=""),
                 name="signature_pending_token",
+            ),
+            models.Index(
+                fields=["confirmation_due_at"],
+                condition=models.Q(confirmation_due_at__isnull=False),
+                name="signature_confirmation_due",
             ),
         ]
 

@@ -362,6 +362,7 @@ def erase(email_key: str) -> Erasure:
             signature.consent_reminders = signature.consent_show_first_name = False
             signature.consent_record = {}
             signature.confirmation_token_hash = ""
+            signature.confirmation_due_at = None
             signature.erased_at = now
             # Still confirmed: the campaign's count does not change.
             signature.save()

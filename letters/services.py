@@ -1,6 +1,7 @@
 """Signing and confirming: the workflows behind the sign form and the confirmation link.
 
-sign() stores an unconfirmed signature and queues the confirmation e-mail in one transaction;
+sign() stores an unconfirmed signature owed a confirmation e-mail (one INSERT: the form's
+hot path); a worker gives it its link and writes and sends the e-mail through the outbox.
 confirm() turns it into a counted one, once. What the person sees never says whether the
 address had signed before (no enumeration), and an address gets at most
 MAX_CONFIRMATION_MAILS confirmation e-mails per campaign however often it is entered.
@@ -107,75 +108,173 @@ def new_token() -> tuple[str, str]:
 def sign(
     campaign: Campaign, cleaned_data: dict, *, language: str, client_ip: str, fresh: bool = False
 ) -> SignResult:
-    """Store an unconfirmed signature (or refresh a pending one) and queue its confirmation.
+    """Store an unconfirmed signature (or refresh a pending one); its confirmation e-mail follows.
 
-    - new address: a signature and one confirmation e-mail;
-    - pending, under the cap: the details are replaced by the new ones and a new link is
-      sent (only the hash of a link is kept, so the old link stops working);
+    - new address: one INSERT, nothing else in the request; the signature is marked as owed
+      a confirmation e-mail, which a worker writes and sends (`send_due_confirmations`);
+    - pending, under the cap: the details are replaced by the new ones and a new link will be
+      sent (the old link stops working at once);
     - pending at the cap, or already confirmed: nothing is changed or sent.
 
-    `fresh`: the caller has just read `campaign` (with select_related("organisation")).
+    `fresh`: the caller has just read `campaign`.
     """
     if not fresh:
         # The status as of now, not as of the page. The sign view passes fresh=True: it read
-        # the campaign (with its organisation, which the confirmation e-mail names) in this
-        # same request, a few milliseconds ago.
-        campaign = Campaign.objects.select_related("organisation").get(pk=campaign.pk)
+        # the campaign in this same request, a few milliseconds ago.
+        campaign = Campaign.objects.get(pk=campaign.pk)
     if not campaign.is_open:
         raise SigningClosed
     email = cleaned_data["email"].strip()
     email_key = normalise_email(email)
     values = {field: cleaned_data.get(field, "") for field in SIGNATURE_FIELDS}
     values.update({field: bool(cleaned_data.get(field)) for field in CONSENT_FIELDS})
-    consent_record = cleaned_data.get("consent_record", {})
-    now = timezone.now()
-    token, digest = new_token()
-
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                signature = Signature.objects.create(
-                    campaign=campaign,
-                    email=email,
-                    email_key=email_key,
-                    language=language,
-                    consent_record=consent_record,
-                    confirmation_token_hash=digest,
-                    confirmation_expires_at=now + CONFIRMATION_LIFETIME,
-                    confirmation_mails_sent=1,
-                    **values,
-                )
-            created = True
-        except IntegrityError:
-            created = False
-            signature = Signature.objects.select_for_update().get(
-                campaign=campaign, email_key=email_key
+    values.update(
+        email=email,
+        language=language,
+        consent_record=cleaned_data.get("consent_record", {}),
+        confirmation_due_at=timezone.now(),
+        confirmation_expires_at=timezone.now() + CONFIRMATION_LIFETIME,
+    )
+    signature = _insert_new(campaign, email_key, values)
+    created = signature is not None
+    if not created:
+        signature = _sign_again(campaign, email_key, values, client_ip)
+        if signature is None:
+            return SignResult(
+                signature=Signature.objects.get(campaign=campaign, email_key=email_key),
+                created=False,
+                mail_queued=False,
             )
-            if (
-                signature.confirmed_at is not None
-                or signature.confirmation_mails_sent >= MAX_CONFIRMATION_MAILS
-            ):
-                logger.info(
-                    "sign: repeat for signature %s, nothing sent",
-                    signature.pk,
-                    extra={"signature_id": signature.pk, "client_ip": client_ip},
-                )
-                return SignResult(signature=signature, created=False, mail_queued=False)
-            for field, value in values.items():
-                setattr(signature, field, value)
-            signature.email = email
-            signature.language = language
-            signature.consent_record = consent_record
-            signature.confirmation_token_hash = digest
-            signature.confirmation_expires_at = now + CONFIRMATION_LIFETIME
-            signature.confirmation_mails_sent += 1
-            signature.save()
-        queue_confirmation_mail(signature, token)
+    request_confirmation_mails()
     return SignResult(signature=signature, created=created, mail_queued=True)
 
 
+def _insert_new(campaign: Campaign, email_key: str, values: dict) -> Signature | None:
+    """INSERT the signature; None if this address has signed this campaign before.
+
+    Alone, in autocommit, this is one statement: the whole database work of a new signature.
+    Inside a caller's transaction it runs in a savepoint, so that a repeat does not abort it.
+    """
+    fields = {**values, "campaign": campaign, "email_key": email_key}
+    try:
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():
+                return Signature.objects.create(confirmation_mails_sent=1, **fields)
+        return Signature.objects.create(confirmation_mails_sent=1, **fields)
+    except IntegrityError:
+        return None
+
+
+def _sign_again(campaign, email_key: str, values: dict, client_ip: str) -> Signature | None:
+    """A pending signature under the cap takes the new details and is owed a new link."""
+    with transaction.atomic():
+        signature = Signature.objects.select_for_update().get(
+            campaign=campaign, email_key=email_key
+        )
+        if (
+            signature.confirmed_at is not None
+            or signature.confirmation_mails_sent >= MAX_CONFIRMATION_MAILS
+        ):
+            logger.info(
+                "sign: repeat for signature %s, nothing sent",
+                signature.pk,
+                extra={"signature_id": signature.pk, "client_ip": client_ip},
+            )
+            return None
+        for field, value in values.items():
+            setattr(signature, field, value)
+        signature.confirmation_token_hash = ""  # the link sent before stops working now
+        signature.confirmation_mails_sent += 1
+        signature.save()
+    return signature
+
+
+# -- The confirmation e-mail ---------------------------------------------------------------
+
+# At most one wake-up of the worker is queued at a time (see request_confirmation_mails).
+WAKE_KEY = "letters:confirmations-wake"
+WAKE_SECONDS = 60
+CONFIRMATION_BATCH = 200
+# A signature owed its e-mail for this long has missed its wake-up (Redis lost it): the
+# outbox sweep wakes the worker again.
+CONFIRMATION_OVERDUE = timedelta(minutes=2)
+
+
+def _tasks_run_inline() -> bool:
+    from idei.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+def request_confirmation_mails() -> None:
+    """Have the owed confirmation e-mails written and sent.
+
+    Where tasks run inline (the embedded default), at once, in this request. Otherwise a
+    worker is woken after commit, unless a wake-up is already queued: a spike of signatures
+    costs one Redis command each, and the worker writes and sends their e-mails in batches.
+    """
+    if _tasks_run_inline():
+        outbox.schedule(issue_due_confirmations())
+    else:
+        # robust: the signature is stored; if Redis is down its e-mail waits for the sweep.
+        transaction.on_commit(_wake_worker, robust=True)
+
+
+def _wake_worker() -> None:
+    from django.core.cache import cache
+
+    from .tasks import send_confirmations
+
+    if cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS):
+        send_confirmations.delay()
+
+
+def issue_due_confirmations(limit: int = CONFIRMATION_BATCH) -> list[int]:
+    """Give signatures owed a confirmation e-mail their link and their outbox row; row pks.
+
+    Rows locked by another worker are skipped (SKIP LOCKED): two workers never issue two
+    links for one signature. Only the link's hash is stored; the link itself is in the e-mail.
+    """
+    with transaction.atomic():
+        due = list(
+            Signature.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("campaign__organisation")
+            .filter(confirmation_due_at__isnull=False, erased_at__isnull=True)
+            .order_by("confirmation_due_at")[:limit]
+        )
+        pks = []
+        for signature in due:
+            token, digest = new_token()
+            signature.confirmation_token_hash = digest
+            signature.confirmation_due_at = None
+            pks.append(queue_confirmation_mail(signature, token).pk)
+        if due:
+            Signature.objects.bulk_update(
+                due, ["confirmation_token_hash", "confirmation_due_at"], batch_size=500
+            )
+    return pks
+
+
+def send_due_confirmations() -> dict[str, int]:
+    """On a worker: write and send every owed confirmation e-mail, batch after batch."""
+    from django.core.cache import cache
+
+    # From here on, any new signature queues another wake-up; those before are found below.
+    cache.delete(WAKE_KEY)
+    totals = {"sent": 0, "failed": 0, "skipped": 0, "deferred": 0}
+    while pks := issue_due_confirmations():
+        for outcome, number in outbox.send_messages(pks).items():
+            totals[outcome] += number
+    return totals
+
+
+def confirmations_overdue(now=None) -> bool:
+    now = now or timezone.now()
+    return Signature.objects.filter(confirmation_due_at__lt=now - CONFIRMATION_OVERDUE).exists()
+
+
 def queue_confirmation_mail(signature: Signature, token: str) -> OutgoingMessage:
-    """Put the confirmation e-mail in the outbox (sent once the transaction commits)."""
+    """Put the confirmation e-mail in the outbox."""
     from idei.mail import absolute_url, render_email
 
     campaign = signature.campaign
@@ -188,6 +287,7 @@ def queue_confirmation_mail(signature: Signature, token: str) -> OutgoingMessage
         "expires_at": signature.confirmation_expires_at,
     }
     email = render_email("signature_confirmation", context, language=signature.language)
+    # Not sent from here: the caller sends the rows it wrote (issue_due_confirmations).
     return outbox.enqueue(
         kind=OutgoingMessage.Kind.CONFIRMATION,
         key=f"signature-confirmation:{signature.pk}:{signature.confirmation_mails_sent}",
@@ -197,6 +297,7 @@ def queue_confirmation_mail(signature: Signature, token: str) -> OutgoingMessage
         body_html=email.html,
         campaign=campaign,
         signature=signature,
+        send=False,
     )
 
 

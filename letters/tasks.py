@@ -12,7 +12,22 @@ def send_outgoing_batch(pks: list[int]) -> dict:
 
 @shared_task
 def sweep_outbox() -> dict:
-    return outbox.sweep()
+    from . import services
+
+    swept = outbox.sweep()
+    # A signature whose confirmation e-mail was never written: its wake-up was lost.
+    if services.confirmations_overdue():
+        send_confirmations.delay()
+        swept["confirmations_woken"] = 1
+    return swept
+
+
+@shared_task(acks_late=True)
+def send_confirmations() -> dict:
+    """Write and send the confirmation e-mails signatures are owed (see services.sign)."""
+    from . import services
+
+    return services.send_due_confirmations()
 
 
 @shared_task(acks_late=True)
