@@ -23,6 +23,7 @@ the value is inserted as it is, so it must be HTML-safe (tokens, signed values).
 import hashlib
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -37,6 +38,8 @@ PAGE_SECONDS = 30
 GENERATION_KEY = "page-cache:generation"
 # Passed to templates as `csrf_token`: {% csrf_token %} writes it where the token goes.
 CSRF_HOLE = "pagecachehole0csrf0token"
+
+T = TypeVar("T")
 
 _holes: dict[str, Callable[[HttpRequest], str]] = {}
 _variants: dict[str, Callable[[HttpRequest], str]] = {}
@@ -75,14 +78,36 @@ def invalidate() -> None:
         logger.warning("page cache: could not invalidate", exc_info=True)
 
 
-def _read(key: str) -> tuple[int | None, str | None]:
-    """The current generation and the page kept under `key` if it belongs to it (one trip)."""
+def _read(key: str) -> tuple[int, object | None]:
+    """The current generation and what is kept under `key` if it belongs to it (one trip)."""
     found = cache.get_many([GENERATION_KEY, key])
     generation = found.get(GENERATION_KEY, 0)
     stored = found.get(key)
     if stored and stored[0] == generation:
         return generation, stored[1]
     return generation, None
+
+
+def remember(name: str, compute: Callable[[], T]) -> T:
+    """A value read from what pages show (a campaign's row, say), kept like the pages.
+
+    Recomputed after any change that invalidates the pages, and at least every PAGE_SECONDS.
+    An exception from `compute` (Http404) is raised and nothing is kept.
+    """
+    key = "page-cache:value:" + hashlib.sha256(name.encode()).hexdigest()[:40]
+    try:
+        generation, value = _read(key)
+    except Exception:
+        logger.warning("page cache: unavailable", exc_info=True)
+        return compute()
+    if value is not None:
+        return value
+    value = compute()
+    try:
+        cache.set(key, (generation, value), PAGE_SECONDS)
+    except Exception:
+        logger.warning("page cache: unavailable", exc_info=True)
+    return value
 
 
 def fill(request: HttpRequest, html: str) -> str:

@@ -116,12 +116,19 @@ def _key(limit: Limit, value: str, now: float) -> str:
     return f"letters:rl:{limit.scope}:{digest}:{window}"
 
 
-def _redis_client():
-    """The Redis client behind the default cache, or None for another backend (locmem)."""
+def redis_client():
+    """The Redis client behind the default cache, or None for another backend (locmem).
+
+    Kept on the backend: Django builds a new client object on every cache call, a measurable
+    part of a sign POST's few milliseconds. The client shares the backend's connection pool.
+    """
     backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        return backend._cache.get_client(write=True)
-    return None
+    if not isinstance(backend, RedisCache):
+        return None
+    client = getattr(backend, "_letters_client", None)
+    if client is None:
+        client = backend._letters_client = backend._cache.get_client(write=True)
+    return client
 
 
 def hit(limits: tuple[Limit, ...], value: str, now: float | None = None) -> bool:
@@ -132,7 +139,7 @@ def hit(limits: tuple[Limit, ...], value: str, now: float | None = None) -> bool
     """
     now = now if now is not None else time.time()
     try:
-        client = _redis_client()
+        client = redis_client()
         if client is not None:
             pipe = client.pipeline(transaction=False)
             for limit in limits:
@@ -175,17 +182,32 @@ def allow_email(email_key: str) -> bool:
 # -- Blocked e-mail domains -----------------------------------------------------------------
 
 
-def blocked_domain(email: str) -> str | None:
-    """The block-list entry matching this address's domain or a parent domain, if any."""
+# The block-list is read from the database at most this often per process (every sign POST
+# checks it). A change in admin clears the copy of the process that made it at once.
+BLOCKED_DOMAINS_SECONDS = 30
+_blocked = {"domains": frozenset(), "read_at": None}
+
+
+def blocked_domains() -> frozenset[str]:
     from .models import BlockedEmailDomain
 
+    now = time.monotonic()
+    if _blocked["read_at"] is None or now - _blocked["read_at"] > BLOCKED_DOMAINS_SECONDS:
+        domains = frozenset(BlockedEmailDomain.objects.values_list("domain", flat=True))
+        _blocked.update(domains=domains, read_at=now)
+    return _blocked["domains"]
+
+
+def forget_blocked_domains(**kwargs) -> None:
+    _blocked["read_at"] = None
+
+
+def blocked_domain(email: str) -> str | None:
+    """The block-list entry matching this address's domain or a parent domain, if any."""
     domain = email.rsplit("@", 1)[-1].strip().lower().rstrip(".")
     if not domain:
         return None
     parts = domain.split(".")
     candidates = [".".join(parts[i:]) for i in range(len(parts) - 1)] or [domain]
-    return (
-        BlockedEmailDomain.objects.filter(domain__in=candidates)
-        .values_list("domain", flat=True)
-        .first()
-    )
+    blocked = blocked_domains()
+    return next((candidate for candidate in candidates if candidate in blocked), None)

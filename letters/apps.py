@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,6 +16,15 @@ class LettersConfig(AppConfig):
             sender=CampaignStatusChange,
             dispatch_uid="letters.deliver_on_close",
         )
+        from . import abuse
+        from .models import BlockedEmailDomain
+
+        for signal in (post_save, post_delete):
+            signal.connect(
+                abuse.forget_blocked_domains,
+                sender=BlockedEmailDomain,
+                dispatch_uid=f"letters.blocked-domains-{signal is post_save}",
+            )
         # The sign form on the campaign page, served from idei.page_cache: each visitor gets
         # their own form timestamp, and the country preselected from their browser's language.
         from idei import page_cache

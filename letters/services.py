@@ -223,9 +223,15 @@ def request_confirmation_mails() -> None:
 def _wake_worker() -> None:
     from django.core.cache import cache
 
+    from .abuse import redis_client
     from .tasks import send_confirmations
 
-    if cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS):
+    client = redis_client()  # SET NX EX straight to Redis: the cheapest form of cache.add
+    if client is not None:
+        woken = client.set(cache.make_and_validate_key(WAKE_KEY), 1, nx=True, ex=WAKE_SECONDS)
+    else:
+        woken = cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS)
+    if woken:
         send_confirmations.delay()
 
 

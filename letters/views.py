@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from campaigns.models import Campaign
 from campaigns.views import letter_for_reader, letter_preview, share_links
+from idei import page_cache
 
 from . import abuse, counts, services
 from .forms import SignForm, country_from_accept_language
@@ -106,12 +107,24 @@ def respond_closed(request, campaign):
     )
 
 
+def signable_campaign(slug: str) -> Campaign:
+    """The public campaign behind a sign URL (404 otherwise), from the page cache's store.
+
+    Every sign POST needs it; it changes only when its campaign page would (a status change
+    is recorded, and invalidates both), and whether it is open is decided at each request.
+    """
+    return page_cache.remember(
+        f"letters:signable-campaign:{slug}",
+        lambda: get_object_or_404(
+            Campaign.objects.public().select_related("organisation"), slug=slug
+        ),
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def sign(request, slug):
     """GET: the form on its own page; POST: sign (see services.sign)."""
-    campaign = get_object_or_404(
-        Campaign.objects.public().select_related("organisation"), slug=slug
-    )
+    campaign = signable_campaign(slug)
     if not campaign.is_open:
         return respond_closed(request, campaign)
     if request.method == "GET":

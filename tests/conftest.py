@@ -68,11 +68,13 @@ def _eager_celery_by_default():
 
 @pytest.fixture(autouse=True)
 def _fresh_page_cache():
-    """Each test starts with no cached page: the test database reuses slugs and keys, and in a
-    test's transaction the on-commit invalidations do not run."""
+    """Each test starts with no cached page nor block-list: the test database reuses slugs and
+    keys, and rolling a test back sends no signal (nor do on-commit hooks run in it)."""
     from idei import page_cache
+    from letters import abuse
 
     page_cache.invalidate()
+    abuse.forget_blocked_domains()
 
 
 @pytest.fixture

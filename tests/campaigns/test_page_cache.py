@@ -138,3 +138,18 @@ def test_each_language_and_preselected_country_has_its_own_page():
     assert 'lang="es"' in spanish and 'lang="fr"' in french
     assert '<option value="MX" selected>' in spanish_again
     assert '<option value="FR" selected>' in french
+
+
+def test_a_campaign_closed_after_it_was_cached_refuses_signatures(
+    django_capture_on_commit_callbacks,
+):
+    campaign = open_campaign()
+    url = reverse("letters:sign", args=[campaign.slug])
+    assert Client().post(url, sign_data(email="before@example.org")).status_code == 302
+
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign.close(user=None)
+    response = Client().post(url, sign_data(email="after@example.org"))
+
+    assert response.status_code == 410
+    assert list(Signature.objects.values_list("email", flat=True)) == ["before@example.org"]
