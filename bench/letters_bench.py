@@ -47,6 +47,10 @@ RESULTS = ROOT / "bench" / "results" / "letters.json"
 BIN = Path(sys.executable).parent
 PETITION_TARGET_S, PETITION_TARGET_MB = 120, 500
 SIGN_TARGET_RATE, SIGN_TARGET_P95_MS = 300, 250
+# The load generator shares the 2 cores with the site. Run at normal priority it waits behind
+# the site's processes to read its responses, and that wait is counted as the site's latency;
+# a higher priority (it needs about a quarter of a core) keeps its clock honest.
+GENERATOR_PRIORITY = os.environ.get("BENCH_GENERATOR_PRIORITY", "nice -n -10").split()
 # letters.abuse.MIN_SECONDS_ON_PAGE is 3: a form sent sooner is silently dropped.
 THINK_SECONDS = 3.3
 
@@ -321,17 +325,6 @@ def bench_petition(args) -> dict:
 # -- Sign form under load ---------------------------------------------------------------------
 
 
-class SmtpSink:
-    def __init__(self):
-        self.count = 0
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.count += 1
-        return "250 OK"
-
-
 def wait_http(url: str, timeout: float = 60):
     import urllib.request
 
@@ -368,17 +361,13 @@ def locust_stats(prefix: str) -> dict:
 
 
 def bench_load(args) -> dict:
-    from aiosmtpd.controller import Controller
     from django.db import connection
 
     from letters.models import OutgoingMessage, Signature
 
     campaign = make_campaign("bench-sign")
     connection.close()
-    sink = SmtpSink()
     smtp_port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
     port = free_port()
     env = {
         **os.environ,
@@ -400,13 +389,26 @@ def bench_load(args) -> dict:
     )
     processes = []
     try:
+        # The worker and the SMTP sink run at idle CPU priority (SCHED_IDLE): on these 2 shared
+        # cores the sign form comes first and confirmation e-mails go out with the CPU it
+        # leaves (in production the worker has cores of its own). Each step then waits for
+        # them to drain, and reports how long that took.
         processes.append(
             subprocess.Popen(
-                [str(BIN / "celery"), "-A", "idei", "worker", "-l", "WARNING", "-c", "2"],
+                ["chrt", "--idle", "0", sys.executable, "-m", "aiosmtpd", "-n",
+                 "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{smtp_port}"],
                 cwd=ROOT,
                 env=env,
             )
-        )
+        )  # fmt: skip
+        processes.append(
+            subprocess.Popen(
+                ["chrt", "--idle", "0", str(BIN / "celery"), "-A", "idei", "worker",
+                 "-l", "WARNING", "-c", "2"],
+                cwd=ROOT,
+                env=env,
+            )
+        )  # fmt: skip
         processes.append(
             subprocess.Popen(
                 [
@@ -432,9 +434,13 @@ def bench_load(args) -> dict:
             # from requests the load generator gave up on (timeouts) that the server finished.
             step["lost"] = max(0, step["accepted"] - step["rows_in_database"])
             step["rows_beyond_accepted"] = max(0, step["rows_in_database"] - step["accepted"])
+            # Confirmation e-mails still owed: not yet written, or written and not yet sent.
             drained = time.monotonic()
-            while time.monotonic() - drained < 180:
-                pending = OutgoingMessage.objects.filter(
+            while time.monotonic() - drained < 600:
+                pending = Signature.objects.filter(
+                    campaign=campaign, confirmation_due_at__isnull=False
+                ).count()
+                pending += OutgoingMessage.objects.filter(
                     status__in=["queued", "sending"], kind="confirmation"
                 ).count()
                 if not pending:
@@ -442,7 +448,9 @@ def bench_load(args) -> dict:
                 time.sleep(1)
             step["confirmation_mails_pending_after_drain"] = pending
             step["seconds_to_drain_mail"] = round(time.monotonic() - drained, 1)
-            step["smtp_messages_received_total"] = sink.count
+            step["confirmation_mails_sent_total"] = OutgoingMessage.objects.filter(
+                kind="confirmation", status="sent"
+            ).count()
             connection.close()
             print(json.dumps(step), flush=True)
         return {
@@ -452,7 +460,7 @@ def bench_load(args) -> dict:
                 else f"{args.workers} sync workers"
             ),
             "server_capacity": post_capacity(host, campaign.slug, args),
-            "celery": "1 worker, prefork, concurrency 2",
+            "celery": "1 worker, prefork, concurrency 2, SCHED_IDLE (as the SMTP sink)",
             "think_seconds": THINK_SECONDS,
             "steps": steps,
             "targets": {"signatures_per_second": SIGN_TARGET_RATE, "p95_ms": SIGN_TARGET_P95_MS},
@@ -465,7 +473,6 @@ def bench_load(args) -> dict:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-        controller.stop()
 
 
 def run_step(args, host, campaign, rate: int, env: dict) -> dict:
@@ -484,7 +491,7 @@ def run_step(args, host, campaign, rate: int, env: dict) -> dict:
     load_before = os.getloadavg()
     generator = subprocess.Popen(
         [
-            str(BIN / "locust"), "-f", __file__, "--headless", "--host", host,
+            *GENERATOR_PRIORITY, str(BIN / "locust"), "-f", __file__, "--headless", "--host", host,
             "-u", str(users), "-r", str(math.ceil(users / ramp)),
             "--run-time", f"{args.step_seconds + ramp}s", "--reset-stats", "--stop-timeout", "15",
             "--csv", str(workdir / "step"), "--only-summary", "--loglevel", "WARNING",

@@ -8,7 +8,8 @@ language, the host, and what an app registers, such as the country preselected f
 browser's language); each visitor gets a copy with their own values put into the holes.
 
 Whatever changes what a cached page shows calls `invalidate()`, which bumps one generation
-number, so an edit is seen at the next request; PAGE_SECONDS bounds what no signal reports.
+number, so an edit is seen at the next request (within LOCAL_SECONDS in other processes);
+PAGE_SECONDS bounds what no signal reports.
 
 Only anonymous GET/HEAD requests without a query string and without a session or message
 cookie are served from the cache: a signed-in coordinator, or a visitor with a message waiting,
@@ -22,6 +23,7 @@ the value is inserted as it is, so it must be HTML-safe (tokens, signed values).
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -40,6 +42,13 @@ GENERATION_KEY = "page-cache:generation"
 CSRF_HOLE = "pagecachehole0csrf0token"
 
 T = TypeVar("T")
+
+# Each process also keeps what it last read for LOCAL_SECONDS, so that under a spike most
+# requests do not even ask Redis. invalidate() empties the copy of the process that calls it
+# at once; other processes (gunicorn workers) show a change within LOCAL_SECONDS.
+LOCAL_SECONDS = 2.0
+LOCAL_MAX_ENTRIES = 500
+_local: dict[str, tuple[float, int, object]] = {}
 
 _holes: dict[str, Callable[[HttpRequest], str]] = {}
 _variants: dict[str, Callable[[HttpRequest], str]] = {}
@@ -71,6 +80,7 @@ def _page_key(request: HttpRequest, name: str) -> str:
 
 def invalidate() -> None:
     """Every cached page is rendered again at its next request."""
+    _local.clear()
     try:
         cache.add(GENERATION_KEY, 0, timeout=None)
         cache.incr(GENERATION_KEY)
@@ -79,13 +89,28 @@ def invalidate() -> None:
 
 
 def _read(key: str) -> tuple[int, object | None]:
-    """The current generation and what is kept under `key` if it belongs to it (one trip)."""
+    """The current generation and what is kept under `key` if it belongs to it.
+
+    From this process's own copy if it is under LOCAL_SECONDS old, else in one trip to the
+    cache (Redis), which then refreshes the copy.
+    """
+    now = time.monotonic()
+    copy = _local.get(key)
+    if copy is not None and now - copy[0] < LOCAL_SECONDS:
+        return copy[1], copy[2]
     found = cache.get_many([GENERATION_KEY, key])
     generation = found.get(GENERATION_KEY, 0)
     stored = found.get(key)
     if stored and stored[0] == generation:
+        _keep_local(key, generation, stored[1])
         return generation, stored[1]
     return generation, None
+
+
+def _keep_local(key: str, generation: int, value) -> None:
+    if len(_local) >= LOCAL_MAX_ENTRIES:
+        _local.clear()
+    _local[key] = (time.monotonic(), generation, value)
 
 
 def remember(name: str, compute: Callable[[], T]) -> T:
@@ -107,6 +132,8 @@ def remember(name: str, compute: Callable[[], T]) -> T:
         cache.set(key, (generation, value), PAGE_SECONDS)
     except Exception:
         logger.warning("page cache: unavailable", exc_info=True)
+    else:
+        _keep_local(key, generation, value)
     return value
 
 
@@ -142,5 +169,7 @@ def serve(request: HttpRequest, name: str, render: Callable[[], HttpResponse]) -
             cache.set(key, (generation, html), PAGE_SECONDS)
         except Exception:
             logger.warning("page cache: unavailable", exc_info=True)
+        else:
+            _keep_local(key, generation, html)
     response.content = fill(request, html)
     return response

@@ -132,26 +132,41 @@ def redis_client():
 
 
 def hit(limits: tuple[Limit, ...], value: str, now: float | None = None) -> bool:
-    """Count one request against each limit; False when any limit is exceeded.
+    """Count one request against each limit; False when any limit is exceeded."""
+    return hit_many([(limits, value)], now)[0]
 
-    With Redis, every limit is counted in one round trip (a pipeline of SET NX EX and INCR per
-    window); other cache backends take the portable add/incr path.
+
+def hit_many(groups: list[tuple[tuple[Limit, ...], str]], now: float | None = None) -> list[bool]:
+    """hit() for several (limits, value) groups at once; one answer per group.
+
+    With Redis, every limit of every group is counted in one round trip (a pipeline of SET NX
+    EX and INCR per window); other cache backends take the portable add/incr path.
     """
     now = now if now is not None else time.time()
     try:
         client = redis_client()
         if client is not None:
             pipe = client.pipeline(transaction=False)
-            for limit in limits:
-                key = cache.make_and_validate_key(_key(limit, value, now))
-                pipe.set(key, 0, ex=limit.seconds + 5, nx=True)
-                pipe.incr(key)
-            counts = pipe.execute()[1::2]
-            return all(count <= limit.count for limit, count in zip(limits, counts, strict=True))
+            for limits, value in groups:
+                for limit in limits:
+                    key = cache.make_and_validate_key(_key(limit, value, now))
+                    pipe.set(key, 0, ex=limit.seconds + 5, nx=True)
+                    pipe.incr(key)
+            counts = iter(pipe.execute()[1::2])
+            # A list, not a generator, inside all(): every count is read, in order, even
+            # after a limit that is exceeded.
+            return [
+                all([next(counts) <= limit.count for limit in limits])  # noqa: C419
+                for limits, _ in groups
+            ]
     except Exception:
         # The cache (Redis) is down: let people sign rather than lose their signatures.
         logger.warning("abuse: rate limit cache unavailable, request allowed", exc_info=True)
-        return True
+        return [True] * len(groups)
+    return [_hit_portable(limits, value, now) for limits, value in groups]
+
+
+def _hit_portable(limits: tuple[Limit, ...], value: str, now: float) -> bool:
     allowed = True
     for limit in limits:
         key = _key(limit, value, now)
@@ -171,12 +186,20 @@ def hit(limits: tuple[Limit, ...], value: str, now: float | None = None) -> bool
     return allowed
 
 
+def allow_sign(request, email_key: str | None) -> tuple[bool, bool]:
+    """(network allowed, address allowed): both limits counted in one trip to Redis.
+
+    The address is counted only when given (a form about to be signed).
+    """
+    groups = [(IP_LIMITS, "ip:" + ip_group(client_ip(request)))]
+    if email_key is not None:
+        groups.append((EMAIL_LIMITS, "email:" + email_key))
+    answers = hit_many(groups)
+    return answers[0], answers[1] if email_key is not None else True
+
+
 def allow_ip(request) -> bool:
     return hit(IP_LIMITS, "ip:" + ip_group(client_ip(request)))
-
-
-def allow_email(email_key: str) -> bool:
-    return hit(EMAIL_LIMITS, "email:" + email_key)
 
 
 # -- Blocked e-mail domains -----------------------------------------------------------------

@@ -199,7 +199,11 @@ class SignForm(forms.Form):
             del self.fields["letter_text"]
         if not self.is_bound:
             self.initial["started"] = abuse.form_token()
-        self.helper = self.build_helper()
+
+    @functools.cached_property
+    def helper(self) -> FormHelper:
+        """crispy's layout, built only when the form is shown (not for a valid POST)."""
+        return self.build_helper()
 
     def build_helper(self) -> FormHelper:
         helper = FormHelper(self)

@@ -132,7 +132,13 @@ def sign(request, slug):
         return respond_with_form(request, campaign, form, status=200)
 
     form = build_sign_form(request, campaign, request.POST)
-    if not abuse.allow_ip(request):
+    # The checks that need nothing but the form come first; then both rate limits are counted
+    # in one trip to Redis (the address only for a form that is about to be signed).
+    token_state = form.form_token_state()
+    signable = not form.is_bot and token_state == abuse.FormToken.VALID and form.is_valid()
+    email_key = services.normalise_email(form.cleaned_data["email"]) if signable else None
+    network_allowed, address_allowed = abuse.allow_sign(request, email_key)
+    if not network_allowed:
         logger.info("sign: rate limited (network)", extra={"campaign": campaign.slug})
         return respond_with_form(
             request,
@@ -147,7 +153,6 @@ def sign(request, slug):
     if form.is_bot:
         logger.info("sign: honeypot filled, dropped", extra={"campaign": campaign.slug})
         return respond_done(request, campaign)
-    token_state = form.form_token_state()
     if token_state == abuse.FormToken.TOO_FAST:
         logger.info("sign: sent too fast, dropped", extra={"campaign": campaign.slug})
         return respond_done(request, campaign)
@@ -166,8 +171,7 @@ def sign(request, slug):
         )
     if not form.is_valid():
         return respond_with_form(request, campaign, form, status=400)
-    email_key = services.normalise_email(form.cleaned_data["email"])
-    if not abuse.allow_email(email_key):
+    if not address_allowed:
         return respond_with_form(
             request,
             campaign,

@@ -399,3 +399,15 @@ def test_signing_and_confirming_still_work_when_the_cache_is_down(
 
     assert signed.status_code == 302 and confirmed.status_code == 302
     assert Signature.objects.confirmed().count() == 1
+
+
+def test_limits_counted_together_keep_each_groups_own_count():
+    tight = (abuse.Limit("test-tight", count=1, seconds=60),)
+    loose = (abuse.Limit("test-loose", count=5, seconds=60),)
+    now = 1_800_000_000.0
+
+    assert abuse.hit_many([(tight, "a"), (loose, "b")], now) == [True, True]
+    # The first group is over its limit; the second is still counted, and only once.
+    assert abuse.hit_many([(tight, "a"), (loose, "b")], now) == [False, True]
+    assert [abuse.hit(loose, "b", now) for _ in range(3)] == [True, True, True]
+    assert abuse.hit(loose, "b", now) is False  # the 6th
