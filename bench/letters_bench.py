@@ -26,7 +26,6 @@ import argparse
 import contextlib
 import datetime
 import json
-import math
 import os
 import platform
 import random
@@ -50,6 +49,7 @@ SIGN_TARGET_RATE, SIGN_TARGET_P95_MS = 300, 250
 # The load generator shares the 2 cores with the site. Run at normal priority it waits behind
 # the site's processes to read its responses, and that wait is counted as the site's latency;
 # a higher priority (it needs about a quarter of a core) keeps its clock honest.
+WORKER_ENV = json.loads(os.environ.get("BENCH_WORKER_ENV", "{}"))
 GENERATOR_PRIORITY = os.environ.get("BENCH_GENERATOR_PRIORITY", "nice -n -10").split()
 # letters.abuse.MIN_SECONDS_ON_PAGE is 3: a form sent sooner is silently dropped.
 THINK_SECONDS = 3.3
@@ -339,27 +339,6 @@ def wait_http(url: str, timeout: float = 60):
     raise RuntimeError(f"{url} did not answer 200 within {timeout} s")
 
 
-def locust_stats(prefix: str) -> dict:
-    import csv
-
-    rows = {}
-    with open(f"{prefix}_stats.csv", newline="") as handle:
-        for row in csv.DictReader(handle):
-            rows[row["Name"]] = row
-
-    def figures(row):
-        return {
-            "requests": int(row["Request Count"]),
-            "failures": int(row["Failure Count"]),
-            "per_second": round(float(row["Requests/s"]), 1),
-            "p50_ms": float(row["50%"]),
-            "p95_ms": float(row["95%"]),
-            "p99_ms": float(row["99%"]),
-        }
-
-    return {name: figures(row) for name, row in rows.items() if name in {"sign", "campaign page"}}
-
-
 def bench_load(args) -> dict:
     from django.db import connection
 
@@ -406,7 +385,7 @@ def bench_load(args) -> dict:
                 ["chrt", "--idle", "0", str(BIN / "celery"), "-A", "idei", "worker",
                  "-l", "WARNING", "-c", "2"],
                 cwd=ROOT,
-                env=env,
+                env={**env, **WORKER_ENV},
             )
         )  # fmt: skip
         processes.append(
@@ -476,77 +455,24 @@ def bench_load(args) -> dict:
 
 
 def run_step(args, host, campaign, rate: int, env: dict) -> dict:
-    """One load step: enough people that, with the time on page, they sign `rate` times a second."""
-    users = math.ceil(rate * (THINK_SECONDS + 0.2))
-    workdir = Path(tempfile.mkdtemp(prefix="locust-"))
-    counters = workdir / "counters.json"
-    step_env = {
-        **env,
-        "BENCH_SLUG": campaign.slug,
-        "BENCH_TAG": f"s{rate}",
-        "BENCH_COUNTERS": str(counters),
-        "BENCH_THINK": str(THINK_SECONDS),
-    }
-    ramp = max(5, args.step_seconds // 4)
+    """One load step: signers arrive at `rate` a second for `step_seconds` (bench/signers.py)."""
     load_before = os.getloadavg()
-    generator = subprocess.Popen(
+    netloc = urlsplit(host)
+    generator = subprocess.run(
         [
-            *GENERATOR_PRIORITY, str(BIN / "locust"), "-f", __file__, "--headless", "--host", host,
-            "-u", str(users), "-r", str(math.ceil(users / ramp)),
-            "--run-time", f"{args.step_seconds + ramp}s", "--reset-stats", "--stop-timeout", "15",
-            "--csv", str(workdir / "step"), "--only-summary", "--loglevel", "WARNING",
+            *GENERATOR_PRIORITY, sys.executable, str(ROOT / "bench" / "signers.py"),
+            netloc.hostname, str(netloc.port), campaign.slug, f"s{rate}", str(rate),
+            str(args.step_seconds), str(THINK_SECONDS),
         ],
-        cwd=ROOT,
-        env=step_env,
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    generator_cpu = process_cpu_seconds(generator)
-    started = time.monotonic()
-    generator.wait()
-    elapsed = time.monotonic() - started
-    stats = locust_stats(str(workdir / "step"))
-    count = json.loads(counters.read_text())
-    shutil.rmtree(workdir)
-    sign = stats.get("sign", {})
+    result = json.loads(generator.stdout)
     return {
         "target_rate": rate,
-        "users": users,
-        "signatures_per_second": sign.get("per_second"),
-        "sign": sign,
-        "campaign_page": stats.get("campaign page", {}),
-        "accepted": count["accepted"],
-        "refused": count["refused"],
-        "errors": count["errors"],
-        "status_codes": count["status_codes"],
+        **result,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        # The load generator's own CPU (share of one core over the step): it runs on the same
-        # 2 cores as the site, so whatever it takes the server does not get.
-        "generator_cpu_share_of_one_core": round(generator_cpu() / elapsed, 2),
     }
-
-
-def process_cpu_seconds(process):
-    """A function giving the CPU seconds a process has used so far (sampled until it exits)."""
-    import psutil
-
-    proc = psutil.Process(process.pid)
-    used = {"seconds": 0.0}
-
-    def sample():
-        while process.poll() is None:
-            with contextlib.suppress(psutil.Error):
-                times = proc.cpu_times()
-                used["seconds"] = times.user + times.system
-            time.sleep(0.5)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-
-    def total():
-        thread.join(timeout=2)
-        return used["seconds"]
-
-    return total
 
 
 def post_capacity(host: str, slug: str, args) -> dict:
@@ -647,82 +573,6 @@ def post_capacity(host: str, slug: str, args) -> dict:
         "lost": max(0, codes.get("200", 0) - rows),
         "load_average_before": [round(x, 2) for x in load_before],
     }
-
-
-# -- Locust: when locust loads this file, the virtual signers ---------------------------------
-
-if "locust" in sys.modules:  # pragma: no cover (runs inside locust only)
-    import re as _re
-    from collections import Counter as _Counter
-
-    from locust import FastHttpUser, events, task
-
-    _COUNTS = {"accepted": 0, "refused": 0, "errors": 0, "status_codes": _Counter()}
-    _FIELD = _re.compile(r'name="(csrfmiddlewaretoken|started)" value="([^"]+)"')
-
-    @events.quitting.add_listener
-    def _write_counters(environment, **kwargs):
-        path = os.environ.get("BENCH_COUNTERS")
-        if path:
-            Path(path).write_text(
-                json.dumps({**_COUNTS, "status_codes": dict(_COUNTS["status_codes"])})
-            )
-
-    class Signer(FastHttpUser):
-        """One person after another: read the campaign page, take a few seconds, sign."""
-
-        connection_timeout = 30
-        network_timeout = 30
-
-        def wait_time(self):
-            return 0
-
-        @task
-        def sign(self):
-            slug, tag = os.environ["BENCH_SLUG"], os.environ["BENCH_TAG"]
-            ip = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
-            headers = {"X-Forwarded-For": ip}
-            with self.client.get(
-                f"/campaigns/{slug}/", name="campaign page", headers=headers, catch_response=True
-            ) as page:
-                fields = dict(_FIELD.findall(page.text or ""))
-                cookie = page.headers.get("Set-Cookie", "") if page.headers else ""
-                csrf = _re.search(r"csrftoken=([^;]+)", cookie or "")
-                if page.status_code != 200 or len(fields) < 2 or not csrf:
-                    page.failure(f"no form ({page.status_code})")
-                    _COUNTS["errors"] += 1
-                    return
-            time.sleep(float(os.environ.get("BENCH_THINK", "3.3")))
-            email = f"{tag}-{secrets.token_hex(8)}@example.org"
-            data = {
-                **fields,
-                "name": random.choice(["José Núñez", "محمد عبد الله", "Анна Иванова", "王小明"]),
-                "email": email,
-                "country": "MX",
-                "city": "Puebla",
-                "message": "",
-                "consent_share_name": "on",
-                "leave_empty": "",
-            }
-            with self.client.post(
-                f"/campaigns/{slug}/sign/",
-                data=data,
-                name="sign",
-                headers={
-                    **headers,
-                    "Accept": "application/json",
-                    "Cookie": f"csrftoken={csrf.group(1)}",
-                    "Referer": f"{self.host}/campaigns/{slug}/",
-                },
-                catch_response=True,
-            ) as response:
-                _COUNTS["status_codes"][str(response.status_code)] += 1
-                ok = response.status_code == 200 and '"ok"' in (response.text or "")
-                if ok:
-                    _COUNTS["accepted"] += 1
-                else:
-                    _COUNTS["refused" if response.status_code in (400, 429) else "errors"] += 1
-                    response.failure(f"status {response.status_code}")
 
 
 # -- Entry point ------------------------------------------------------------------------------

@@ -454,3 +454,19 @@ def test_a_rejected_smtp_login_is_retried_not_failed():
 
     assert is_transient(smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials"))
     assert not is_transient(smtplib.SMTPDataError(550, b"5.7.1 rejected"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_outbox_bookkeeping_commits_without_waiting_for_the_disk_and_resets(postgres):
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    assert setting() == "on"
+    with outbox.commits_without_waiting_for_the_disk():
+        assert setting() == "off"
+        message = queue_message("letter:async-commit")
+        assert outbox.claim(message.pk) is not None
+    assert setting() == "on"  # nothing else this connection does is affected
+    assert refresh(message).status == Status.SENDING
