@@ -4,15 +4,16 @@
 [--step-seconds 40]`. Needs PostgreSQL and Redis: DATABASE_URL must name a database whose name
 contains "bench" (dropped and created again, then migrated), REDIS_URL a Redis database.
 
-- **Sign form**: gunicorn (4 workers x 4 threads, DEBUG=0) on loopback, a real Celery worker
-  and an SMTP sink (aiosmtpd) so that confirmation mails really go out; locust (headless, this
-  same file is its locustfile) drives it. Each virtual person GETs the campaign page (CSRF
-  cookie and token, the form's signed timestamp), waits past the minimum time on page, and
-  POSTs the form with a new address, asking for JSON as the page's script does. Per-IP rate
-  limits would stop a load test from one address, so gunicorn runs with TRUSTED_PROXY_COUNT=1
-  and each person sends a random X-Forwarded-For address (what a proxy in front would add).
-  Each step reports signatures per second, p50/p95/p99 and errors, then counts the rows: every
-  accepted signature must be in the database.
+- **Sign form**: gunicorn (4 sync workers, DEBUG=0) on loopback, a real Celery worker and an
+  SMTP sink (aiosmtpd) so that confirmation mails really go out, both at idle CPU priority;
+  bench/signers.py drives it: virtual signers arrive at a fixed rate (open loop), each GETs
+  the campaign page (CSRF cookie and token, the form's signed timestamp), waits past the
+  minimum time on page, and POSTs the form with a new address, asking for JSON as the page's
+  script does. Per-IP rate limits would stop a load test from one address, so gunicorn runs
+  with TRUSTED_PROXY_COUNT=1 and each signer sends a random X-Forwarded-For address (what a
+  proxy in front would add). Each step reports signatures per second, p50/p95/p99 and errors,
+  then counts the rows (every accepted signature must be in the database) and waits for the
+  confirmation e-mails to be sent.
 - **Petition PDF**: 100,000 confirmed signers who agreed to share their names (Arabic,
   Cyrillic, Chinese, accented and plain Latin names), generated in a fresh process whose
   resident memory (with its children) is sampled every 50 ms; the PDF's text is then
@@ -478,7 +479,7 @@ def run_step(args, host, campaign, rate: int, env: dict) -> dict:
 def post_capacity(host: str, slug: str, args) -> dict:
     """Server-side capacity of the sign POST alone: tokens fetched first, then POSTs flat out.
 
-    http.client in threads (light next to locust): 24 connections, each POSTs forms whose
+    http.client in threads: 24 connections, each POSTs forms whose
     page was read more than the minimum time on page before, with a new address and a random
     X-Forwarded-For each. The rate is what the site answers with the generator's share of the
     CPU removed as far as possible; it is not a signer's experience (no GET between).
@@ -584,8 +585,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--signers", type=int, default=100_000)
     parser.add_argument("--steps", default="100,200,300,400")
     parser.add_argument("--step-seconds", type=int, default=40)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=8, help="0: sync workers")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=0, help="0: sync workers")
     parser.add_argument("--capacity-posts", type=int, default=3000)
     args = parser.parse_args(argv)
     database = bench_database_url()

@@ -14,8 +14,8 @@ with TRUSTED_PROXY_COUNT=1, as behind one proxy), so per-network limits apply pe
 Open loop: signers arrive on schedule whatever the answers' latency, so a slow site shows as
 latency and errors, not as a lower arrival rate (a closed loop of users would wait and hide
 it). Plain asyncio and one TCP connection per request (gunicorn's sync workers close it
-anyway): about a third of the CPU per request that locust took here, which matters on 2 cores
-shared with the site.
+anyway): about two thirds of the CPU per request that locust took here (0.2 of a core at 600
+requests/s), which matters on 2 cores shared with the site.
 
 Prints one JSON object: counts, status codes, signatures per second, and p50/p95/p99 in ms
 for the page and the POST, measured over the signers started after the first WARMUP seconds.
