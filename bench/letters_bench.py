@@ -248,18 +248,24 @@ def run_measured(command: list[str], env: dict):
     """Run a command; wall time and the peak resident memory of it and its children."""
     import psutil
 
-    started = time.monotonic()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    process = psutil.Process(child.pid)
-    peak_rss = peak_pss = 0
-    while child.poll() is None:
-        with contextlib.suppress(psutil.Error):
-            rss, pss = tree_memory(process)
-            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-        time.sleep(0.1)
-    stdout, stderr = child.communicate()
-    elapsed = time.monotonic() - started
-    result = subprocess.CompletedProcess(command, child.returncode, stdout, stderr)
+    # Files, not pipes: nobody reads a pipe while the child runs, and a child that writes more
+    # than a pipe holds (WeasyPrint warns for every glyph a missing font cannot draw) blocks.
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        started = time.monotonic()
+        child = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr)
+        process = psutil.Process(child.pid)
+        peak_rss = peak_pss = 0
+        while child.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                rss, pss = tree_memory(process)
+                peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            time.sleep(0.1)
+        elapsed = time.monotonic() - started
+        stdout.seek(0)
+        stderr.seek(0)
+        result = subprocess.CompletedProcess(
+            command, child.returncode, stdout.read(), stderr.read()
+        )
     return result, elapsed, peak_rss, peak_pss
 
 
