@@ -292,17 +292,20 @@ def petition_pdf(campaign, target=None, out=None, *, workers: int | None = None)
         ranges = split_ranges(signers, total, workers)
         header = {"title": campaign.title, "rtl": context["rtl"], "language": language}
         if workers > 1 and len(ranges) > 1:
-            # The children open their own database connections; the parent's must not be
-            # shared across the fork.
+            # Forked children lay out every range but the last, which this process lays out
+            # meanwhile: as many processes as workers, none of them idle. The children open
+            # their own database connections; the parent's must not be shared across the fork.
             connections.close_all()
+            *forked_ranges, (last_low, last_high) = ranges
             with ProcessPoolExecutor(
-                len(ranges), mp_context=get_context("fork"), initializer=_forget_connections
+                len(forked_ranges), mp_context=get_context("fork"), initializer=_forget_connections
             ) as pool:
                 futures = [
                     pool.submit(_render_range, campaign.pk, low, high, header, tmp / f"r{i}", True)
-                    for i, (low, high) in enumerate(ranges)
+                    for i, (low, high) in enumerate(forked_ranges)
                 ]
-                parts = [path for future in futures for path in future.result()]
+                last = _render_range(campaign.pk, last_low, last_high, header, tmp / "last")
+                parts = [path for future in futures for path in future.result()] + last
         else:
             parts = [
                 path
