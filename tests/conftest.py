@@ -121,10 +121,18 @@ def celery_worker(redis_broker, transactional_db):
             pool="solo",
             perform_ping_check=False,
             loglevel="WARNING",
-            shutdown_timeout=10,
+            shutdown_timeout=30,
             queues=[queue],
         ) as worker:
             yield worker
+    except RuntimeError:
+        # The worker thread did not stop in time: this test errors. Celery leaves its
+        # "terminate" flag set, and every later worker would stop before it is ready and hang
+        # the run; clear it (the old thread only ever consumes this test's own queue).
+        from celery.worker import state
+
+        state.should_terminate = None
+        raise
     finally:
         celery_app.conf.task_default_queue = previous_queue
         celery_app.conf.task_always_eager = True
