@@ -72,10 +72,14 @@ def cacheable(request: HttpRequest) -> bool:
     )
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
 def _page_key(request: HttpRequest, name: str) -> str:
     parts = [name, get_language() or "", request.get_host()]
     parts += [f"{variant}={vary(request)}" for variant, vary in sorted(_variants.items())]
-    return "page-cache:page:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+    return "page-cache:page:" + _digest("\x1f".join(parts))
 
 
 def invalidate() -> None:
@@ -113,13 +117,12 @@ def _keep_local(key: str, generation: int, value) -> None:
     _local[key] = (time.monotonic(), generation, value)
 
 
-def remember(name: str, compute: Callable[[], T]) -> T:
-    """A value read from what pages show (a campaign's row, say), kept like the pages.
+def _through_cache(key: str, compute: Callable[[], T]) -> T:
+    """What is kept under `key` for the current generation, else `compute()`, then kept.
 
-    Recomputed after any change that invalidates the pages, and at least every PAGE_SECONDS.
-    An exception from `compute` (Http404) is raised and nothing is kept.
+    An exception from `compute` is raised and nothing is kept. With the cache down, every
+    call computes.
     """
-    key = "page-cache:value:" + hashlib.sha256(name.encode()).hexdigest()[:40]
     try:
         generation, value = _read(key)
     except Exception:
@@ -137,6 +140,15 @@ def remember(name: str, compute: Callable[[], T]) -> T:
     return value
 
 
+def remember(name: str, compute: Callable[[], T]) -> T:
+    """A value read from what pages show (a campaign's row, say), kept like the pages.
+
+    Recomputed after any change that invalidates the pages, and at least every PAGE_SECONDS.
+    An exception from `compute` (Http404) is raised and nothing is kept.
+    """
+    return _through_cache("page-cache:value:" + _digest(name), compute)
+
+
 def fill(request: HttpRequest, html: str) -> str:
     html = html.replace(CSRF_HOLE, get_token(request))
     for placeholder, value in _holes.items():
@@ -148,28 +160,16 @@ def fill(request: HttpRequest, html: str) -> str:
 def serve(request: HttpRequest, name: str, render: Callable[[], HttpResponse]) -> HttpResponse:
     """The page `name` for this request: from the cache when allowed, else `render()`.
 
-    `render` must put CSRF_HOLE where the CSRF token goes (pass it as the template's
-    `csrf_token`) and registered placeholders where their values go.
+    `render` answers 200 or raises (Http404), and puts CSRF_HOLE where the CSRF token goes
+    (pass it as the template's `csrf_token`) and registered placeholders where their values go.
     """
-    key = generation = None
+
+    def rendered_html() -> str:
+        response = render()
+        return response.content.decode(response.charset)
+
     if cacheable(request):
-        key = _page_key(request, name)
-        try:
-            generation, html = _read(key)
-        except Exception:
-            logger.warning("page cache: unavailable", exc_info=True)
-            key = None
-        else:
-            if html is not None:
-                return HttpResponse(fill(request, html))
-    response = render()
-    html = response.content.decode(response.charset)
-    if key is not None and response.status_code == 200:
-        try:
-            cache.set(key, (generation, html), PAGE_SECONDS)
-        except Exception:
-            logger.warning("page cache: unavailable", exc_info=True)
-        else:
-            _keep_local(key, generation, html)
-    response.content = fill(request, html)
-    return response
+        html = _through_cache(_page_key(request, name), rendered_html)
+    else:
+        html = rendered_html()
+    return HttpResponse(fill(request, html))

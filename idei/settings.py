@@ -174,7 +174,7 @@ if REDIS_URL:
     CELERY_TASK_ALWAYS_EAGER = False
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "idei.cache.RedisCache",  # Django's, reusing its Redis clients
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "idei",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

@@ -116,19 +116,12 @@ def _key(limit: Limit, value: str, now: float) -> str:
     return f"letters:rl:{limit.scope}:{digest}:{window}"
 
 
-def redis_client():
-    """The Redis client behind the default cache, or None for another backend (locmem).
-
-    Kept on the backend: Django builds a new client object on every cache call, a measurable
-    part of a sign POST's few milliseconds. The client shares the backend's connection pool.
-    """
+def _redis_client():
+    """The Redis client behind the default cache, or None for another backend (locmem)."""
     backend = caches["default"]
-    if not isinstance(backend, RedisCache):
-        return None
-    client = getattr(backend, "_letters_client", None)
-    if client is None:
-        client = backend._letters_client = backend._cache.get_client(write=True)
-    return client
+    if isinstance(backend, RedisCache):
+        return backend._cache.get_client(write=True)
+    return None
 
 
 def hit(limits: tuple[Limit, ...], value: str, now: float | None = None) -> bool:
@@ -144,7 +137,7 @@ def hit_many(groups: list[tuple[tuple[Limit, ...], str]], now: float | None = No
     """
     now = now if now is not None else time.time()
     try:
-        client = redis_client()
+        client = _redis_client()
         if client is not None:
             pipe = client.pipeline(transaction=False)
             for limits, value in groups:

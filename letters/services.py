@@ -128,23 +128,20 @@ def sign(
     email_key = normalise_email(email)
     values = {field: cleaned_data.get(field, "") for field in SIGNATURE_FIELDS}
     values.update({field: bool(cleaned_data.get(field)) for field in CONSENT_FIELDS})
+    now = timezone.now()
     values.update(
         email=email,
         language=language,
         consent_record=cleaned_data.get("consent_record", {}),
-        confirmation_due_at=timezone.now(),
-        confirmation_expires_at=timezone.now() + CONFIRMATION_LIFETIME,
+        confirmation_due_at=now,
+        confirmation_expires_at=now + CONFIRMATION_LIFETIME,
     )
     signature = _insert_new(campaign, email_key, values)
     created = signature is not None
     if not created:
-        signature = _sign_again(campaign, email_key, values, client_ip)
-        if signature is None:
-            return SignResult(
-                signature=Signature.objects.get(campaign=campaign, email_key=email_key),
-                created=False,
-                mail_queued=False,
-            )
+        signature, refreshed = _sign_again(campaign, email_key, values, client_ip)
+        if not refreshed:
+            return SignResult(signature=signature, created=False, mail_queued=False)
     request_confirmation_mails()
     return SignResult(signature=signature, created=created, mail_queued=True)
 
@@ -165,8 +162,11 @@ def _insert_new(campaign: Campaign, email_key: str, values: dict) -> Signature |
         return None
 
 
-def _sign_again(campaign, email_key: str, values: dict, client_ip: str) -> Signature | None:
-    """A pending signature under the cap takes the new details and is owed a new link."""
+def _sign_again(campaign, email_key: str, values: dict, client_ip: str) -> tuple[Signature, bool]:
+    """A pending signature under the cap takes the new details and is owed a new link.
+
+    The signature, and whether it was refreshed (False: confirmed already, or at the cap).
+    """
     with transaction.atomic():
         signature = Signature.objects.select_for_update().get(
             campaign=campaign, email_key=email_key
@@ -180,13 +180,13 @@ def _sign_again(campaign, email_key: str, values: dict, client_ip: str) -> Signa
                 signature.pk,
                 extra={"signature_id": signature.pk, "client_ip": client_ip},
             )
-            return None
+            return signature, False
         for field, value in values.items():
             setattr(signature, field, value)
         signature.confirmation_token_hash = ""  # the link sent before stops working now
         signature.confirmation_mails_sent += 1
         signature.save()
-    return signature
+    return signature, True
 
 
 # -- The confirmation e-mail ---------------------------------------------------------------
@@ -223,15 +223,9 @@ def request_confirmation_mails() -> None:
 def _wake_worker() -> None:
     from django.core.cache import cache
 
-    from .abuse import redis_client
     from .tasks import send_confirmations
 
-    client = redis_client()  # SET NX EX straight to Redis: the cheapest form of cache.add
-    if client is not None:
-        woken = client.set(cache.make_and_validate_key(WAKE_KEY), 1, nx=True, ex=WAKE_SECONDS)
-    else:
-        woken = cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS)
-    if woken:
+    if cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS):
         send_confirmations.delay()
 
 
