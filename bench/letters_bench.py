@@ -50,7 +50,6 @@ SIGN_TARGET_RATE, SIGN_TARGET_P95_MS = 300, 250
 # The load generator shares the 2 cores with the site. Run at normal priority it waits behind
 # the site's processes to read its responses, and that wait is counted as the site's latency;
 # a higher priority (it needs about a quarter of a core) keeps its clock honest.
-WORKER_ENV = json.loads(os.environ.get("BENCH_WORKER_ENV", "{}"))
 GENERATOR_PRIORITY = os.environ.get("BENCH_GENERATOR_PRIORITY", "nice -n -10").split()
 # letters.abuse.MIN_SECONDS_ON_PAGE is 3: a form sent sooner is silently dropped.
 THINK_SECONDS = 3.3
@@ -392,7 +391,7 @@ def bench_load(args) -> dict:
                 ["chrt", "--idle", "0", str(BIN / "celery"), "-A", "idei", "worker",
                  "-l", "WARNING", "-c", "2"],
                 cwd=ROOT,
-                env={**env, **WORKER_ENV},
+                env=env,
             )
         )  # fmt: skip
         processes.append(
