@@ -222,7 +222,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "idei.settings")
 import django
 django.setup()
 from campaigns.models import Campaign
-from letters import pdf
+from letters.delivery import links, pdf
 started = time.monotonic()
 path = pdf.petition_pdf(Campaign.objects.get(pk=int(sys.argv[1])), out=sys.argv[2])
 print(json.dumps({"seconds": round(time.monotonic() - started, 2)}))
@@ -348,7 +348,8 @@ def wait_http(url: str, timeout: float = 60):
 def bench_load(args) -> dict:
     from django.db import connection
 
-    from letters.models import OutgoingMessage, Signature
+    from idei.outbox.models import OutgoingMessage
+    from letters.models import Signature
 
     campaign = make_campaign("bench-sign")
     connection.close()

@@ -83,7 +83,7 @@ def returning_claim(pk: int):
     """Proposal for letters.outbox.claim: one UPDATE ... RETURNING instead of UPDATE then SELECT."""
     from django.utils import timezone
 
-    from letters.models import OutgoingMessage
+    from idei.outbox.models import OutgoingMessage
 
     now = timezone.now()
     table = OutgoingMessage._meta.db_table
@@ -106,7 +106,7 @@ def __getattr__(name: str):
     from idei.celery import app
 
     def use_returning_claim(**kwargs):  # in each pool process, once Django is set up
-        from letters import outbox
+        from idei.outbox import sending as outbox
 
         outbox.claim = returning_claim
 
@@ -304,11 +304,11 @@ def due_role(args) -> int:
     import django
 
     django.setup()
-    from letters import fanout
+    from letters.reminders.tasks import queue_due_reminders
 
     baseline = peak_kib(os.getpid())["VmRSS"]
     started = time.time()
-    report = fanout.send_due_reminders(
+    report = queue_due_reminders(
         as_of_date=datetime.date.fromisoformat(args.date), chunk_size=args.chunk
     )
     finished = time.time()
@@ -421,9 +421,10 @@ def vacuum():
 def clear_reminder_rows():
     from django.db import connection
 
-    from letters.models import OutgoingMessage
+    from idei.outbox.models import OutgoingMessage
+    from letters.models import MessageKind
 
-    OutgoingMessage.objects.filter(kind=OutgoingMessage.Kind.REMINDER).delete()
+    OutgoingMessage.objects.filter(kind=MessageKind.REMINDER).delete()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE letters_outgoingmessage")
 
@@ -432,7 +433,8 @@ def clear_reminder_rows():
 
 
 def run_round(env, redis, sink, concurrency, claim, subscribers, chunk, timeout, log_dir) -> dict:
-    from letters.models import OutgoingMessage
+    from idei.outbox.models import OutgoingMessage
+    from letters.models import MessageKind
 
     clear_reminder_rows()
     redis.flush()
@@ -457,7 +459,7 @@ def run_round(env, redis, sink, concurrency, claim, subscribers, chunk, timeout,
         worker.stop()
     elapsed = (stats["last"] or time.time()) - due["started"]
     sent = OutgoingMessage.objects.filter(
-        kind=OutgoingMessage.Kind.REMINDER, status=OutgoingMessage.Status.SENT
+        kind=MessageKind.REMINDER, status=OutgoingMessage.Status.SENT
     ).count()
     return {
         "worker_processes": 1,

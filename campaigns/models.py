@@ -13,6 +13,7 @@ from cases.models import Case
 
 from .letter_templates import validate_letter_template
 from .markup import render_markdown
+from .signals import campaign_closed
 
 
 class Organisation(models.Model):
@@ -229,6 +230,7 @@ class Campaign(models.Model):
 
     def close(self, user=None):
         self._transition(self.Status.CLOSED, {self.Status.PUBLISHED}, user)
+        campaign_closed.send(sender=Campaign, campaign=self)
 
     def mark_delivered(self, user=None):
         self._transition(self.Status.DELIVERED, {self.Status.CLOSED}, user)

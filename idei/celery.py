@@ -14,3 +14,8 @@ app.autodiscover_tasks()
 def ping(payload: str = "pong") -> str:
     """Round trip through broker and worker, for operators and the test suite."""
     return payload
+
+
+def tasks_run_inline() -> bool:
+    """True where tasks run eagerly in the calling process (the embedded default, tests)."""
+    return bool(app.conf.task_always_eager)

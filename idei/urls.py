@@ -12,16 +12,11 @@ from .health import healthz
 urlpatterns = [
     path("", campaign_views.home, name="home"),
     path("cases/", include("cases.urls")),
-    # Signing (letters app): /campaigns/<slug>/sign/... and /signatures/confirm/<token>/,
-    # before the campaigns URLs so that campaigns never needs to know about letters.
+    # Signing, delivery, privacy and reminders (letters), then campaigns, the dashboard and
+    # accounts (campaigns): each app's own urls.py; no two patterns overlap.
     path("", include("letters.urls")),
-    path("campaigns/", include("campaigns.urls")),
-    # A campaign's signature figures and export (letters app), before the dashboard's own URLs.
-    path("dashboard/campaigns/<slug:slug>/signatures/", include("letters.urls_dashboard")),
-    path("accounts/", include("campaigns.urls_accounts")),  # coordinator sign-in, invitations
-    path("dashboard/", include("campaigns.urls_dashboard")),  # coordinator dashboard
+    path("", include("campaigns.urls")),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
-    path("reminders/", include("letters.urls_reminders")),  # subscribe, confirm, unsubscribe
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

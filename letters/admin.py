@@ -1,4 +1,4 @@
-"""Django admin for signatures, the outbox, letters and the e-mail domain block-list.
+"""Django admin for signatures, letters and the e-mail domain block-list.
 
 Signatures, messages and letters are records of what people did and what was sent: admins
 read them but do not edit them here (confirmations, deliveries and erasure go through their
@@ -9,7 +9,7 @@ is often seen over someone's shoulder.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import BlockedEmailDomain, Letter, OutgoingMessage, Signature
+from .models import BlockedEmailDomain, Letter, Signature
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -42,16 +42,6 @@ class SignatureAdmin(ReadOnlyAdmin):
     exclude = ["confirmation_token_hash"]
 
 
-@admin.register(OutgoingMessage)
-class OutgoingMessageAdmin(ReadOnlyAdmin):
-    list_display = ["kind", "status", "attempts", "created_at", "sent_at", "campaign"]
-    list_filter = ["status", "kind"]
-    search_fields = ["campaign__title", "idempotency_key"]
-    list_select_related = ["campaign"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
-
-
 @admin.register(Letter)
 class LetterAdmin(ReadOnlyAdmin):
     list_display = ["signature", "target", "language", "created_at"]
@@ -68,4 +58,4 @@ class BlockedEmailDomainAdmin(admin.ModelAdmin):
     fields = ["domain", "reason"]
 
 
-from . import admin_reminders  # noqa: E402, F401 - subscriptions and the reminder schedule
+from .reminders import admin as reminder_admin  # noqa: E402, F401 - subscriptions, reminder schedule

@@ -8,17 +8,23 @@ class LettersConfig(AppConfig):
     verbose_name = _("Letters")
 
     def ready(self):
-        # campaigns may not import letters: letters listens for the campaign's status changes.
-        from campaigns.models import CampaignStatusChange
+        # Imported here: app modules may load only once the app registry is ready.
+        from campaigns.signals import campaign_closed
+        from idei import page_cache
+        from idei.outbox.models import register_kinds
 
-        post_save.connect(
-            campaign_status_changed,
-            sender=CampaignStatusChange,
-            dispatch_uid="letters.deliver_on_close",
+        from .delivery.tasks import deliver_petition_after_commit
+        from .models import BlockedEmailDomain, MessageKind
+        from .signing import abuse
+        from .signing.forms import country_from_accept_language
+        from .templatetags.signing import STARTED_PLACEHOLDER, fill_started
+
+        register_kinds(MessageKind.choices)
+        campaign_closed.connect(
+            lambda sender, campaign, **kwargs: deliver_petition_after_commit(campaign),
+            dispatch_uid="letters.deliver_petition_on_close",
+            weak=False,
         )
-        from . import abuse
-        from .models import BlockedEmailDomain
-
         for signal in (post_save, post_delete):
             signal.connect(
                 abuse.forget_blocked_domains,
@@ -27,11 +33,6 @@ class LettersConfig(AppConfig):
             )
         # The sign form on the campaign page, served from idei.page_cache: each visitor gets
         # their own form timestamp, and the country preselected from their browser's language.
-        from idei import page_cache
-
-        from .forms import country_from_accept_language
-        from .templatetags.signing import STARTED_PLACEHOLDER, fill_started
-
         page_cache.register_hole(STARTED_PLACEHOLDER, fill_started)
         page_cache.register_variant(
             "country",
@@ -39,12 +40,3 @@ class LettersConfig(AppConfig):
                 request.headers.get("Accept-Language", "")
             ),
         )
-
-
-def campaign_status_changed(sender, instance, created, raw=False, **kwargs):
-    """A closed petition campaign is delivered to its officials (after commit, by a task)."""
-    if not created or raw or instance.to_status != "closed":
-        return
-    from . import delivery
-
-    delivery.on_campaign_closed(instance.campaign)

@@ -29,9 +29,10 @@ from django.views.decorators.http import require_POST, require_safe
 from django_countries import countries
 
 from campaigns.access import CAN_EDIT, campaign_for_coordinator, role_in
+from idei.outbox.models import OutgoingMessage, ref
 
 from . import charts
-from .models import OutgoingMessage, Signature, SignatureExport
+from .models import MessageKind, Signature, SignatureExport
 
 EXPORT_CHUNK = 2000
 RECENT_EXPORTS = 20
@@ -83,17 +84,17 @@ def country_rows(per_country: dict[str, int]) -> list[dict]:
 
 
 DELIVERY_KINDS = [
-    OutgoingMessage.Kind.LETTER,
-    OutgoingMessage.Kind.DIGEST,
-    OutgoingMessage.Kind.PETITION,
-    OutgoingMessage.Kind.SIGNER_COPY,
+    MessageKind.LETTER,
+    MessageKind.DIGEST,
+    MessageKind.PETITION,
+    MessageKind.SIGNER_COPY,
 ]
 
 
 def delivery_figures(campaign) -> list[dict]:
     """Messages to officials and copies to signers, by kind and status: one grouped query."""
     counts = (
-        OutgoingMessage.objects.filter(campaign=campaign, kind__in=DELIVERY_KINDS)
+        OutgoingMessage.objects.filter(group=ref(campaign), kind__in=DELIVERY_KINDS)
         .values_list("kind", "status")
         .annotate(n=Count("id"))
         .order_by()
@@ -104,7 +105,7 @@ def delivery_figures(campaign) -> list[dict]:
     statuses = OutgoingMessage.Status
     return [
         {
-            "kind": OutgoingMessage.Kind(kind).label,
+            "kind": MessageKind(kind).label,
             # Queued and sending are both "on their way" to a reader of this page.
             "pending": by_kind[kind][statuses.QUEUED] + by_kind[kind][statuses.SENDING],
             "sent": by_kind[kind][statuses.SENT],

@@ -1,22 +1,48 @@
-"""Public signing URLs, mounted at the site root by idei/urls.py before the campaigns app's.
+"""Every URL of the letters app, mounted at the site root by idei/urls.py.
 
-The sign form's POST lives beside the campaign page (/campaigns/<slug>/sign/) but is served by
-the letters app, so that campaigns never imports letters (see templatetags/signing.py).
+The sign form's POST lives beside the campaign page (/campaigns/<slug>/sign/) and a campaign's
+signatures beside its dashboard page, but both are served by this app, so that campaigns never
+imports letters. Names: `letters:sign`, `letters:reminders:confirm`, `letters:dashboard:export`.
 """
 
 from django.urls import include, path
 
-from . import views
+from . import dashboard, views
+from .delivery import views as delivery_views
+from .privacy import views as privacy_views
+from .reminders import views as reminder_views
 
 app_name = "letters"
+
+reminder_patterns = [
+    path("", reminder_views.subscribe, name="subscribe"),
+    path("check-your-email/", reminder_views.check_email, name="check_email"),
+    path("confirm/<str:token>/", reminder_views.confirm, name="confirm"),
+    path("unsubscribe/<str:token>/", reminder_views.unsubscribe, name="unsubscribe"),
+    path("preferences/<str:token>/", reminder_views.preferences, name="preferences"),
+]
+
+# A campaign's signatures in the coordinator dashboard.
+dashboard_patterns = [
+    path("", dashboard.signature_stats, name="signatures"),
+    path("export/", dashboard.export_confirm, name="export"),
+    path("export/csv/", dashboard.export_csv, name="export_csv"),
+    path("petition.pdf", delivery_views.petition, name="petition_pdf"),
+]
+
 urlpatterns = [
+    # Signing and confirming.
     path("campaigns/<slug:slug>/sign/", views.sign, name="sign"),
     path("campaigns/<slug:slug>/sign/check-your-email/", views.check_email, name="check_email"),
     path("campaigns/<slug:slug>/thanks/", views.thanks, name="thanks"),
     path("campaigns/<slug:slug>/thanks/remind/", views.remind, name="remind"),
     path("signatures/confirm/<str:token>/", views.confirm, name="confirm"),
+    # The signer's letter as a PDF, and the signer's rights.
+    path("letters/<str:token>/pdf/", delivery_views.letter_pdf, name="letter_pdf"),
+    path("letters/unsubscribe/<str:token>/", privacy_views.unsubscribe, name="unsubscribe"),
+    path("letters/my-data/", privacy_views.data_request, name="data_request"),
+    path("letters/erase/", privacy_views.erasure_request, name="erasure_request"),
+    path("letters/erase/<str:token>/", privacy_views.erasure_confirm, name="erasure_confirm"),
+    path("reminders/", include((reminder_patterns, "reminders"))),
+    path("dashboard/campaigns/<slug:slug>/signatures/", include((dashboard_patterns, "dashboard"))),
 ]
-
-# The signer's letter as a PDF, and the privacy requests (letters/urls_pdf.py joins this
-# namespace: letters:letter_pdf, ...).
-urlpatterns.append(path("letters/", include("letters.urls_pdf")))

@@ -10,7 +10,7 @@ panel in place.
 import logging
 
 from django.contrib import messages
-from django.core import signing
+from django.core.signing import BadSignature
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -24,9 +24,13 @@ from campaigns.models import Campaign
 from campaigns.views import letter_for_reader, letter_preview, share_links
 from idei import page_cache
 
-from . import abuse, counts, services
-from .forms import SignForm, country_from_accept_language
+from . import services
+from .delivery.links import letter_pdf_path
 from .models import Signature
+from .signing import abuse, counts
+from .signing import services as signing
+from .signing.addresses import normalise_email
+from .signing.forms import SignForm, country_from_accept_language
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +140,7 @@ def sign(request, slug):
     # in one trip to Redis (the address only for a form that is about to be signed).
     token_state = form.form_token_state()
     signable = not form.is_bot and token_state == abuse.FormToken.VALID and form.is_valid()
-    email_key = services.normalise_email(form.cleaned_data["email"]) if signable else None
+    email_key = normalise_email(form.cleaned_data["email"]) if signable else None
     network_allowed, address_allowed = abuse.allow_sign(request, email_key)
     if not network_allowed:
         logger.info("sign: rate limited (network)", extra={"campaign": campaign.slug})
@@ -188,10 +192,10 @@ def sign(request, slug):
         "consent_record": form.consent_record(language=language, page=campaign.slug),
     }
     try:
-        services.sign(
+        signing.sign(
             campaign, data, language=language, client_ip=abuse.client_ip(request), fresh=True
         )
-    except services.SigningClosed:
+    except signing.SigningClosed:
         return respond_closed(request, campaign)
     return respond_done(request, campaign)
 
@@ -207,13 +211,13 @@ def check_email(request, slug):
 # -- Confirming ----------------------------------------------------------------------------
 
 
-def confirmation_problem(request, error: services.ConfirmationError):
-    if isinstance(error, services.TokenExpired):
+def confirmation_problem(request, error: signing.ConfirmationError):
+    if isinstance(error, signing.TokenExpired):
         problem = _(
             "This confirmation link has expired: links work for 7 days. Sign again on the "
             "campaign page and we will send you a new one."
         )
-    elif isinstance(error, services.CampaignClosedBeforeConfirmation):
+    elif isinstance(error, signing.CampaignClosedBeforeConfirmation):
         problem = _(
             "This campaign closed before your signature was confirmed, so it cannot be "
             "counted any more. Thank you for your support."
@@ -235,8 +239,8 @@ def confirm(request, token):
     """GET shows a button and changes nothing (mail scanners fetch links); POST confirms."""
     if request.method == "GET":
         try:
-            signature = services.pending_signature(token)
-        except services.ConfirmationError as error:
+            signature = signing.pending_signature(token)
+        except signing.ConfirmationError as error:
             return confirmation_problem(request, error)
         return render(
             request,
@@ -245,7 +249,7 @@ def confirm(request, token):
         )
     try:
         signature = services.confirm(token)
-    except services.ConfirmationError as error:
+    except signing.ConfirmationError as error:
         return confirmation_problem(request, error)
     response = redirect("letters:thanks", signature.campaign.slug)
     response.set_signed_cookie(
@@ -266,7 +270,7 @@ def signature_from_cookie(request, campaign) -> Signature | None:
         pk = request.get_signed_cookie(
             SIGNED_COOKIE, salt=SIGNED_COOKIE_SALT, max_age=SIGNED_COOKIE_AGE
         )
-    except (KeyError, signing.BadSignature):
+    except (KeyError, BadSignature):
         return None
     return (
         Signature.objects.confirmed()
@@ -279,8 +283,6 @@ def signature_from_cookie(request, campaign) -> Signature | None:
 
 def letter_pdf_link(signature) -> str:
     """The signer's own letter as a PDF (imported here: WeasyPrint is heavy to load)."""
-    from .pdf import letter_pdf_path
-
     return letter_pdf_path(signature)
 
 

@@ -7,7 +7,7 @@ loads this library: a dependency from a template to the letters app, not from ca
 from django import template
 from django.utils.translation import get_language
 
-from ..reminder_forms import CONSENT_TEXT, SubscribeForm
+from ..reminders.forms import CONSENT_TEXT, SubscribeForm
 
 register = template.Library()
 

@@ -3,8 +3,7 @@
 The campaign page (campaigns.views.campaign_detail) includes
 templates/campaigns/includes/sign_placeholder.html, which loads this library: a dependency
 from a template to the letters app, not from the campaigns code. `{% sign_panel campaign %}`
-renders the form (posting to letters:sign) and the recent signers; `{% confirmed_count %}`
-reads the live count from the shards.
+renders the form (posting to letters:sign) and the recent signers.
 """
 
 import hashlib
@@ -16,7 +15,7 @@ from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from .. import abuse, counts
+from ..signing import abuse
 from ..views import build_sign_form, panel_context
 
 logger = logging.getLogger(__name__)
@@ -84,8 +83,3 @@ def sign_panel(context, campaign):
         "csrf_token": context.get("csrf_token"),
         "form_html": empty_form_html(form, campaign),
     }
-
-
-@register.simple_tag
-def confirmed_count(campaign) -> int:
-    return counts.confirmed_count(campaign)

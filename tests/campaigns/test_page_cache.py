@@ -7,8 +7,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from letters import counts, privacy
 from letters.models import Signature
+from letters.privacy import services as privacy
+from letters.signing import counts
 from tests.factories import MembershipFactory
 from tests.letters.factories import SignatureFactory, open_campaign, sign_data
 
@@ -85,7 +86,7 @@ def test_a_new_count_is_shown_once_reconciled(django_capture_on_commit_callbacks
     get(Client(), campaign)
 
     with django_capture_on_commit_callbacks(execute=True):
-        counts.reconcile(campaign.pk)
+        counts.reconcile_counts([campaign.pk])
 
     html = get(Client(), campaign)
     assert re.search(r'class="signature-count">1<', html)

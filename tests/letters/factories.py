@@ -81,7 +81,7 @@ def sign_data(**overrides) -> dict:
     """What a person sends in the sign form, shown a minute ago (past the time-on-page check)."""
     import time
 
-    from letters.abuse import form_token
+    from letters.signing.abuse import form_token
 
     data = {
         "name": "Ana María López",
@@ -107,7 +107,9 @@ def confirmation_token(text: str) -> str:
 
 def pending_signature(campaign=None, email="pending@example.org", **fields):
     """An unconfirmed signature and the token of its link."""
-    from letters.services import CONFIRMATION_LIFETIME, new_token, normalise_email
+    from idei.tokens import new_token
+    from letters.signing.addresses import normalise_email
+    from letters.signing.confirmations import CONFIRMATION_LIFETIME
 
     token, digest = new_token()
     signature = SignatureFactory(

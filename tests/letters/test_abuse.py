@@ -8,8 +8,9 @@ from django.core.cache import cache
 from django.test import RequestFactory
 from django.urls import reverse
 
-from letters import abuse
-from letters.models import BlockedEmailDomain, OutgoingMessage, Signature
+from idei.outbox.models import OutgoingMessage
+from letters.models import BlockedEmailDomain, Signature
+from letters.signing import abuse
 from tests.factories import UserFactory
 from tests.letters.factories import SignatureFactory, open_campaign, sign_data
 
@@ -353,7 +354,7 @@ def test_outbox_in_admin_filters_by_status_and_kind(admin_client):
     )
 
     response = admin_client.get(
-        reverse("admin:letters_outgoingmessage_changelist"),
+        reverse("admin:outbox_outgoingmessage_changelist"),
         {"status__exact": "queued", "kind__exact": "confirmation"},
     )
 

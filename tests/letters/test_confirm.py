@@ -8,9 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from letters import services
-from letters.models import OutgoingMessage, Signature, SignatureCount, Subscription
-from letters.tasks import purge_unconfirmed_signatures
+from idei import tokens
+from idei.outbox.models import OutgoingMessage, ref
+from letters.models import MessageKind, Signature, Subscription
+from letters.signing import confirmations
+from letters.signing.tasks import purge_unconfirmed_signatures
 from tests.letters.factories import (
     SignatureFactory,
     confirmation_token,
@@ -33,8 +35,8 @@ def confirm_url(token):
     return reverse("letters:confirm", args=[token])
 
 
-def shard_total(campaign):
-    return sum(SignatureCount.objects.filter(campaign=campaign).values_list("confirmed", flat=True))
+def confirmed_total(campaign):
+    return Signature.objects.confirmed().filter(campaign=campaign).count()
 
 
 # -- GET shows a button; it never confirms ---------------------------------------------------
@@ -50,7 +52,7 @@ def test_opening_the_link_shows_a_button_and_confirms_nothing(client):
     assert "Confirm my signature" in html and 'method="post"' in html and "Ana López" in html
     signature.refresh_from_db()
     assert signature.confirmed_at is None
-    assert signature.confirmation_token_hash == services.token_hash(token)
+    assert signature.confirmation_token_hash == tokens.token_hash(token)
 
 
 def test_a_mail_scanner_fetching_the_link_many_times_burns_nothing(client):
@@ -89,7 +91,7 @@ def test_pressing_the_button_confirms_counts_and_clears_the_token(
     signature.refresh_from_db()
     assert signature.confirmed_at is not None
     assert signature.confirmation_token_hash == ""
-    assert shard_total(signature.campaign) == 1
+    assert confirmed_total(signature.campaign) == 1
     signature.campaign.refresh_from_db()
     assert signature.campaign.signature_count == 1
 
@@ -103,7 +105,7 @@ def test_a_used_link_cannot_confirm_again_and_counts_once(client):
 
     assert again.status_code == 404 and opened.status_code == 404
     assert "already been used" in again.content.decode()
-    assert shard_total(signature.campaign) == 1
+    assert confirmed_total(signature.campaign) == 1
 
 
 def test_a_forged_link_is_404_and_changes_nothing(client):
@@ -115,7 +117,7 @@ def test_a_forged_link_is_404_and_changes_nothing(client):
     assert "not valid" in response.content.decode()
     signature.refresh_from_db()
     assert signature.confirmed_at is None
-    assert not SignatureCount.objects.exists()
+    assert not Signature.objects.confirmed().exists()
 
 
 def test_an_expired_link_is_410_and_changes_nothing(client):
@@ -129,7 +131,7 @@ def test_an_expired_link_is_410_and_changes_nothing(client):
         assert "expired" in response.content.decode()
     signature.refresh_from_db()
     assert signature.confirmed_at is None and signature.confirmation_token_hash
-    assert not SignatureCount.objects.exists()
+    assert not Signature.objects.confirmed().exists()
 
 
 def test_a_campaign_closed_before_confirmation_does_not_count_the_signature(client):
@@ -292,15 +294,15 @@ def test_purge_deletes_unconfirmed_signatures_older_than_seven_days_and_their_ma
     confirmed = SignatureFactory(campaign=old.campaign)
     long_ago = timezone.now() - datetime.timedelta(days=8)
     Signature.objects.filter(pk__in=[old.pk, confirmed.pk]).update(
-        created_at=long_ago, confirmation_expires_at=long_ago + services.CONFIRMATION_LIFETIME
+        created_at=long_ago, confirmation_expires_at=long_ago + confirmations.CONFIRMATION_LIFETIME
     )
     OutgoingMessage.objects.create(
         idempotency_key="c-old",
-        kind=OutgoingMessage.Kind.CONFIRMATION,
+        kind=MessageKind.CONFIRMATION,
         to_email=old.email,
         subject="s",
         body_text="b",
-        signature=old,
+        about=ref(old),
     )
 
     assert purge_unconfirmed_signatures.delay().get() == 1
@@ -315,5 +317,5 @@ def test_purge_keeps_a_signature_whose_newest_link_is_still_valid():
         created_at=timezone.now() - datetime.timedelta(days=8)
     )
 
-    assert services.purge_unconfirmed() == 0
+    assert confirmations.purge_unconfirmed() == 0
     assert Signature.objects.filter(pk=signature.pk).exists()

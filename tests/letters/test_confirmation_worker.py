@@ -14,9 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from idei.celery import ping
-from letters import services
-from letters.models import OutgoingMessage, Signature
-from letters.tasks import sweep_outbox
+from idei.outbox.models import OutgoingMessage
+from letters.models import Signature
+from letters.signing import confirmations
+from letters.signing import services as signing
+from letters.signing.tasks import sweep_confirmations
 from tests.letters.factories import confirmation_token, open_campaign, sign_data
 
 worker_test = pytest.mark.django_db(transaction=True)
@@ -44,7 +46,7 @@ def test_a_burst_of_signatures_gets_one_working_link_each_from_the_worker(
     celery_worker, smtp_server
 ):
     campaign = open_campaign()
-    cache.delete(services.WAKE_KEY)
+    cache.delete(confirmations.WAKE_KEY)
 
     for n in range(25):
         assert post_sign(campaign, n).status_code == 302
@@ -58,27 +60,27 @@ def test_a_burst_of_signatures_gets_one_working_link_each_from_the_worker(
     tokens = {confirmation_token(text(message)) for message in smtp_server.messages}
     # Each link opens its own signature (checked without confirming: a confirmation would
     # queue count reconciles on the worker, which this test does not need to wait for).
-    signers = {services.pending_signature(token).email for token in tokens}
+    signers = {signing.pending_signature(token).email for token in tokens}
     assert signers == {f"burst{n}@example.org" for n in range(25)}
 
 
 @worker_test
-def test_a_lost_wake_up_is_repaired_by_the_outbox_sweep(celery_worker, smtp_server):
+def test_a_lost_wake_up_is_repaired_by_the_confirmations_sweep(celery_worker, smtp_server):
     campaign = open_campaign()
     # A wake-up seems queued (so signing queues none), but Redis lost it.
-    cache.set(services.WAKE_KEY, 1, 600)
+    cache.set(confirmations.WAKE_KEY, 1, 600)
 
     assert post_sign(campaign, 1).status_code == 302
     drain()
     assert smtp_server.messages == []
-    assert not services.confirmations_overdue()  # not yet: a wake-up may still come
+    assert not confirmations.confirmations_overdue()  # not yet: a wake-up may still come
 
     Signature.objects.update(confirmation_due_at=timezone.now() - timedelta(minutes=3))
-    assert services.confirmations_overdue()
-    sweep_outbox.delay()
+    assert confirmations.confirmations_overdue()
+    sweep_confirmations.delay()
     smtp_server.wait_for(1)
     drain()
 
     assert len(smtp_server.messages) == 1
     assert confirmation_token(text(smtp_server.messages[0]))
-    assert not services.confirmations_overdue()
+    assert not confirmations.confirmations_overdue()

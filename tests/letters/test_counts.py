@@ -1,4 +1,4 @@
-"""The live count: sharded increments, exact reconcile, convergence without beat, no hot row."""
+"""The shown count: an exact reconcile in one statement, convergence without beat, no hot row."""
 
 import importlib
 import threading
@@ -9,14 +9,15 @@ import pytest
 from django.apps import apps
 from django.core.cache import cache
 from django.db import connection
-from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns.models import Campaign
 from idei.celery import app as celery_app
-from letters import counts, services
-from letters.models import Signature, SignatureCount
-from letters.tasks import reconcile_signature_counts
+from letters import services
+from letters.models import Signature
+from letters.signing import counts
+from letters.signing.tasks import reconcile_signature_counts
 from tests.letters.factories import SignatureFactory, open_campaign, pending_signature
 
 pytestmark = pytest.mark.django_db
@@ -29,49 +30,22 @@ def _fresh_cache():
     cache.clear()
 
 
-def shard_rows(campaign):
-    return dict(SignatureCount.objects.filter(campaign=campaign).values_list("shard", "confirmed"))
+# -- Reconciling ---------------------------------------------------------------------------------
 
 
-# -- Reading and writing shards ----------------------------------------------------------------
-
-
-def test_confirmed_count_is_the_sum_of_the_shards():
-    campaign = open_campaign()
-    SignatureCount.objects.create(campaign=campaign, shard=3, confirmed=5)
-    SignatureCount.objects.create(campaign=campaign, shard=9, confirmed=2)
-
-    assert counts.confirmed_count(campaign) == 7
-
-
-def test_confirmed_count_reads_sixteen_rows_without_counting_signatures(
-    django_assert_num_queries,
-):
-    campaign = open_campaign()
-    with django_assert_num_queries(1) as captured:
-        counts.confirmed_count(campaign)
-
-    assert 'FROM "letters_signaturecount"' in captured.captured_queries[0]["sql"]
-
-
-def test_an_increment_creates_the_missing_shard_rows():
-    campaign = open_campaign()
-
-    counts.increment(campaign.pk)
-
-    assert len(shard_rows(campaign)) == SignatureCount.SHARDS
-    assert sum(shard_rows(campaign).values()) == 1
-
-
-def test_reconcile_rewrites_the_shards_and_the_campaigns_figure_from_an_exact_count():
+def test_reconcile_sets_the_campaigns_figure_from_an_exact_count_in_one_statement():
     campaign = open_campaign()
     SignatureFactory.create_batch(3, campaign=campaign)
     SignatureFactory(campaign=campaign, confirmed_at=None)
-    SignatureCount.objects.create(campaign=campaign, shard=5, confirmed=40)  # drifted
+    Campaign.objects.filter(pk=campaign.pk).update(signature_count=40)  # drifted
 
-    assert counts.reconcile(campaign.pk) == 3
+    with CaptureQueriesContext(connection) as captured:
+        assert counts.reconcile_counts([campaign.pk]) == {campaign.pk: 3}
 
-    assert sum(shard_rows(campaign).values()) == 3
+    statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    # The UPDATE with its COUNT, then reading the figures back: nothing else.
+    assert len(statements) == 2
+    assert statements[0].startswith("UPDATE") and "COUNT(" in statements[0]
     campaign.refresh_from_db()
     assert campaign.signature_count == 3
 
@@ -81,8 +55,7 @@ def test_reconcile_task_covers_open_campaigns_and_any_whose_figure_drifted():
     closed = open_campaign()
     SignatureFactory.create_batch(2, campaign=open_one)
     SignatureFactory.create_batch(4, campaign=closed)
-    Campaign.objects.filter(pk=closed.pk).update(status=Campaign.Status.CLOSED)
-    SignatureCount.objects.create(campaign=closed, shard=0, confirmed=1)
+    Campaign.objects.filter(pk=closed.pk).update(status=Campaign.Status.CLOSED, signature_count=1)
 
     result = reconcile_signature_counts.delay().get()
 
@@ -97,15 +70,15 @@ def test_reconcile_of_a_deleted_campaign_does_nothing():
     assert counts.reconcile_counts([pk]) == {}
 
 
-def test_confirmed_count_template_tag():
-    campaign = open_campaign()
-    SignatureCount.objects.create(campaign=campaign, shard=1, confirmed=12)
+def test_a_confirmation_writes_no_counter_row():
+    """Confirmations never queue on a counter: the count is set by the reconcile alone."""
+    _, token = pending_signature()
 
-    html = Template("{% load signing %}{% confirmed_count campaign %}").render(
-        Context({"campaign": campaign})
-    )
+    with CaptureQueriesContext(connection) as captured:
+        services.confirm(token)
 
-    assert html == "12"
+    writes = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    assert not any("campaigns_campaign" in sql for sql in writes)
 
 
 # -- What the campaign page shows --------------------------------------------------------------
@@ -117,7 +90,7 @@ def test_campaign_page_shows_one_more_after_a_confirmation(
     signature, token = pending_signature()
     campaign = signature.campaign
     SignatureFactory.create_batch(4, campaign=campaign)
-    counts.reconcile(campaign.pk)
+    counts.reconcile_counts([campaign.pk])
     cache.clear()  # no reconcile "recently": the confirmation reconciles at once
     before = client.get(campaign.get_absolute_url()).content.decode()
 
@@ -178,7 +151,6 @@ def test_a_confirmation_shortly_after_a_reconcile_is_shown_at_the_end_of_the_int
         time.sleep(0.1)
     assert shown_at_once == 1
     assert campaign.signature_count == 2
-    assert counts.confirmed_count(campaign) == 2
 
 
 # -- Concurrency on PostgreSQL -------------------------------------------------------------------
@@ -200,24 +172,18 @@ def pending_batch(campaign, n):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_confirmations_all_succeed_spread_over_shards_and_count_exactly(postgres):
+def test_concurrent_confirmations_all_succeed_and_count_exactly(postgres):
     campaign = open_campaign()
     tokens = pending_batch(campaign, CONCURRENT)
-    barrier_free = ThreadPoolExecutor(max_workers=12)
 
-    with barrier_free as pool:
+    with ThreadPoolExecutor(max_workers=12) as pool:
         durations = list(pool.map(confirm_in_thread, tokens))
 
     assert len(durations) == CONCURRENT  # none raised
     assert Signature.objects.confirmed().filter(campaign=campaign).count() == CONCURRENT
-    used = [n for n in shard_rows(campaign).values() if n]
-    # A reconcile after the first confirmation folds what it counted into shard 0; every later
-    # confirmation picks a random shard, so they do not queue on one row.
-    assert len(used) >= 6
-    assert counts.confirmed_count(campaign) == CONCURRENT
     counts.reconcile_counts()
     campaign.refresh_from_db()
-    assert campaign.signature_count == CONCURRENT == counts.confirmed_count(campaign)
+    assert campaign.signature_count == CONCURRENT
 
 
 @pytest.mark.django_db(transaction=True)
@@ -230,7 +196,7 @@ def test_reconciles_running_during_concurrent_confirmations_never_lose_or_double
     def keep_reconciling():
         try:
             while not stop.is_set():
-                reconciles.append(counts.reconcile(campaign.pk))
+                reconciles.append(counts.reconcile_counts([campaign.pk]))
         finally:
             connection.close()
 
@@ -244,8 +210,8 @@ def test_reconciles_running_during_concurrent_confirmations_never_lose_or_double
         reconciler.join()
 
     assert len(reconciles) > 1
-    assert counts.confirmed_count(campaign) == CONCURRENT
-    counts.reconcile(campaign.pk)
+    assert all(0 <= done[campaign.pk] <= CONCURRENT for done in reconciles)
+    counts.reconcile_counts([campaign.pk])
     campaign.refresh_from_db()
     assert campaign.signature_count == CONCURRENT
 
@@ -265,14 +231,14 @@ def test_beat_schedules_exist_under_stable_names_for_registered_tasks():
     tasks = dict(PeriodicTask.objects.filter(name__in=migration.NAMES).values_list("name", "task"))
 
     assert set(tasks.values()) == {
-        "letters.tasks.sweep_outbox",
+        "idei.outbox.tasks.sweep_outbox",
         "letters.tasks.reconcile_signature_counts",
         "letters.tasks.purge_unconfirmed_signatures",
     }
     assert set(tasks.values()) <= set(celery_app.tasks)
     reconcile = PeriodicTask.objects.get(task="letters.tasks.reconcile_signature_counts")
     assert (reconcile.interval.every, reconcile.interval.period) == (30, "seconds")
-    sweep = PeriodicTask.objects.get(task="letters.tasks.sweep_outbox")
+    sweep = PeriodicTask.objects.get(task="idei.outbox.tasks.sweep_outbox")
     assert (sweep.interval.every, sweep.interval.period) == (60, "seconds")
     assert PeriodicTask.objects.get(task="letters.tasks.purge_unconfirmed_signatures").crontab
 
@@ -281,12 +247,12 @@ def test_beat_schedules_keep_an_admins_edits_when_created_again():
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
     migration = beat_migration()
     migration.create_schedules(apps, None)
-    PeriodicTask.objects.filter(task="letters.tasks.sweep_outbox").update(enabled=False)
+    PeriodicTask.objects.filter(task="idei.outbox.tasks.sweep_outbox").update(enabled=False)
 
     migration.create_schedules(apps, None)
 
     assert PeriodicTask.objects.filter(name__in=migration.NAMES).count() == 3
-    assert not PeriodicTask.objects.get(task="letters.tasks.sweep_outbox").enabled
+    assert not PeriodicTask.objects.get(task="idei.outbox.tasks.sweep_outbox").enabled
 
 
 def test_beat_schedules_are_removed_by_the_reverse_migration():

@@ -16,9 +16,15 @@ from django.utils import timezone, translation
 
 from campaigns.models import Campaign
 from idei.celery import ping
-from letters import delivery, outbox
-from letters.models import Letter, OutgoingMessage
-from letters.tasks import deliver_petition_task, send_daily_digests, sweep_outbox
+from idei.outbox import services as outbox_services
+from idei.outbox.models import OutgoingMessage
+from idei.outbox.tasks import sweep_outbox
+from letters.delivery import links
+from letters.delivery import services as delivery
+from letters.delivery.tasks import deliver_petition_task, send_daily_digests
+from letters.models import Letter, MessageKind
+from letters.services import confirm as confirm_signature
+from letters.signing import services as signing
 from tests.factories import (
     CampaignFactory,
     CaseFactory,
@@ -28,7 +34,7 @@ from tests.factories import (
 )
 from tests.letters.factories import LetterTemplateFactory, SignatureFactory
 
-Kind = OutgoingMessage.Kind
+Kind = MessageKind
 Mode = Campaign.DeliveryMode
 Status = OutgoingMessage.Status
 
@@ -145,7 +151,7 @@ def test_rerunning_the_delivery_the_send_task_and_the_sweep_sends_nothing_twice(
     confirm(signature)  # a retried confirmation, say
     long_ago = timezone.now() - datetime.timedelta(hours=1)
     OutgoingMessage.objects.update(scheduled_at=long_ago)
-    outbox.schedule(list(OutgoingMessage.objects.values_list("pk", flat=True)))
+    outbox_services.schedule(list(OutgoingMessage.objects.values_list("pk", flat=True)))
     sweep_outbox.delay()
     drain()
     drain()  # the sends the sweep queued behind the first barrier
@@ -405,11 +411,11 @@ def test_the_signers_copy_is_in_their_language_with_the_pdf_link_and_unsubscribe
     assert copy.to_email == signature.email
     assert copy.reply_to == ""
     assert copy.subject.startswith(("Su carta", "Tu carta", "Your letter"))
-    pdf_url = delivery.letter_pdf_url(signature)
+    pdf_url = links.letter_pdf_url(signature)
     if pdf_url:
         assert pdf_url in copy.body_text
         assert pdf_url.startswith(django_settings.SITE_URL)
-    headers = delivery.unsubscribe_headers(signature)
+    headers = links.unsubscribe_headers(signature)
     assert copy.headers == headers
     if headers:
         assert copy.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -604,10 +610,9 @@ def test_the_demo_campaign_emails_each_letter_as_it_is_confirmed(
 def test_confirming_through_the_sign_flow_delivers_the_letters(
     demo_data, django_capture_on_commit_callbacks, mailoutbox
 ):
-    services = pytest.importorskip("letters.services")
     campaign = Campaign.objects.get(slug="justice-for-journalists-in-mexico")
     with django_capture_on_commit_callbacks(execute=True):
-        services.sign(
+        signing.sign(
             campaign,
             {
                 "name": "Rosa Díaz",
@@ -622,7 +627,7 @@ def test_confirming_through_the_sign_flow_delivers_the_letters(
     (confirmation,) = mailoutbox
     token = re.search(r"/signatures/confirm/([^/\s]+)/", confirmation.body).group(1)
     with django_capture_on_commit_callbacks(execute=True):
-        services.confirm(token)
+        confirm_signature(token)
 
     officials = sorted(t.email for t in campaign.targets.all() if t.email)
     assert sorted(m.to[0] for m in mailoutbox if m.to[0] in officials) == officials

@@ -15,8 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns.models import Campaign, Membership
-from letters import fanout
-from letters.models import OutgoingMessage, Reminder, ReminderText, Subscription
+from idei.outbox.models import OutgoingMessage
+from letters.models import MessageKind, Reminder, ReminderText, Subscription
+from letters.reminders import fanout
+from letters.reminders.tasks import queue_due_reminders
 from tests.factories import CampaignFactory, MembershipFactory, OrganisationFactory, UserFactory
 
 UTC = datetime.UTC
@@ -89,11 +91,11 @@ def test_kiritimati_is_reminded_on_its_2_november_and_pago_pago_a_day_later(smtp
     # 10:30 UTC on 1 November: already 2 November at UTC+14, still 31 October at UTC-11.
     first = at(2026, 11, 1, 10, 30)
 
-    report = fanout.send_due_reminders(first)
+    report = queue_due_reminders(first)
 
     assert report.recipients == 1
     assert recipients(smtp_server) == ["kiritimati@example.org"]
-    fanout.send_due_reminders(first + datetime.timedelta(hours=25, minutes=30))
+    queue_due_reminders(first + datetime.timedelta(hours=25, minutes=30))
     assert recipients(smtp_server) == ["kiritimati@example.org", "pago@example.org"]
 
 
@@ -102,7 +104,7 @@ def test_a_reminder_is_not_sent_the_day_before_its_local_day(smtp_server):
     make_reminder(7)
     subscribe("pago@example.org", "Pacific/Pago_Pago")
     # 26 October 10:00 UTC is still 25 October in Pago Pago: 8 days before.
-    report = fanout.send_due_reminders(at(2026, 10, 26, 10, 0))
+    report = queue_due_reminders(at(2026, 10, 26, 10, 0))
     assert report.reminders == []
     assert smtp_server.messages == []
 
@@ -112,7 +114,7 @@ def test_across_the_year_boundary_the_reminder_is_for_next_years_2_november(smtp
     reminder = make_reminder(310)  # 27 December 2026 for 2 November 2027
     subscription = subscribe("kiritimati@example.org", "Pacific/Kiritimati")
 
-    fanout.send_due_reminders(at(2026, 12, 26, 10, 30))  # 27 December in Kiritimati
+    queue_due_reminders(at(2026, 12, 26, 10, 30))  # 27 December in Kiritimati
 
     row = OutgoingMessage.objects.get()
     assert row.idempotency_key == fanout.reminder_key(subscription.pk, reminder.pk, 2027)
@@ -124,9 +126,9 @@ def test_in_a_leap_year_the_reminder_falls_on_29_february(smtp_server):
     make_reminder(247)
     subscribe("reader@example.org")
 
-    assert fanout.send_due_reminders(at(2028, 2, 28, 12, 0)).recipients == 0
-    assert fanout.send_due_reminders(at(2028, 2, 29, 12, 0)).recipients == 1
-    assert fanout.send_due_reminders(at(2028, 3, 1, 12, 0)).recipients == 0
+    assert queue_due_reminders(at(2028, 2, 28, 12, 0)).recipients == 0
+    assert queue_due_reminders(at(2028, 2, 29, 12, 0)).recipients == 1
+    assert queue_due_reminders(at(2028, 3, 1, 12, 0)).recipients == 0
     assert recipients(smtp_server) == ["reader@example.org"]
 
 
@@ -136,7 +138,7 @@ def test_as_of_date_is_every_subscribers_local_date(smtp_server):
     subscribe("kiritimati@example.org", "Pacific/Kiritimati")
     subscribe("pago@example.org", "Pacific/Pago_Pago")
 
-    report = fanout.send_due_reminders(at(2026, 6, 1, 0, 0), as_of_date=datetime.date(2026, 10, 3))
+    report = queue_due_reminders(at(2026, 6, 1, 0, 0), as_of_date=datetime.date(2026, 10, 3))
 
     assert [(due.days_before, due.observance_year) for due in report.reminders] == [(30, 2026)]
     assert recipients(smtp_server) == ["kiritimati@example.org", "pago@example.org"]
@@ -152,7 +154,7 @@ def test_unconfirmed_unsubscribed_bounced_and_erased_addresses_get_nothing(smtp_
     subscribe("bounced@example.org", bounced_at=now)
     subscribe("erased@example.org", erased_at=now)
 
-    fanout.send_due_reminders(at(2026, 11, 2, 12, 0))
+    queue_due_reminders(at(2026, 11, 2, 12, 0))
 
     assert recipients(smtp_server) == ["active@example.org"]
     assert OutgoingMessage.objects.count() == 1
@@ -162,7 +164,7 @@ def test_unconfirmed_unsubscribed_bounced_and_erased_addresses_get_nothing(smtp_
 def test_inactive_reminders_are_not_sent(smtp_server):
     make_reminder(0, is_active=False)
     subscribe("reader@example.org")
-    assert fanout.send_due_reminders(at(2026, 11, 2, 12, 0)).reminders == []
+    assert queue_due_reminders(at(2026, 11, 2, 12, 0)).reminders == []
     assert smtp_server.messages == []
 
 
@@ -172,8 +174,8 @@ def test_an_unknown_time_zone_is_skipped_and_logged_while_others_are_reminded(sm
     subscribe("reader@example.org")
     subscribe("lost@example.org", "Mars/Olympus_Mons")
 
-    with caplog.at_level(logging.ERROR, logger="letters.fanout"):
-        report = fanout.send_due_reminders(at(2026, 11, 2, 12, 0))
+    with caplog.at_level(logging.ERROR, logger="letters.reminders.fanout"):
+        report = queue_due_reminders(at(2026, 11, 2, 12, 0))
 
     assert report.skipped_time_zones == ["Mars/Olympus_Mons"]
     assert recipients(smtp_server) == ["reader@example.org"]
@@ -184,7 +186,7 @@ def test_an_unknown_time_zone_is_skipped_and_logged_while_others_are_reminded(sm
 def test_the_message_carries_one_click_unsubscribe_headers(smtp_server):
     make_reminder(0)
     subscription = subscribe("reader@example.org")
-    fanout.send_due_reminders(at(2026, 11, 2, 12, 0))
+    queue_due_reminders(at(2026, 11, 2, 12, 0))
     message = smtp_server.messages[0]
     assert subscription.unsubscribe_token in message["List-Unsubscribe"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -199,8 +201,8 @@ def test_running_the_due_task_again_sends_nothing_twice_and_enqueues_nothing(smt
     many(12)
     now = at(2026, 11, 2, 3, 0)
 
-    first = fanout.send_due_reminders(now, chunk_size=5)
-    second = fanout.send_due_reminders(now + datetime.timedelta(hours=1), chunk_size=5)
+    first = queue_due_reminders(now, chunk_size=5)
+    second = queue_due_reminders(now + datetime.timedelta(hours=1), chunk_size=5)
 
     assert (first.recipients, first.batches) == (12, 3)
     assert (second.recipients, second.batches) == (0, 0)
@@ -228,7 +230,7 @@ def test_two_beats_planning_at_once_send_each_reminder_once(smtp_server):
     many(7)
     planned_by_a = list(fanout.recipient_chunks(reminder.pk, 2026, ["UTC"], chunk_size=3))
 
-    fanout.send_due_reminders(at(2026, 11, 2, 12, 0), chunk_size=3)
+    queue_due_reminders(at(2026, 11, 2, 12, 0), chunk_size=3)
     late = [fanout.send_reminder_batch(reminder.pk, 2026, ids) for ids in planned_by_a]
 
     assert sum(counts["already"] for counts in late) == 7
@@ -245,7 +247,7 @@ def test_two_beat_processes_running_concurrently_send_each_reminder_once(postgre
 
     def beat():
         try:
-            fanout.send_due_reminders(now, chunk_size=10)
+            queue_due_reminders(now, chunk_size=10)
         except Exception as error:  # pragma: no cover - shown by the assertion below
             errors.append(error)
         finally:
@@ -270,13 +272,13 @@ def test_a_row_whose_task_was_lost_is_sent_by_the_next_run(smtp_server):
     # What a batch leaves behind when Redis loses its task between writing and sending.
     OutgoingMessage.objects.create(
         idempotency_key=fanout.reminder_key(subscription.pk, reminder.pk, 2026),
-        kind=OutgoingMessage.Kind.REMINDER,
+        kind=MessageKind.REMINDER,
         to_email=subscription.email,
         subject="Written before the crash",
         body_text="Body",
     )
 
-    report = fanout.send_due_reminders(at(2026, 11, 2, 12, 0))
+    report = queue_due_reminders(at(2026, 11, 2, 12, 0))
 
     assert report.recipients == 1
     assert [message["Subject"] for message in smtp_server.messages] == ["Written before the crash"]
@@ -289,7 +291,7 @@ def test_a_queued_reminder_of_someone_who_unsubscribed_since_is_not_sent(smtp_se
     subscription = subscribe("reader@example.org")
     key = fanout.reminder_key(subscription.pk, reminder.pk, 2026)
     OutgoingMessage.objects.create(
-        idempotency_key=key, kind=OutgoingMessage.Kind.REMINDER, to_email=subscription.email,
+        idempotency_key=key, kind=MessageKind.REMINDER, to_email=subscription.email,
         subject="Reminder", body_text="Body",
     )  # fmt: skip
     Subscription.objects.filter(pk=subscription.pk).update(unsubscribed_at=timezone.now())
@@ -307,7 +309,7 @@ def test_a_dry_run_counts_and_writes_nothing(smtp_server):
     many(6)
 
     with CaptureQueriesContext(connection) as queries:
-        report = fanout.send_due_reminders(at(2026, 11, 2, 12, 0), dry_run=True)
+        report = queue_due_reminders(at(2026, 11, 2, 12, 0), dry_run=True)
 
     assert (report.recipients, report.batches) == (6, 0)
     assert not [
@@ -351,7 +353,7 @@ def test_recipients_are_read_in_chunks_of_one_or_two_limited_queries(
 def test_the_due_run_enqueues_one_batch_per_chunk(smtp_server):
     make_reminder(0)
     many(23)
-    report = fanout.send_due_reminders(at(2026, 11, 2, 12, 0), chunk_size=10)
+    report = queue_due_reminders(at(2026, 11, 2, 12, 0), chunk_size=10)
     assert report.batches == 3
     assert len(smtp_server.messages) == 23
 
@@ -397,9 +399,9 @@ def test_coordinators_are_reminded_once_of_a_campaign_closing_soon(
     CampaignFactory(organisation=organisation, closes_at=now + datetime.timedelta(days=10))
 
     with django_capture_on_commit_callbacks(execute=True):
-        first = fanout.send_due_reminders(now)
+        first = queue_due_reminders(now)
     with django_capture_on_commit_callbacks(execute=True):
-        again = fanout.send_due_reminders(now + datetime.timedelta(hours=1))
+        again = queue_due_reminders(now + datetime.timedelta(hours=1))
 
     assert first.coordinator_reminders == {"closing": 2, "undelivered": 0}
     assert again.coordinator_reminders == {"closing": 0, "undelivered": 0}
@@ -427,11 +429,11 @@ def test_coordinators_are_reminded_once_of_a_petition_not_delivered_after_2_nove
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        before = fanout.send_due_reminders(at(2026, 11, 2, 12, 0))
+        before = queue_due_reminders(at(2026, 11, 2, 12, 0))
     with django_capture_on_commit_callbacks(execute=True):
-        after = fanout.send_due_reminders(at(2026, 11, 3, 12, 0))
+        after = queue_due_reminders(at(2026, 11, 3, 12, 0))
     with django_capture_on_commit_callbacks(execute=True):
-        again = fanout.send_due_reminders(at(2026, 11, 4, 12, 0))
+        again = queue_due_reminders(at(2026, 11, 4, 12, 0))
 
     assert before.coordinator_reminders["undelivered"] == 0
     assert after.coordinator_reminders["undelivered"] == 2
@@ -446,7 +448,7 @@ def test_a_dry_run_counts_coordinator_reminders_without_queuing_them():
     now = at(2026, 10, 20, 9, 0)
     CampaignFactory(organisation=organisation, closes_at=now + datetime.timedelta(days=1))
 
-    report = fanout.send_due_reminders(now, dry_run=True)
+    report = queue_due_reminders(now, dry_run=True)
 
     assert report.coordinator_reminders["closing"] == 2
     assert OutgoingMessage.objects.count() == 0
@@ -465,7 +467,7 @@ def test_coordinator_reminder_escapes_a_hostile_campaign_title_in_html(
         closes_at=now + datetime.timedelta(days=1),
     )
     with django_capture_on_commit_callbacks(execute=True):
-        fanout.send_due_reminders(now)
+        queue_due_reminders(now)
     message = smtp_server.messages[0]
     assert message["Bcc"] is None
     assert "<script>" not in message.get_body(("html",)).get_content()

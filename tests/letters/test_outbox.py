@@ -16,13 +16,15 @@ from django.db import connection
 from django.utils import timezone
 
 from idei.celery import ping
-from letters import outbox
-from letters.models import OutgoingMessage
-from letters.tasks import send_outgoing_batch, sweep_outbox
+from idei.outbox import sending as outbox
+from idei.outbox import services as outbox_services
+from idei.outbox.models import OutgoingMessage
+from idei.outbox.tasks import send_outgoing_batch, sweep_outbox
+from letters.models import MessageKind
 from tests.conftest import SmtpCapture, free_port
 
 Status = OutgoingMessage.Status
-Kind = OutgoingMessage.Kind
+Kind = MessageKind
 
 
 class ScriptedSmtp(SmtpCapture):
@@ -98,7 +100,7 @@ def smtp(settings):
 
 
 def queue_message(key: str, to: str = "official@gov.example.org", *, send: bool = False, **fields):
-    return outbox.enqueue(
+    return outbox_services.enqueue(
         kind=Kind.LETTER,
         key=key,
         to=to,
@@ -450,7 +452,7 @@ def test_a_rejected_smtp_login_is_retried_not_failed():
     """Wrong credentials are ours to fix; the message waits for the corrected settings."""
     import smtplib
 
-    from letters.outbox import is_transient
+    from idei.outbox.sending import is_transient
 
     assert is_transient(smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials"))
     assert not is_transient(smtplib.SMTPDataError(550, b"5.7.1 rejected"))

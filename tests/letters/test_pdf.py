@@ -13,7 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from campaigns.models import Membership
-from letters import pdf
+from letters.delivery import links, pdf
 from letters.models import Letter
 from tests.factories import CaseFactory, MembershipFactory, TargetFactory
 from tests.letters.factories import LetterTemplateFactory, SignatureFactory
@@ -168,7 +168,7 @@ def test_the_renderer_refuses_every_url_even_in_raw_html(http_spy):
 
 def test_download_link_answers_an_attachment_that_no_proxy_keeps(client, campaign):
     signature = signed(campaign)
-    response = client.get(pdf.letter_pdf_path(signature))
+    response = client.get(links.letter_pdf_path(signature))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("attachment;")
@@ -179,14 +179,14 @@ def test_download_link_answers_an_attachment_that_no_proxy_keeps(client, campaig
 
 def test_download_url_carries_no_plain_id(campaign):
     signature = signed(campaign)
-    path = pdf.letter_pdf_path(signature)
+    path = links.letter_pdf_path(signature)
     assert path.startswith("/letters/") and path.endswith("/pdf/")
     assert f"/{signature.pk}/" not in path
 
 
 def test_forged_token_is_404(client, campaign):
     signature = signed(campaign)
-    token = pdf.letter_pdf_token(signature)
+    token = links.letter_pdf_token(signature)
     forged = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
     assert client.get(reverse("letters:letter_pdf", args=[forged])).status_code == 404
     other_salt = signing.dumps(signature.pk, salt="letters.unsubscribe")
@@ -200,7 +200,7 @@ def test_expired_token_is_404(client, campaign):
         def timestamp(self):
             return signing.b62_encode(int(time.time()) - 91 * 24 * 3600)
 
-    token = Past(salt=pdf.LETTER_PDF_SALT).sign_object(signature.pk)
+    token = Past(salt=links.LETTER_PDF_SALT).sign_object(signature.pk)
     assert client.get(reverse("letters:letter_pdf", args=[token])).status_code == 404
 
 
@@ -208,11 +208,11 @@ def test_unconfirmed_or_erased_signature_has_no_pdf(client, campaign):
     pending = signed(campaign, confirmed_at=None)
     erased = signed(campaign, erased_at=timezone.now())
     for signature in (pending, erased):
-        assert client.get(pdf.letter_pdf_path(signature)).status_code == 404
+        assert client.get(links.letter_pdf_path(signature)).status_code == 404
 
 
 def test_download_refuses_post(client, campaign):
-    assert client.post(pdf.letter_pdf_path(signed(campaign))).status_code == 405
+    assert client.post(links.letter_pdf_path(signed(campaign))).status_code == 405
 
 
 # -- The petition ------------------------------------------------------------------------------
@@ -331,7 +331,7 @@ def test_coordinator_generates_the_petition_and_downloads_it_again(client, campa
     )
     signed(campaign, name="Ana Consenting", consent_share_name=True)
     client.force_login(member(campaign))
-    url = reverse("letters_dashboard:petition_pdf", args=[campaign.slug])
+    url = reverse("letters:dashboard:petition_pdf", args=[campaign.slug])
     page = client.get(url)
     assert page.status_code == 200 and b"Generate the petition PDF" in page.content
     response = client.post(url)
@@ -344,7 +344,7 @@ def test_coordinator_generates_the_petition_and_downloads_it_again(client, campa
 
 
 def test_viewers_and_other_organisations_get_404(client, campaign):
-    url = reverse("letters_dashboard:petition_pdf", args=[campaign.slug])
+    url = reverse("letters:dashboard:petition_pdf", args=[campaign.slug])
     client.force_login(member(campaign, Membership.Role.VIEWER))
     assert client.get(url).status_code == 404
     assert client.post(url).status_code == 404
@@ -353,7 +353,7 @@ def test_viewers_and_other_organisations_get_404(client, campaign):
 
 
 def test_petition_page_needs_sign_in(client, campaign):
-    url = reverse("letters_dashboard:petition_pdf", args=[campaign.slug])
+    url = reverse("letters:dashboard:petition_pdf", args=[campaign.slug])
     assert client.post(url).status_code == 302
 
 

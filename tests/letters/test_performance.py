@@ -8,8 +8,9 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from letters.abuse import MIN_SECONDS_ON_PAGE, FormToken, check_form_token
-from letters.models import OutgoingMessage, Signature
+from idei.outbox.models import OutgoingMessage, ref
+from letters.models import Signature
+from letters.signing.abuse import MIN_SECONDS_ON_PAGE, FormToken, check_form_token
 from letters.templatetags.signing import STARTED_PLACEHOLDER
 from tests.letters.factories import open_campaign, sign_data
 
@@ -50,7 +51,7 @@ def test_sign_post_only_inserts_the_signature_when_a_worker_sends_the_mail(
     from django.test.utils import CaptureQueriesContext
 
     from idei.celery import app
-    from letters import services
+    from letters.signing import confirmations
 
     campaign = open_campaign()
     app.conf.task_always_eager = False  # as in production: a worker writes the e-mail
@@ -70,11 +71,11 @@ def test_sign_post_only_inserts_the_signature_when_a_worker_sends_the_mail(
     signature = Signature.objects.get(campaign=campaign, email="ana@example.org")
     assert signature.confirmation_due_at is not None and not signature.confirmation_token_hash
 
-    assert len(services.issue_due_confirmations()) == 2  # what the worker does next
+    assert len(confirmations.issue_due_confirmations()) == 2  # what the worker does next
 
     signature.refresh_from_db()
     assert signature.confirmation_due_at is None and signature.confirmation_token_hash
-    assert OutgoingMessage.objects.filter(kind="confirmation", signature=signature).count() == 1
+    assert OutgoingMessage.objects.filter(kind="confirmation", about=ref(signature)).count() == 1
 
 
 def test_cached_sign_form_is_the_same_page_with_a_new_timestamp_per_visitor():

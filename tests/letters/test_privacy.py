@@ -15,14 +15,16 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from letters import privacy
-from letters.models import Letter, OutgoingMessage, Signature, Subscription
+from idei.outbox.models import OutgoingMessage, ref
+from letters.delivery import links
+from letters.models import Letter, MessageKind, Signature, Subscription
+from letters.privacy import services as privacy
 from tests.factories import CampaignFactory, TargetFactory
 from tests.letters.factories import SignatureFactory
 
 pytestmark = pytest.mark.django_db
 
-Kind, Status = OutgoingMessage.Kind, OutgoingMessage.Status
+Kind, Status = MessageKind, OutgoingMessage.Status
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +56,7 @@ def person(**fields):
 
 def test_unsubscribe_headers_are_rfc_8058_and_absolute_from_site_url(settings):
     settings.SITE_URL = "https://idei.example.org"
-    headers = privacy.unsubscribe_headers(person())
+    headers = links.unsubscribe_headers(person())
     assert re.fullmatch(
         r"<https://idei\.example\.org/letters/unsubscribe/[^/>]+/>", headers["List-Unsubscribe"]
     )
@@ -63,13 +65,13 @@ def test_unsubscribe_headers_are_rfc_8058_and_absolute_from_site_url(settings):
 
 def test_unsubscribe_link_does_not_carry_the_address():
     signature = person(email="very.private@example.org")
-    url = privacy.unsubscribe_headers(signature)["List-Unsubscribe"]
+    url = links.unsubscribe_headers(signature)["List-Unsubscribe"]
     assert "very" not in url and "private" not in url
     assert "dmVyeS" not in url  # nor its base64
 
 
 def unsubscribe_path(signature):
-    return privacy.unsubscribe_headers(signature)["List-Unsubscribe"].split("/letters/", 1)[1][:-1]
+    return links.unsubscribe_headers(signature)["List-Unsubscribe"].split("/letters/", 1)[1][:-1]
 
 
 def test_one_click_post_unsubscribes_every_signature_of_the_address_without_session_or_csrf():
@@ -117,7 +119,7 @@ def test_forged_unsubscribe_token_is_404():
     for token in (
         forged,
         "nonsense",
-        signing.dumps("x@example.org", salt=privacy.UNSUBSCRIBE_SALT),
+        signing.dumps("x@example.org", salt=links.UNSUBSCRIBE_SALT),
     ):
         url = reverse("letters:unsubscribe", args=[token])
         assert client.post(url).status_code == 404
@@ -257,25 +259,25 @@ def erasable():
         subject=f"From {NAME}",
         body=f"Dear Fiscal Uno,\n\nI knew her from school.\n\n{NAME}, Villahermosa",
     )
-    common = {"campaign": campaign, "body_html": f"<p>{NAME} &lt;{ADDRESS}&gt;</p>"}
+    common = {"group": ref(campaign), "body_html": f"<p>{NAME} &lt;{ADDRESS}&gt;</p>"}
     OutgoingMessage.objects.create(
         idempotency_key="c1", kind=Kind.CONFIRMATION, to_email=ADDRESS, subject="Confirm",
-        body_text=f"Hello {NAME}", status=Status.SENT, signature=signature, **common,
+        body_text=f"Hello {NAME}", status=Status.SENT, about=ref(signature), **common,
     )  # fmt: skip
     OutgoingMessage.objects.create(
         idempotency_key="s1", kind=Kind.SIGNER_COPY, to_email=ADDRESS, subject=f"Copy for {NAME}",
-        body_text=f"{NAME}", status=Status.QUEUED, signature=signature, **common,
+        body_text=f"{NAME}", status=Status.QUEUED, about=ref(signature), **common,
     )  # fmt: skip
     OutgoingMessage.objects.create(
         idempotency_key="l1", kind=Kind.LETTER, to_email="fiscal@gov.example.org",
         reply_to=ADDRESS, subject=f"Letter from {NAME}", body_text=f"Dear Fiscal Uno, {NAME}",
-        status=Status.QUEUED, signature=signature, target=target, **common,
+        status=Status.QUEUED, about=ref(signature), **common,
     )  # fmt: skip
     OutgoingMessage.objects.create(
         idempotency_key="d1", kind=Kind.DIGEST, to_email="fiscal@gov.example.org",
         subject="Today's letters", body_text=f"{NAME}, Villahermosa\nOther Signer, Puebla",
         body_html=f"<li>{NAME}</li><li>Other Signer</li>", status=Status.SENT,
-        campaign=campaign, target=target,
+        group=ref(campaign), about=ref(target),
     )  # fmt: skip
     Subscription.objects.create(
         email=ADDRESS,

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from letters.admin_reminders import next_send_date
 from letters.models import Reminder, ReminderText, Subscription
+from letters.reminders.admin import next_send_date
 from tests.factories import UserFactory
 from tests.letters.factories import ReminderFactory, ReminderTextFactory, SubscriptionFactory
 
@@ -193,7 +193,7 @@ def test_the_default_reminders_exist_in_four_languages():
 
 
 def test_the_default_texts_use_only_known_placeholders():
-    from letters.reminder_content import validate_reminder_text
+    from letters.reminders.content import validate_reminder_text
 
     texts = ReminderText.objects.filter(reminder__days_before__in=[30, 7, 1, 0])
     assert texts.count() == 16

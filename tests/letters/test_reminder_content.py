@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from campaigns.models import Campaign
 from cases.models import Case
-from letters.reminder_content import (
+from letters.reminders.content import (
     ReminderRunContext,
     reminder_headers,
     render_reminder,

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from letters.reminders import default_time_zone, local_date, observance_year_if_due
+from letters.reminders.schedule import default_time_zone, local_date, observance_year_if_due
 
 D = datetime.date
 

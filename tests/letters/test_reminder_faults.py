@@ -36,8 +36,11 @@ from django.db import connection
 from django.utils import timezone
 
 from idei.celery import app as celery_app
-from letters import fanout, outbox
-from letters.models import OutgoingMessage, Reminder, ReminderText, Subscription
+from idei.outbox import sending as outbox
+from idei.outbox.models import OutgoingMessage
+from idei.outbox.tasks import sweep_outbox
+from letters.models import MessageKind, Reminder, ReminderText, Subscription
+from letters.reminders.tasks import queue_due_reminders
 from tests.conftest import SmtpCapture, free_port, require
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -305,7 +308,7 @@ def reminder_round_setup() -> list[str]:
 
 
 def rows_settled() -> tuple[int, int, frozenset[int]]:
-    rows = OutgoingMessage.objects.filter(kind=OutgoingMessage.Kind.REMINDER)
+    rows = OutgoingMessage.objects.filter(kind=MessageKind.REMINDER)
     sending = frozenset(rows.filter(status=Status.SENDING).values_list("pk", flat=True))
     return rows.count(), rows.filter(status=Status.QUEUED).count(), sending
 
@@ -318,7 +321,7 @@ def run_round(services, caplog, stop: str) -> dict:
     workers.wait_ready("a")
     workers.wait_ready("b")
 
-    report = fanout.send_due_reminders(as_of_date=AS_OF, chunk_size=CHUNK)
+    report = queue_due_reminders(as_of_date=AS_OF, chunk_size=CHUNK)
     assert report.batches == SUBSCRIBERS // CHUNK
 
     # Mid-round, hold every SMTP reply: each worker process is then inside a conversation,
@@ -342,7 +345,7 @@ def run_round(services, caplog, stop: str) -> dict:
     smtp.hold.clear()
     workers.wait_ready("c")
 
-    again = fanout.send_due_reminders(as_of_date=AS_OF, chunk_size=CHUNK)
+    again = queue_due_reminders(as_of_date=AS_OF, chunk_size=CHUNK)
 
     # Let the workers finish what the second run queued; what stays in "sending" now belongs
     # to the killed processes. Only then sweep (a sweep that found a live worker's row stale
@@ -364,12 +367,12 @@ def run_round(services, caplog, stop: str) -> dict:
     OutgoingMessage.objects.filter(status=Status.SENDING).update(
         claimed_at=ten_minutes_ago, scheduled_at=ten_minutes_ago
     )
-    with caplog.at_level(logging.WARNING, logger="letters.outbox"):
-        swept = outbox.sweep()
+    with caplog.at_level(logging.WARNING, logger="idei.outbox.sending"):
+        swept = sweep_outbox()
     logged = {
         record.outbox_id
         for record in caplog.records
-        if record.name == "letters.outbox" and "possible double send" in record.getMessage()
+        if record.name == "idei.outbox.sending" and "possible double send" in record.getMessage()
     }
 
     wait_until(
@@ -385,7 +388,7 @@ def run_round(services, caplog, stop: str) -> dict:
     received = smtp.message_ids()
     id_to_pk = {
         outbox.message_id(row): row.pk
-        for row in OutgoingMessage.objects.filter(kind=OutgoingMessage.Kind.REMINDER).only(
+        for row in OutgoingMessage.objects.filter(kind=MessageKind.REMINDER).only(
             "pk", "idempotency_key"
         )
     }

@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from letters import outbox
-from letters.models import OutgoingMessage, Subscription
-from letters.reminder_content import ReminderRunContext, reminder_headers, render_reminder
+from idei.outbox import services as outbox_services
+from letters.models import MessageKind, Subscription
+from letters.reminders.content import ReminderRunContext, reminder_headers, render_reminder
 from tests.letters.factories import ReminderTextFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,11 +30,11 @@ def mail_client():
 
 
 def unsubscribe_url(token=TOKEN):
-    return reverse("reminders:unsubscribe", args=[token])
+    return reverse("letters:reminders:unsubscribe", args=[token])
 
 
 def preferences_url(token=TOKEN):
-    return reverse("reminders:preferences", args=[token])
+    return reverse("letters:reminders:preferences", args=[token])
 
 
 # -- Unsubscribe -------------------------------------------------------------------------------
@@ -99,8 +99,8 @@ def test_a_reminder_over_smtp_carries_a_working_one_click_link(
     shared = ReminderRunContext.build()
     email = render_reminder(subscription, reminder, observance_year=2026, shared=shared)
     with django_capture_on_commit_callbacks(execute=True):
-        outbox.enqueue(
-            kind=OutgoingMessage.Kind.REMINDER,
+        outbox_services.enqueue(
+            kind=MessageKind.REMINDER,
             key=f"reminder:{subscription.pk}:{reminder.pk}:2026",
             to=subscription.email,
             subject=email.subject,

@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from letters.models import OutgoingMessage, Reminder, ReminderText, Subscription
+from idei.outbox.models import OutgoingMessage
+from letters.models import MessageKind, Reminder, ReminderText, Subscription
 
 
 @pytest.fixture(autouse=True)
@@ -111,7 +112,7 @@ def test_without_date_each_subscriber_uses_their_own_local_date(subscribers, smt
     assert ("No reminder is due" in expected) == ("No reminder is due" in output)
     assert (
         len(smtp_server.messages)
-        == OutgoingMessage.objects.filter(kind=OutgoingMessage.Kind.REMINDER).count()
+        == OutgoingMessage.objects.filter(kind=MessageKind.REMINDER).count()
     )
 
 

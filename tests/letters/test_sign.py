@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from campaigns.models import Campaign
-from letters.forms import SignForm
-from letters.models import OutgoingMessage, Signature
-from letters.services import normalise_email
+from idei.outbox.models import OutgoingMessage
+from letters.models import MessageKind, Signature
+from letters.signing.addresses import normalise_email
+from letters.signing.forms import SignForm
 from tests.letters.factories import confirmation_token, open_campaign, sign_data
 
 pytestmark = pytest.mark.django_db
@@ -231,7 +232,7 @@ def test_a_pending_signature_gets_at_most_three_confirmation_mails(client):
         post_sign(client, campaign)
 
     assert Signature.objects.get().confirmation_mails_sent == 3
-    assert OutgoingMessage.objects.filter(kind=OutgoingMessage.Kind.CONFIRMATION).count() == 3
+    assert OutgoingMessage.objects.filter(kind=MessageKind.CONFIRMATION).count() == 3
 
 
 def test_signing_again_while_pending_sends_a_new_link_and_the_old_one_stops_working(
@@ -260,7 +261,7 @@ def test_signing_again_after_confirming_sends_nothing_and_changes_nothing(client
 
     assert response.status_code == 302
     assert Signature.objects.get().name == "Ana"
-    assert OutgoingMessage.objects.filter(kind=OutgoingMessage.Kind.CONFIRMATION).count() == 1
+    assert OutgoingMessage.objects.filter(kind=MessageKind.CONFIRMATION).count() == 1
 
 
 def test_the_answer_is_the_same_for_a_new_a_pending_and_a_confirmed_address(client):

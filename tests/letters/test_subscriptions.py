@@ -8,14 +8,15 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from letters import subscriptions
-from letters.models import OutgoingMessage, Subscription
-from letters.services import new_token
+from idei.outbox.models import OutgoingMessage
+from idei.tokens import new_token
+from letters.models import MessageKind, Subscription
+from letters.reminders import subscriptions
 from tests.letters.factories import SignatureFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
-SUBSCRIBE = reverse("reminders:subscribe")
+SUBSCRIBE = reverse("letters:reminders:subscribe")
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +29,7 @@ def form(**overrides):
 
 
 def confirm_url(token: str) -> str:
-    return reverse("reminders:confirm", args=[token])
+    return reverse("letters:reminders:confirm", args=[token])
 
 
 def token_in(text: str) -> str:
@@ -58,7 +59,7 @@ def without_nonces(response) -> str:
 
 
 def confirmation_mails():
-    return OutgoingMessage.objects.filter(kind=OutgoingMessage.Kind.SUBSCRIPTION_CONFIRMATION)
+    return OutgoingMessage.objects.filter(kind=MessageKind.SUBSCRIPTION_CONFIRMATION)
 
 
 # -- The form ----------------------------------------------------------------------------------
@@ -75,7 +76,7 @@ def test_subscribing_stores_a_pending_subscription_with_the_consent_record(clien
     response = client.post(SUBSCRIBE, form(email="  Ana@Example.org "))
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("reminders:check_email")
+    assert response["Location"] == reverse("letters:reminders:check_email")
     subscription = Subscription.objects.get()
     assert subscription.confirmed_at is None
     assert subscription.email == "Ana@Example.org"

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from letters.fanout import send_due_reminders
+from letters.reminders.tasks import queue_due_reminders
 
 HELP = gettext_lazy(
     "Send the reminders due today before 2 November: each subscriber's reminder on their own "
@@ -50,7 +50,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run=False, date=None, **options):
         as_of_date = parse_date(date) if date is not None else None
-        report = send_due_reminders(as_of_date=as_of_date, dry_run=dry_run)
+        report = queue_due_reminders(as_of_date=as_of_date, dry_run=dry_run)
         if dry_run:
             self.stdout.write(_("Dry run: nothing was sent or written."))
         if not report.reminders:

@@ -12,7 +12,6 @@ restart harmless: a row is created once, claimed once, and swept again if a work
 import datetime
 import logging
 import threading
-import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -21,19 +20,20 @@ from zoneinfo import ZoneInfoNotFoundError
 from django.db.models import CharField, Exists, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
-from django.utils import timezone
 
 from campaigns.models import Campaign, Membership
 from idei.mail import absolute_url, render_email
+from idei.outbox import services as outbox
+from idei.outbox.models import OutgoingMessage, ref
 
-from . import outbox
-from .models import OutgoingMessage, Reminder, Subscription
-from .reminders import local_date, observance_year_if_due
+from ..models import MessageKind, Reminder, Subscription
+from .content import MissingReminderText, ReminderRunContext, reminder_headers, render_reminder
+from .schedule import local_date, observance_year_if_due
 
 logger = logging.getLogger(__name__)
 
 Status = OutgoingMessage.Status
-Kind = OutgoingMessage.Kind
+Kind = MessageKind
 
 # Subscriptions per batch task: one task renders and sends this many over one connection.
 CHUNK_SIZE = 500
@@ -70,7 +70,7 @@ def reminder_key(subscription_id: int, reminder_id: int, observance_year: int) -
     return f"reminder:{subscription_id}:{reminder_id}:{observance_year}"
 
 
-def _not_yet_handled(queryset, reminder_id: int, observance_year: int):
+def not_yet_handled(queryset, reminder_id: int, observance_year: int):
     """Subscriptions without an outbox row for this reminder that left the queue.
 
     Rows still queued (their task was lost) stay in, so that a re-run sends them; the
@@ -164,7 +164,7 @@ def recipient_chunks(
     Keyset pagination per time zone on the (time_zone, id) partial index: one query per chunk
     and never more than two chunks of ids in memory, however many subscribers there are.
     """
-    pending = _not_yet_handled(active_subscriptions(), reminder_id, observance_year)
+    pending = not_yet_handled(active_subscriptions(), reminder_id, observance_year)
     buffer: list[int] = []
     for zone in time_zones:
         last = 0
@@ -187,54 +187,6 @@ def recipient_chunks(
         yield buffer
 
 
-def send_due_reminders(
-    now: datetime.datetime | None = None,
-    *,
-    as_of_date: datetime.date | None = None,
-    dry_run: bool = False,
-    chunk_size: int = CHUNK_SIZE,
-) -> DueReport:
-    """Enqueue a batch task per chunk of subscribers due today, and coordinators' reminders.
-
-    `as_of_date` acts as if that day were every subscriber's local date. A dry run counts
-    what would be sent and writes and enqueues nothing.
-    """
-    from .tasks import send_reminder_batch
-
-    now = now or timezone.now()
-    report = DueReport(dry_run=dry_run, as_of_date=as_of_date)
-    report.reminders, report.skipped_time_zones = due_reminders(now, as_of_date)
-    # Every batch of this run shares one rendering context per worker process.
-    run = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    for due in report.reminders:
-        if dry_run:
-            due.recipients = _not_yet_handled(
-                active_subscriptions().filter(time_zone__in=due.time_zones),
-                due.reminder_id,
-                due.observance_year,
-            ).count()
-            continue
-        for ids in recipient_chunks(
-            due.reminder_id, due.observance_year, due.time_zones, chunk_size
-        ):
-            # Nothing was written: no transaction to wait for before enqueuing.
-            send_reminder_batch.delay(due.reminder_id, due.observance_year, ids, run)
-            due.recipients += len(ids)
-            due.batches += 1
-    report.coordinator_reminders = queue_coordinator_reminders(
-        now, as_of_date=as_of_date, dry_run=dry_run
-    )
-    logger.info(
-        "reminders: %s %s subscriber reminders in %s batches; coordinators: %s",
-        "would send" if dry_run else "queued",
-        report.recipients,
-        report.batches,
-        report.coordinator_reminders,
-        extra={"reminders_run": run},
-    )
-    return report
-
-
 # -- One batch ---------------------------------------------------------------------------------
 
 
@@ -244,8 +196,6 @@ _contexts_lock = threading.Lock()  # a threads pool, or eager batches of two bea
 
 def shared_context(run: str | None):
     """The rendering context of this run in this process: built on the first batch, then reused."""
-    from .reminder_content import ReminderRunContext
-
     if run is None:
         return ReminderRunContext.build()
     with _contexts_lock:
@@ -261,8 +211,6 @@ def shared_context(run: str | None):
 
 
 def _render_rows(reminder, observance_year, subscriptions, shared) -> list[OutgoingMessage]:
-    from .reminder_content import MissingReminderText, reminder_headers, render_reminder
-
     signed = shared.signed_campaign_ids_for([s.email_key for s in subscriptions])
     rows, missing = [], 0
     for subscription in subscriptions:
@@ -482,7 +430,7 @@ def queue_coordinator_reminders(
             subject=rendered.subject,
             body_text=rendered.text,
             body_html=rendered.html,
-            campaign=campaign,
+            group=ref(campaign),
             send=False,
         )
         if message.status == Status.QUEUED:

@@ -18,11 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from idei.mail import absolute_url, render_email
+from idei.outbox import services as outbox
+from idei.outbox.models import OutgoingMessage
+from idei.tokens import new_token, token_hash
 
-from . import outbox
-from .models import OutgoingMessage, Signature, Subscription
-from .reminders import default_time_zone, valid_time_zones
-from .services import new_token, normalise_email, token_hash
+from ..models import MessageKind, Signature, Subscription
+from ..signing.addresses import normalise_email
+from .schedule import default_time_zone, valid_time_zones
 
 logger = logging.getLogger(__name__)
 
@@ -155,14 +157,14 @@ def queue_confirmation_mail(subscription: Subscription, token: str) -> OutgoingM
     email = render_email(
         "subscription_confirmation",
         {
-            "confirm_url": absolute_url(reverse("reminders:confirm", args=[token])),
+            "confirm_url": absolute_url(reverse("letters:reminders:confirm", args=[token])),
             "expires_at": subscription.confirmation_expires_at,
             "country": subscription.country,
         },
         language=subscription.language,
     )
     return outbox.enqueue(
-        kind=OutgoingMessage.Kind.SUBSCRIPTION_CONFIRMATION,
+        kind=MessageKind.SUBSCRIPTION_CONFIRMATION,
         # One row per link: a later link (after an unsubscribe, say) is a new message.
         key=f"subscription-confirmation:{subscription.pk}:{token_hash(token)[:16]}",
         to=subscription.email,

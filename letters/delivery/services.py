@@ -33,13 +33,16 @@ from django.utils.translation import gettext as _
 from campaigns.letter_templates import LetterContext, render_letter
 from campaigns.models import Campaign
 from idei.mail import absolute_url, render_email
+from idei.outbox import services as outbox
+from idei.outbox.models import OutgoingMessage, ref
 
-from . import outbox
-from .models import Letter, OutgoingMessage, Signature
+from ..models import Letter, MessageKind, Signature
+from . import links
+from .pdf import petition_pdf
 
 logger = logging.getLogger(__name__)
 
-Kind = OutgoingMessage.Kind
+Kind = MessageKind
 Mode = Campaign.DeliveryMode
 
 # A day's digest goes out only once the day is over and this much longer: a confirmation that
@@ -180,34 +183,6 @@ def outgoing(*, kind, key, to, rendered, **fields) -> OutgoingMessage:
 # -- The signer's copy -----------------------------------------------------------------------
 
 
-def letter_pdf_url(signature: Signature) -> str:
-    """The signer's PDF download link, or "" where the PDF view is not installed."""
-    try:
-        from .pdf import letter_pdf_url as url_for
-    except ImportError:
-        return ""
-    from django.urls import NoReverseMatch
-
-    try:
-        return url_for(signature)
-    except NoReverseMatch:
-        return ""
-
-
-def unsubscribe_headers(signature: Signature) -> dict:
-    """RFC 8058 one-click unsubscribe headers (List-Unsubscribe, List-Unsubscribe-Post)."""
-    try:
-        from .privacy import unsubscribe_headers as headers_for
-    except ImportError:  # letters.privacy provides them; without it, none
-        return {}
-    from django.urls import NoReverseMatch
-
-    try:
-        return headers_for(signature)
-    except NoReverseMatch:  # the unsubscribe page is not wired in this deployment
-        return {}
-
-
 def unsubscribe_link(headers: dict) -> str:
     """The https link inside a List-Unsubscribe header, for the visible link in the body."""
     for part in headers.get("List-Unsubscribe", "").split(","):
@@ -220,7 +195,7 @@ def unsubscribe_link(headers: dict) -> str:
 def signer_copy(signature: Signature, letters: list[Letter]) -> OutgoingMessage:
     """The signer's copy: their letters, what happens next, and the PDF to print and post."""
     campaign = signature.campaign
-    headers = unsubscribe_headers(signature)
+    headers = links.unsubscribe_headers(signature)
     context = {
         "signature": signature,
         "campaign": campaign,
@@ -229,7 +204,7 @@ def signer_copy(signature: Signature, letters: list[Letter]) -> OutgoingMessage:
         "mode": campaign.delivery_mode,
         "shares_name": shares_name(signature),
         "supporter_name": None,
-        "pdf_url": letter_pdf_url(signature),
+        "pdf_url": links.letter_pdf_url(signature),
         "campaign_url": absolute_url(campaign.get_absolute_url()),
         "emailed": [letter.target for letter in letters if letter.target.email],
         "postal_only": [
@@ -248,8 +223,8 @@ def signer_copy(signature: Signature, letters: list[Letter]) -> OutgoingMessage:
         to=signature.email,
         rendered=rendered,
         headers=headers,
-        campaign=campaign,
-        signature=signature,
+        group=ref(campaign),
+        about=ref(signature),
     )
 
 
@@ -285,9 +260,8 @@ def letter_message(letter: Letter) -> OutgoingMessage:
         to=target.email,
         rendered=rendered,
         reply_to=signature.email if shared else "",
-        campaign=campaign,
-        signature=signature,
-        target=target,
+        group=ref(campaign),
+        about=ref(signature),
     )
 
 
@@ -424,8 +398,8 @@ def digest_message(campaign_id: int, target_id: int, day: datetime.date) -> Outg
         key=digest_key(campaign_id, target_id, day),
         to=target.email,
         rendered=rendered,
-        campaign=campaign,
-        target=target,
+        group=ref(campaign),
+        about=ref(target),
     )
 
 
@@ -446,24 +420,12 @@ def standard_letter(campaign: Campaign, target) -> dict | None:
 # -- Petition at close -----------------------------------------------------------------------
 
 
-def on_campaign_closed(campaign: Campaign) -> None:
-    """A coordinator closed the campaign: deliver the petition after commit, in a task."""
-    if campaign.delivery_mode != Mode.PETITION:
-        return
-    from .tasks import deliver_petition_task
-
-    campaign_id = campaign.pk
-    transaction.on_commit(lambda: deliver_petition_task.delay(campaign_id))
-
-
 def petition_key(campaign_id: int, target_id: int) -> str:
     return f"petition:{campaign_id}:{target_id}"
 
 
 def petition_file(campaign: Campaign, target) -> str:
     """The petition PDF for this official, as a name in the private storage."""
-    from .pdf import petition_pdf  # WeasyPrint is heavy: loaded only by the worker that needs it
-
     path = petition_pdf(campaign, target=target)
     return str(Path(path).relative_to(Path(settings.PRIVATE_FILES_ROOT)))
 
@@ -516,8 +478,8 @@ def deliver_petition(campaign: Campaign) -> int:
             body_html=rendered.html,
             attachment=attachment,
             attachment_name=f"petition-{campaign.slug}.pdf" if attachment else "",
-            campaign=campaign,
-            target=target,
+            group=ref(campaign),
+            about=ref(target),
         )
         if attachment and message.attachment.name != attachment:
             # Another run queued this official's petition first: this PDF is not needed.

@@ -8,8 +8,8 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from .models import Subscription
-from .reminders import default_time_zone, valid_time_zones
+from ..models import Subscription
+from .schedule import default_time_zone, valid_time_zones
 
 # Shown beside the button and stored with the subscription, word for word, as the consent.
 CONSENT_TEXT = _(

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from campaigns.access import campaign_for_coordinator
 
-from . import pdf
+from . import links, pdf
 from .tasks import generate_petition_pdf
 
 # Up to this many signers the coordinator waits for the file; beyond, a worker makes it.
@@ -31,7 +31,7 @@ def no_store(response):
 @require_safe
 @never_cache
 def letter_pdf(request, token):
-    signature = pdf.signature_for_pdf_token(token)
+    signature = links.signature_for_pdf_token(token)
     if signature is None:
         raise Http404
     response = HttpResponse(pdf.letter_pdf(signature), content_type="application/pdf")
@@ -66,7 +66,7 @@ def petition(request, slug):
                 "ready: reload the page in a minute or two."
             ),
         )
-        return redirect("letters_dashboard:petition_pdf", slug=campaign.slug)
+        return redirect("letters:dashboard:petition_pdf", slug=campaign.slug)
     latest = latest_petition(campaign)
     if request.GET.get("download"):
         if latest is None:

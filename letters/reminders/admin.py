@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from .models import Reminder, ReminderText, Subscription
-from .reminder_content import FALLBACK_LANGUAGE, PLACEHOLDERS, validate_reminder_text
-from .reminders import observance_year_if_due, valid_time_zones
+from ..models import Reminder, ReminderText, Subscription
+from .content import FALLBACK_LANGUAGE, PLACEHOLDERS, validate_reminder_text
+from .schedule import observance_year_if_due, valid_time_zones
 
 MAX_DAYS_BEFORE = 365
 

@@ -27,7 +27,6 @@ from multiprocessing import current_process, get_context
 from pathlib import Path
 
 from django.conf import settings
-from django.core import signing
 from django.db import connections
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -37,12 +36,10 @@ from django_countries import countries
 
 from campaigns.letter_templates import LetterContext, render_letter
 
-from .models import Letter, Signature
+from ..models import Letter, Signature
 
 logger = logging.getLogger(__name__)
 
-LETTER_PDF_SALT = "letters.letter_pdf"
-LETTER_PDF_MAX_AGE = datetime.timedelta(days=90)
 
 PETITION_DIR = "petitions"
 # Rows per WeasyPrint document: layout time per row grows with the document (0.7 s per 1,000
@@ -206,39 +203,6 @@ def paragraphs(text: str) -> list[str]:
     """Blank-line separated paragraphs; single line breaks are kept inside a paragraph."""
     blocks = [block.strip("\n") for block in text.replace("\r\n", "\n").split("\n\n")]
     return [block for block in blocks if block.strip()]
-
-
-def letter_pdf_token(signature: Signature) -> str:
-    return signing.dumps(signature.pk, salt=LETTER_PDF_SALT)
-
-
-def signature_for_pdf_token(token: str) -> Signature | None:
-    """The confirmed, not erased signature a download token names; None if forged or expired."""
-    try:
-        pk = signing.loads(token, salt=LETTER_PDF_SALT, max_age=LETTER_PDF_MAX_AGE)
-    except signing.BadSignature:  # also SignatureExpired
-        return None
-    if not isinstance(pk, int):
-        return None
-    return (
-        Signature.objects.confirmed()
-        .filter(pk=pk, erased_at__isnull=True)
-        .select_related("campaign")
-        .first()
-    )
-
-
-def letter_pdf_path(signature: Signature) -> str:
-    """The download link's path (for pages); e-mails use letter_pdf_url."""
-    from django.urls import reverse
-
-    return reverse("letters:letter_pdf", args=[letter_pdf_token(signature)])
-
-
-def letter_pdf_url(signature: Signature) -> str:
-    from idei.mail import absolute_url
-
-    return absolute_url(letter_pdf_path(signature))
 
 
 # -- The petition ------------------------------------------------------------------------------

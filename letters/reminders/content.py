@@ -29,7 +29,7 @@ from cases.figures import totals
 from cases.models import Case
 from idei.mail import RenderedEmail, absolute_url
 
-from .models import Reminder, ReminderText, Signature, Subscription
+from ..models import Reminder, ReminderText, Signature, Subscription
 
 PLACEHOLDERS = {
     "days_left": gettext_lazy("the number of days left until 2 November"),
@@ -315,12 +315,12 @@ class ReminderRunContext:
 
     def unsubscribe_url(self, token: str) -> str:
         if self._unsubscribe_url is None:
-            self._unsubscribe_url = _url_maker("reminders:unsubscribe")
+            self._unsubscribe_url = _url_maker("letters:reminders:unsubscribe")
         return self._unsubscribe_url(token)
 
     def preferences_url(self, token: str) -> str:
         if self._preferences_url is None:
-            self._preferences_url = _url_maker("reminders:preferences")
+            self._preferences_url = _url_maker("letters:reminders:preferences")
         return self._preferences_url(token)
 
     def text_for(self, reminder: Reminder, language: str) -> CompiledText:
@@ -363,7 +363,9 @@ def reminder_headers(subscription: Subscription, shared: ReminderRunContext | No
     url = (
         shared.unsubscribe_url(subscription.unsubscribe_token)
         if shared is not None
-        else absolute_url(reverse("reminders:unsubscribe", args=[subscription.unsubscribe_token]))
+        else absolute_url(
+            reverse("letters:reminders:unsubscribe", args=[subscription.unsubscribe_token])
+        )
     )
     return {
         "List-Unsubscribe": f"<{_clean_line(url)}>",

@@ -1,10 +1,8 @@
-"""The outbox: queue a message once, send it at most once, retry only what is transient.
+"""Sending the outbox's rows: claim one, send it at most once, retry only what is transient.
 
-Every outgoing e-mail (confirmation, copy, letter, digest, petition, reminder...) is an
-OutgoingMessage row written in the same transaction as the change that causes it. Tasks carry
-primary keys only and are enqueued after commit. A worker claims a row with a conditional
-UPDATE before the SMTP conversation, and marks it sent right after: the only window for a
-double send is a worker killed inside that conversation, and the sweep logs each such case.
+A worker claims a row with a conditional UPDATE before the SMTP conversation, and marks it
+sent right after: the only window for a double send is a worker killed inside that
+conversation, and the sweep logs each such case. Queuing is in services.py, tasks in tasks.py.
 """
 
 import contextlib
@@ -17,7 +15,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
 from django.utils import timezone
 
@@ -31,7 +28,6 @@ STALE_SENDING = timedelta(minutes=10)
 # A queued row whose task was enqueued this long ago and never ran (Redis lost it, or it
 # waits for a retry) is enqueued again by the sweep.
 STALE_QUEUED = timedelta(minutes=2)
-SWEEP_BATCH = 200
 
 Status = OutgoingMessage.Status
 
@@ -44,35 +40,6 @@ TRANSIENT_ERRORS = (
     socket.timeout,
     socket.gaierror,
 )
-
-
-def enqueue(
-    *, kind: str, key: str, to: str, subject: str, body_text: str, send: bool = True, **fields
-) -> OutgoingMessage:
-    """Queue one message under a unique key; queuing the same key again returns the first row.
-
-    Call inside the transaction that causes the message; the send task starts after commit.
-    """
-    defaults = {"kind": kind, "to_email": to, "subject": subject, "body_text": body_text, **fields}
-    try:
-        with transaction.atomic():
-            message, created = OutgoingMessage.objects.get_or_create(
-                idempotency_key=key, defaults=defaults
-            )
-    except IntegrityError:  # a concurrent enqueue of the same key won the race
-        message, created = OutgoingMessage.objects.get(idempotency_key=key), False
-    if created and send:
-        schedule([message.pk])
-    return message
-
-
-def schedule(pks: list[int]) -> None:
-    """Start sending these rows once the current transaction commits."""
-    from .tasks import send_outgoing_batch
-
-    pks = list(pks)
-    if pks:
-        transaction.on_commit(lambda: send_outgoing_batch.delay(pks))
 
 
 def claim(pk: int) -> OutgoingMessage | None:
@@ -245,8 +212,11 @@ def _send_messages(pks: list[int]) -> dict[str, int]:
     return counts
 
 
-def sweep(now=None) -> dict[str, int]:
-    """Hand rows of dead workers back to the queue and re-enqueue rows whose task was lost."""
+def sweep(now=None) -> tuple[int, list[int]]:
+    """Hand rows of dead workers back to the queue; (how many, the due rows whose task was lost).
+
+    The due rows are marked as scheduled now: the caller enqueues them (tasks.sweep_outbox).
+    """
     now = now or timezone.now()
     stale = list(
         OutgoingMessage.objects.filter(
@@ -271,6 +241,4 @@ def sweep(now=None) -> dict[str, int]:
         .values_list("pk", flat=True)[:50_000]
     )
     OutgoingMessage.objects.filter(pk__in=due).update(scheduled_at=now)
-    for start in range(0, len(due), SWEEP_BATCH):
-        schedule(due[start : start + SWEEP_BATCH])
-    return {"requeued": requeued, "enqueued": len(due)}
+    return requeued, due

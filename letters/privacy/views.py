@@ -11,7 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import privacy
+from ..delivery import links
+from ..signing.addresses import normalise_email
+from . import services as privacy
 
 
 class AddressForm(forms.Form):
@@ -28,7 +30,7 @@ def _address_request(request, *, template: str, action):
     form = AddressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
-        if not privacy.allow_request(request, privacy.normalise_email(email)):
+        if not privacy.allow_request(request, normalise_email(email)):
             context = {"form": form, "limited": True}
             return render(request, template, context, status=429)
         action(email)
@@ -72,7 +74,7 @@ def erasure_confirm(request, token):
 @never_cache
 def unsubscribe(request, token):
     """POST (one click, from the mail client or our button) unsubscribes; GET never does."""
-    signature = privacy.signature_for_unsubscribe_token(token)
+    signature = links.signature_for_unsubscribe_token(token)
     if signature is None:
         raise Http404
     if request.method == "POST":

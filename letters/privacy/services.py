@@ -25,14 +25,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from campaigns.models import Campaign
 from idei import page_cache
 from idei.mail import absolute_url, render_email
+from idei.outbox.models import OutgoingMessage, ref
+from idei.outbox.services import enqueue
 
-from . import abuse
-from .models import Letter, OutgoingMessage, Signature, Subscription
-from .outbox import enqueue
+from ..models import Letter, MessageKind, Signature, Subscription
+from ..signing import abuse
+from ..signing.addresses import normalise_email
 
-UNSUBSCRIBE_SALT = "letters.unsubscribe"
 ERASURE_SALT = "letters.erasure"
 ERASURE_LINK_LIFETIME = timedelta(days=3)
 # Stands in for a name (and for an address in text) once erased: says what happened, no more.
@@ -43,40 +45,7 @@ REQUEST_EMAIL_LIMITS = (abuse.Limit("privacy-email-day", 3, 86400),)
 REQUEST_IP_LIMITS = (abuse.Limit("privacy-ip-hour", 10, 3600),)
 
 
-def normalise_email(email: str) -> str:
-    from .services import normalise_email as normalise
-
-    return normalise(email)
-
-
 # -- Unsubscribe ---------------------------------------------------------------------------
-
-
-def unsubscribe_token(signature: Signature) -> str:
-    # No expiry: an unsubscribe link in an old e-mail must still work.
-    return signing.dumps(signature.pk, salt=UNSUBSCRIBE_SALT)
-
-
-def unsubscribe_url(signature: Signature) -> str:
-    return absolute_url(reverse("letters:unsubscribe", args=[unsubscribe_token(signature)]))
-
-
-def unsubscribe_headers(signature: Signature) -> dict[str, str]:
-    """RFC 8058 one-click unsubscribe headers for a non-transactional e-mail to this signer."""
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url(signature)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
-
-
-def signature_for_unsubscribe_token(token: str) -> Signature | None:
-    try:
-        pk = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        return None
-    if not isinstance(pk, int):
-        return None
-    return Signature.objects.filter(pk=pk).first()
 
 
 def unsubscribe(signature: Signature) -> int:
@@ -125,7 +94,8 @@ def personal_data(email_key: str) -> dict:
     subscriptions = Subscription.objects.filter(email_key=email_key)
     addresses += list(subscriptions.values_list("email", flat=True))
     messages = OutgoingMessage.objects.filter(
-        Q(signature__email_key=email_key) | Q(to_email__in=[a for a in addresses if a])
+        Q(about__in=[ref(signature) for signature in signatures])
+        | Q(to_email__in=[a for a in addresses if a])
     ).order_by("created_at", "pk")
     return {
         "generated_at": timezone.now(),
@@ -188,7 +158,7 @@ def personal_data(email_key: str) -> dict:
                 "sent_at": message.sent_at,
             }
             for message in messages
-            if message.kind != OutgoingMessage.Kind.DATA_REQUEST
+            if message.kind != MessageKind.DATA_REQUEST
         ],
     }
 
@@ -207,7 +177,7 @@ def request_data(email: str) -> OutgoingMessage | None:
     data = json.dumps(personal_data(email_key), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
     rendered = render_email("data_request", {"data_json": data}, language=language)
     return enqueue(
-        kind=OutgoingMessage.Kind.DATA_REQUEST,
+        kind=MessageKind.DATA_REQUEST,
         key=f"data_request:{uuid.uuid4().hex}",
         to=address,
         subject=rendered.subject,
@@ -267,7 +237,7 @@ def request_erasure(email: str) -> OutgoingMessage | None:
         language=language,
     )
     return enqueue(
-        kind=OutgoingMessage.Kind.ERASURE_REQUEST,
+        kind=MessageKind.ERASURE_REQUEST,
         key=f"erasure_request:{uuid.uuid4().hex}",
         to=address,
         subject=rendered.subject,
@@ -312,14 +282,14 @@ def erase(email_key: str) -> Erasure:
         # other signers too loses the name and address only (the city alone names nobody).
         scrub = _replacer(personal)
         scrub_shared = _replacer(addresses | names)
-        own_ids = {s.pk for s in signatures}
+        own_refs = {ref(s) for s in signatures}
 
         for letter in Letter.objects.select_for_update().filter(signature__in=signatures):
             letter.subject, letter.body = scrub(letter.subject), scrub(letter.body)
             letter.save(update_fields=["subject", "body"])
             result.letters += 1
 
-        campaign_ids = {s.campaign_id for s in signatures}
+        campaign_refs = {ref(Campaign, s.campaign_id) for s in signatures}
         address_q = Q()
         for address in addresses:
             address_q |= Q(to_email__iexact=address) | Q(reply_to__iexact=address)
@@ -328,9 +298,9 @@ def erase(email_key: str) -> Erasure:
             names_q |= Q(body_text__icontains=name) | Q(subject__icontains=name)
             names_q |= Q(body_html__icontains=escape(name))
         messages = OutgoingMessage.objects.select_for_update().filter(
-            Q(signature__in=signatures)
+            Q(about__in=own_refs)
             | address_q
-            | (Q(campaign_id__in=campaign_ids) & names_q if names_q else Q(pk__in=[]))
+            | (Q(group__in=campaign_refs) & names_q if names_q else Q(pk__in=[]))
         )
         for message in messages:
             to_person = message.to_email.lower() in {a.lower() for a in addresses}
@@ -340,14 +310,14 @@ def erase(email_key: str) -> Erasure:
                 message.subject = ERASED
                 message.headers = {}
             else:  # a letter, digest or petition to an official that named the person
-                clean = scrub if message.signature_id in own_ids else scrub_shared
+                clean = scrub if message.about in own_refs else scrub_shared
                 message.subject = clean(message.subject)
                 message.body_text = clean(message.body_text)
                 message.body_html = clean(message.body_html)
             if message.reply_to.lower() in {a.lower() for a in addresses}:
                 message.reply_to = ""
             unsent = {OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING}
-            if message.status in unsent and (to_person or message.signature_id in own_ids):
+            if message.status in unsent and (to_person or message.about in own_refs):
                 message.status = OutgoingMessage.Status.FAILED
                 message.last_error = "Not sent: the signer's data was erased on request."
             message.save()

@@ -1,6 +1,6 @@
 """Reminder pages: subscribe, confirm by POST, one-click unsubscribe, preferences.
 
-Mounted at /reminders/ (letters/urls_reminders.py). Links in e-mails carry tokens; a GET on
+Mounted at /reminders/ (letters/urls.py). Links in e-mails carry tokens; a GET on
 any of them changes nothing, because mail scanners fetch links.
 """
 
@@ -14,9 +14,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import abuse, subscriptions
-from .models import Subscription
-from .reminder_forms import CONSENT_TEXT, PreferencesForm, SubscribeForm
+from ..models import Subscription
+from ..signing import abuse
+from . import subscriptions
+from .forms import CONSENT_TEXT, PreferencesForm, SubscribeForm
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def subscribe(request):
         page=request.path,
     )
     # The same answer whether the address was new, pending or subscribed: no enumeration.
-    return redirect("reminders:check_email")
+    return redirect("letters:reminders:check_email")
 
 
 @require_safe

@@ -205,7 +205,7 @@ _blocked = {"domains": frozenset(), "read_at": None}
 
 
 def blocked_domains() -> frozenset[str]:
-    from .models import BlockedEmailDomain
+    from ..models import BlockedEmailDomain
 
     now = time.monotonic()
     if _blocked["read_at"] is None or now - _blocked["read_at"] > BLOCKED_DOMAINS_SECONDS:

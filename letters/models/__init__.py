@@ -1,0 +1,18 @@
+"""Letters' models, one module per part of the app: signatures, delivery, reminders."""
+
+from .delivery import Letter
+from .messages import TRANSACTIONAL, MessageKind
+from .reminders import Reminder, ReminderText, Subscription
+from .signatures import BlockedEmailDomain, Signature, SignatureExport
+
+__all__ = [
+    "TRANSACTIONAL",
+    "BlockedEmailDomain",
+    "Letter",
+    "MessageKind",
+    "Reminder",
+    "ReminderText",
+    "Signature",
+    "SignatureExport",
+    "Subscription",
+]

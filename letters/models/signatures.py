@@ -1,0 +1,128 @@
+"""Signatures: one person's support of a campaign, exports, and domains that may not sign."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from campaigns.models import Campaign
+
+
+class SignatureQuerySet(models.QuerySet):
+    def confirmed(self):
+        return self.filter(confirmed_at__isnull=False)
+
+
+class Signature(models.Model):
+    """One person's support of a campaign; counts only once confirmed by e-mail."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="signatures")
+    name = models.CharField(_("name"), max_length=120)
+    email = models.EmailField(_("e-mail"), max_length=254)
+    # Lower-cased, Gmail dots and +tags removed: one signature per person and campaign.
+    email_key = models.CharField(max_length=254, editable=False)
+    country = CountryField(_("country"))
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    message = models.TextField(_("personal message"), max_length=2000, blank=True)
+    letter_text = models.TextField(_("letter as edited by the signer"), blank=True)
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
+
+    consent_share_name = models.BooleanField(_("share my name with the officials"), default=False)
+    consent_updates = models.BooleanField(_("keep me informed by this organisation"), default=False)
+    consent_reminders = models.BooleanField(_("remind me before 2 November"), default=False)
+    consent_show_first_name = models.BooleanField(_("show my first name publicly"), default=False)
+    # The consent texts as shown, and when: proof of what the person agreed to.
+    consent_record = models.JSONField(default=dict, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    confirmation_token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    confirmation_expires_at = models.DateTimeField(null=True, blank=True)
+    # Confirmation mails sent for this signature: capped, however often the form is sent.
+    confirmation_mails_sent = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Set when the person signs: a confirmation e-mail is owed. A worker gives the signature its
+    # link and writes the e-mail to the outbox, then clears this (signing/confirmations.py).
+    confirmation_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SignatureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "email_key"], name="one_signature_per_person_and_campaign"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "confirmed_at"]),
+            # The confirmation link is looked up by its hash; only pending rows carry one.
+            models.Index(
+                fields=["confirmation_token_hash"],
+                condition=~models.Q(confirmation_token_hash=""),
+                name="signature_pending_token",
+            ),
+            models.Index(
+                fields=["confirmation_due_at"],
+                condition=models.Q(confirmation_due_at__isnull=False),
+                name="signature_confirmation_due",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.campaign}: {self.name}"
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.split() else ""
+
+
+class SignatureExport(models.Model):
+    """One export of a campaign's signatures: who took the data, when, and how many rows.
+
+    Created before the first row leaves the server, completed when the last one has: an
+    export whose download was cut short keeps `finished_at` empty and the rows sent so far.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="exports")
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("exported by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+
+    class Meta:
+        verbose_name = _("signature export")
+        verbose_name_plural = _("signature exports")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.campaign}: {self.row_count} rows, {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class BlockedEmailDomain(models.Model):
+    """Disposable or abusive e-mail domains that may not sign (editable in admin)."""
+
+    domain = models.CharField(_("domain"), max_length=253, unique=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("blocked e-mail domain")
+        verbose_name_plural = _("blocked e-mail domains")
+        ordering = ["domain"]
+
+    def __str__(self):
+        return self.domain
+
+    def save(self, *args, **kwargs):
+        self.domain = self.domain.strip().lower().lstrip("@")
+        super().save(*args, **kwargs)

@@ -1,0 +1,221 @@
+"""Signing and confirming: the workflows behind the sign form and the confirmation link.
+
+sign() stores an unconfirmed signature owed a confirmation e-mail (one INSERT: the form's
+hot path); a worker gives it its link and writes and sends the e-mail through the outbox.
+confirm() turns it into a counted one, once. What the person sees never says whether the
+address had signed before (no enumeration), and an address gets at most
+MAX_CONFIRMATION_MAILS confirmation e-mails per campaign however often it is entered.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from idei.celery import tasks_run_inline
+from idei.outbox import services as outbox
+from idei.tokens import token_hash
+
+from ..models import Signature
+from . import tasks
+from .addresses import normalise_email
+from .confirmations import (
+    CONFIRMATION_LIFETIME,
+    MAX_CONFIRMATION_MAILS,
+    issue_due_confirmations,
+)
+
+logger = logging.getLogger(__name__)
+
+CONSENT_FIELDS = (
+    "consent_share_name",
+    "consent_updates",
+    "consent_reminders",
+    "consent_show_first_name",
+)
+SIGNATURE_FIELDS = ("name", "country", "city", "message", "letter_text", *CONSENT_FIELDS)
+
+
+class SigningClosed(Exception):
+    """The campaign does not accept signatures (draft, closed, or past its closing date)."""
+
+
+class ConfirmationError(Exception):
+    status = 400
+
+
+class TokenNotFound(ConfirmationError):
+    """Forged, mistyped, already used, replaced by a newer link, or purged."""
+
+    status = 404
+
+
+class TokenExpired(ConfirmationError):
+    status = 410
+
+
+class CampaignClosedBeforeConfirmation(ConfirmationError):
+    status = 410
+
+
+@dataclass(frozen=True)
+class SignResult:
+    """What happened; the person is told the same thing in every case."""
+
+    signature: Signature
+    created: bool
+    mail_queued: bool
+
+
+# -- Signing ---------------------------------------------------------------------------------
+
+
+def sign(
+    campaign: Campaign, cleaned_data: dict, *, language: str, client_ip: str, fresh: bool = False
+) -> SignResult:
+    """Store an unconfirmed signature (or refresh a pending one); its confirmation e-mail follows.
+
+    - new address: one INSERT, nothing else in the request; the signature is marked as owed
+      a confirmation e-mail, which a worker writes and sends (`send_due_confirmations`);
+    - pending, under the cap: the details are replaced by the new ones and a new link will be
+      sent (the old link stops working at once);
+    - pending at the cap, or already confirmed: nothing is changed or sent.
+
+    `fresh`: the caller has just read `campaign`.
+    """
+    if not fresh:
+        # The status as of now, not as of the page. The sign view passes fresh=True: it read
+        # the campaign in this same request, a few milliseconds ago.
+        campaign = Campaign.objects.get(pk=campaign.pk)
+    if not campaign.is_open:
+        raise SigningClosed
+    email = cleaned_data["email"].strip()
+    email_key = normalise_email(email)
+    values = {field: cleaned_data.get(field, "") for field in SIGNATURE_FIELDS}
+    values.update({field: bool(cleaned_data.get(field)) for field in CONSENT_FIELDS})
+    now = timezone.now()
+    values.update(
+        email=email,
+        language=language,
+        consent_record=cleaned_data.get("consent_record", {}),
+        confirmation_due_at=now,
+        confirmation_expires_at=now + CONFIRMATION_LIFETIME,
+    )
+    signature = _insert_new(campaign, email_key, values)
+    created = signature is not None
+    if not created:
+        signature, refreshed = _sign_again(campaign, email_key, values, client_ip)
+        if not refreshed:
+            return SignResult(signature=signature, created=False, mail_queued=False)
+    request_confirmation_mails()
+    return SignResult(signature=signature, created=created, mail_queued=True)
+
+
+def _insert_new(campaign: Campaign, email_key: str, values: dict) -> Signature | None:
+    """INSERT the signature; None if this address has signed this campaign before.
+
+    Alone, in autocommit, this is one statement: the whole database work of a new signature.
+    Inside a caller's transaction it runs in a savepoint, so that a repeat does not abort it.
+    """
+    fields = {**values, "campaign": campaign, "email_key": email_key}
+    try:
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():
+                return Signature.objects.create(confirmation_mails_sent=1, **fields)
+        return Signature.objects.create(confirmation_mails_sent=1, **fields)
+    except IntegrityError:
+        return None
+
+
+def _sign_again(campaign, email_key: str, values: dict, client_ip: str) -> tuple[Signature, bool]:
+    """A pending signature under the cap takes the new details and is owed a new link.
+
+    The signature, and whether it was refreshed (False: confirmed already, or at the cap).
+    """
+    with transaction.atomic():
+        signature = Signature.objects.select_for_update().get(
+            campaign=campaign, email_key=email_key
+        )
+        if (
+            signature.confirmed_at is not None
+            or signature.confirmation_mails_sent >= MAX_CONFIRMATION_MAILS
+        ):
+            logger.info(
+                "sign: repeat for signature %s, nothing sent",
+                signature.pk,
+                extra={"signature_id": signature.pk, "client_ip": client_ip},
+            )
+            return signature, False
+        for field, value in values.items():
+            setattr(signature, field, value)
+        signature.confirmation_token_hash = ""  # the link sent before stops working now
+        signature.confirmation_mails_sent += 1
+        signature.save()
+    return signature, True
+
+
+# -- Confirming ----------------------------------------------------------------------------
+
+
+def pending_signature(token: str) -> Signature:
+    """The signature this link confirms, or the reason it cannot (without writing anything)."""
+    signature = (
+        Signature.objects.select_related("campaign", "campaign__organisation")
+        .filter(confirmation_token_hash=token_hash(token), confirmed_at__isnull=True)
+        .first()
+        if token
+        else None
+    )
+    if signature is None:
+        raise TokenNotFound
+    if signature.confirmation_expires_at is None or signature.confirmation_expires_at <= (
+        timezone.now()
+    ):
+        raise TokenExpired
+    if not signature.campaign.is_open:
+        raise CampaignClosedBeforeConfirmation
+    return signature
+
+
+def request_confirmation_mails() -> None:
+    """Have the owed confirmation e-mails written and sent.
+
+    Where tasks run inline (the embedded default), at once, in this request. Otherwise a
+    worker is woken after commit, unless a wake-up is already queued: a spike of signatures
+    costs one Redis command each, and the worker writes and sends their e-mails in batches.
+    """
+    if tasks_run_inline():
+        outbox.schedule(issue_due_confirmations())
+    else:
+        # robust: the signature is stored; if Redis is down its e-mail waits for the sweep.
+        transaction.on_commit(tasks.wake_confirmation_worker, robust=True)
+
+
+def claim_confirmation(token: str) -> Signature:
+    """Mark the signature behind this link confirmed, once; call inside the caller's transaction.
+
+    The conditional UPDATE lets exactly one request confirm; the token is cleared so the link
+    works once. letters.services.confirm() does the rest of a confirmation.
+    """
+    signature = pending_signature(token)
+    now = timezone.now()
+    claimed = Signature.objects.filter(
+        pk=signature.pk,
+        confirmed_at__isnull=True,
+        confirmation_token_hash=token_hash(token),
+        confirmation_expires_at__gt=now,
+    ).update(confirmed_at=now, confirmation_token_hash="")
+    if claimed != 1:
+        raise TokenNotFound
+    signature.confirmed_at = now
+    signature.confirmation_token_hash = ""
+    return signature
+
+
+def count_after_commit(signature: Signature) -> None:
+    """The campaign's shown count catches up once the confirmation has committed."""
+    campaign_id = signature.campaign_id
+    # robust: a cache outage must not turn a committed confirmation into an error page.
+    transaction.on_commit(lambda: tasks.reconcile_soon(campaign_id), robust=True)
