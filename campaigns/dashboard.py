@@ -158,7 +158,7 @@ def campaign_page_context(campaign):
         "campaign": campaign,
         "cases": list(campaign.cases.all()),
         "targets": list(campaign.targets.all()),
-        "letters": list(campaign.letters.all()),
+        "letters": list(campaign.letter_templates.all()),
     }
 
 
@@ -296,7 +296,7 @@ def campaign_targets(request, slug):
 
 
 def letter_forms(campaign, data=None):
-    existing = {letter.language: letter for letter in campaign.letters.all()}
+    existing = {letter.language: letter for letter in campaign.letter_templates.all()}
     locked = campaign.status != Campaign.Status.DRAFT
     return [
         LetterForm(

@@ -200,7 +200,7 @@ class Campaign(models.Model):
         problems = []
         if not self.targets.exists():
             problems.append(str(_("Add at least one target official.")))
-        if not self.letters.exclude(body="").exists():
+        if not self.letter_templates.exclude(body="").exists():
             problems.append(str(_("Write the letter in at least one language.")))
         if not self.cases.exists():
             problems.append(str(_("Link at least one case.")))
@@ -239,7 +239,9 @@ class Campaign(models.Model):
 class LetterTemplate(models.Model):
     """The letter a campaign sends, in one language, with safe placeholders."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="letters")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="letter_templates"
+    )
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
     subject = models.CharField(_("subject"), max_length=200, validators=[validate_letter_template])
     body = models.TextField(_("letter"), max_length=10000, validators=[validate_letter_template])

@@ -251,7 +251,7 @@ def render_campaign_detail(request, slug):
     targets = campaign.targets.only("name", "position", "institution", "country").order_by(
         "country", "name"
     )
-    letter = letter_for_reader(list(campaign.letters.all()), get_language() or "en")
+    letter = letter_for_reader(list(campaign.letter_templates.all()), get_language() or "en")
     history = list(campaign.history.all())
     page_url = request.build_absolute_uri(campaign.get_absolute_url())
     return render(

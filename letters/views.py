@@ -46,7 +46,7 @@ def wants_json(request) -> bool:
 
 
 def campaign_letter(campaign):
-    return letter_for_reader(list(campaign.letters.all()), get_language() or "en")
+    return letter_for_reader(list(campaign.letter_templates.all()), get_language() or "en")
 
 
 def build_sign_form(request, campaign, data=None, letter=None) -> SignForm:

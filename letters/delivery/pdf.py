@@ -114,7 +114,7 @@ def printed_letters(signature: Signature) -> list[PrintedLetter]:
     if letters:
         return [printed_letter(letter) for letter in letters]
     campaign = signature.campaign
-    templates = {template.language: template for template in campaign.letters.all()}
+    templates = {template.language: template for template in campaign.letter_templates.all()}
     if not templates:
         return []
     cases = list(campaign.cases.all())
@@ -218,7 +218,7 @@ def petition_signers(campaign):
 
 
 def petition_language(campaign, target=None) -> str:
-    languages = list(campaign.letters.values_list("language", flat=True))
+    languages = list(campaign.letter_templates.values_list("language", flat=True))
     for language in [target.language if target else None, settings.LANGUAGE_CODE]:
         if language in languages:
             return language
@@ -296,7 +296,7 @@ def can_fork() -> bool:
 
 
 def petition_context(campaign, target, language, total) -> dict:
-    template = campaign.letters.filter(language=language).first()
+    template = campaign.letter_templates.filter(language=language).first()
     cases = list(campaign.cases.all().order_by("date_of_death", "pk"))
     targets = [target] if target else list(campaign.targets.all().order_by("pk"))
     context = LetterContext.build(target=targets[0] if len(targets) == 1 else None, cases=cases)

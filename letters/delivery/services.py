@@ -135,7 +135,7 @@ def on_signature_confirmed(signature: Signature) -> list[Letter]:
     if signature.confirmed_at is None:
         raise ValueError("only a confirmed signature is delivered")
     campaign = signature.campaign
-    templates = {template.language: template for template in campaign.letters.all()}
+    templates = {template.language: template for template in campaign.letter_templates.all()}
     targets = list(campaign.targets.order_by("pk"))
     cases = list(campaign.cases.all())
     now = timezone.now()
@@ -405,7 +405,7 @@ def digest_message(campaign_id: int, target_id: int, day: datetime.date) -> Outg
 
 def standard_letter(campaign: Campaign, target) -> dict | None:
     """The campaign's letter to this official, signed by "the undersigned"."""
-    templates = {template.language: template for template in campaign.letters.all()}
+    templates = {template.language: template for template in campaign.letter_templates.all()}
     template = choose_template(templates, target.language)
     if template is None:
         return None

@@ -300,7 +300,7 @@ def test_the_letter_is_saved_per_language(signed_in, draft):
         letter_data(en=("Justice", "Dear {target_name}"), fr=("Justice", "Madame, {target_name}")),
     )
     assert response.status_code == 302
-    assert dict(draft.letters.values_list("language", "body")) == {
+    assert dict(draft.letter_templates.values_list("language", "body")) == {
         "en": "Dear {target_name}",
         "fr": "Madame, {target_name}",
     }
@@ -309,7 +309,7 @@ def test_the_letter_is_saved_per_language(signed_in, draft):
 def test_emptying_a_language_removes_its_letter(signed_in, draft):
     LetterFactory(campaign=draft, language="fr")
     signed_in.post("/dashboard/campaigns/draft/letter/", letter_data(en=("Justice", "Dear")))
-    assert list(draft.letters.values_list("language", flat=True)) == ["en"]
+    assert list(draft.letter_templates.values_list("language", flat=True)) == ["en"]
 
 
 @pytest.mark.parametrize(
@@ -331,18 +331,18 @@ def test_a_hostile_or_broken_letter_is_refused_naming_the_problem(signed_in, dra
     assert response.status_code == 200
     assert 'href="#id_letter-en-body"' in html
     assert message in html
-    assert not draft.letters.exists()
+    assert not draft.letter_templates.exists()
 
 
 def test_a_subject_without_a_letter_is_refused(signed_in, draft):
     response = signed_in.post("/dashboard/campaigns/draft/letter/", letter_data(es=("Hola", "")))
     assert "Write the letter, or also empty the subject." in response.content.decode()
-    assert not draft.letters.exists()
+    assert not draft.letter_templates.exists()
 
 
 def test_a_published_campaigns_letter_cases_and_officials_do_not_change(signed_in, ready):
     ready.publish()
-    before = (list(ready.letters.values_list("body")), list(ready.cases.all()))
+    before = (list(ready.letter_templates.values_list("body")), list(ready.cases.all()))
     for path, data in [
         ("letter/", letter_data(en=("Changed", "Changed"))),
         ("cases/", {"cases": []}),
@@ -350,7 +350,7 @@ def test_a_published_campaigns_letter_cases_and_officials_do_not_change(signed_i
     ]:
         response = signed_in.post(f"/dashboard/campaigns/draft/{path}", data, follow=True)
         assert "can no longer change" in response.content.decode()
-    assert (list(ready.letters.values_list("body")), list(ready.cases.all())) == before
+    assert (list(ready.letter_templates.values_list("body")), list(ready.cases.all())) == before
     assert ready.targets.count() == 1
 
 

@@ -107,7 +107,7 @@ def test_letter_pdf_keeps_every_script(campaign, name):
 
 
 def test_arabic_letter_is_laid_out_with_a_noto_arabic_font(campaign):
-    campaign.letters.update(language="ar")
+    campaign.letter_templates.update(language="ar")
     campaign.targets.update(language="ar")
     data = pdf.letter_pdf(signed(campaign, name=ARABIC, city="القاهرة", country="EG"))
     fonts = {font.replace("-", "") for font in font_names(data)}
@@ -232,7 +232,7 @@ def test_petition_lists_only_confirmed_consenting_signers_not_erased(campaign, t
 
 def test_petition_has_the_letter_in_the_officials_language_and_the_cases(campaign, tmp_path):
     LetterTemplateFactory(campaign=campaign, language="en", body="English text {cases}")
-    campaign.letters.filter(language="es").update(body="Texto en español.\n\n{cases}")
+    campaign.letter_templates.filter(language="es").update(body="Texto en español.\n\n{cases}")
     target = campaign.targets.get()
     text = pdf_text(str(pdf.petition_pdf(campaign, target, out=tmp_path / "p.pdf")))
     assert "Texto en español." in text and "English text" not in text

@@ -387,7 +387,7 @@ def test_edited_letter_is_kept_where_editing_is_allowed(client):
 
 def test_unchanged_letter_is_stored_as_the_campaigns_own(client):
     campaign = open_campaign(signers_may_edit=True)
-    body = campaign.letters.get().body
+    body = campaign.letter_templates.get().body
 
     post_sign(client, campaign, letter_text=body)
 
