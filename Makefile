@@ -11,7 +11,7 @@ PORT ?= 8000
 help:
 	@echo "make run    set up, migrate, load demo data and serve on http://127.0.0.1:$(PORT)/"
 	@echo "make test   set up and run the whole test suite"
-	@echo "make lint   ruff, migrations check, deploy check"
+	@echo "make lint   ruff, import contracts, migrations check, deploy check"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,7 @@ test: test-setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))') \
 		ALLOWED_HOSTS=idei.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING

@@ -26,29 +26,6 @@ CASES_PER_PAGE = 24
 EXPORT_CHUNK = 1000
 
 
-def open_campaigns(cases):
-    """Published campaigns about any of `cases` (one query).
-
-    `cases` must not import `campaigns` (dependencies run letters → campaigns → cases).
-    Campaign.cases declares related_name="campaigns", so Case already knows the reverse
-    relation: we reach the Campaign model through it and call its own `published()`, so that
-    what "open" means stays defined once, in the campaigns app.
-    """
-    campaign_model = Case.campaigns.rel.related_model
-    return (
-        campaign_model.objects.published()
-        .filter(cases__in=cases)
-        .distinct()
-        .select_related("organisation")
-    )
-
-
-def addressed_officials(campaigns):
-    """The officials the given campaigns write to (one query), reached the same way."""
-    target_model = Case.campaigns.rel.related_model._meta.get_field("targets").related_model
-    return target_model.objects.filter(campaigns__in=campaigns).distinct()
-
-
 def country_name_or_404(code: str) -> str:
     if code not in countries:
         raise Http404(_("No such country code."))
@@ -274,7 +251,6 @@ def country_detail(request, country_code):
     country_figures = figures.country_figures(country_code, today, index=index)
     cases = Case.objects.published().in_country(country_code)
     page = Paginator(cases.for_cards(), CASES_PER_PAGE).get_page(request.GET.get("page"))
-    campaigns = list(open_campaigns(cases))
     unesco_labels = {**dict(Case.UnescoStatus.choices), "": _("Not recorded")}
     return render(
         request,
@@ -288,8 +264,6 @@ def country_detail(request, country_code):
             "status_order": figures.STATUS_ORDER,
             "unesco_replies": charts.share_rows(country_figures["unesco_replies"], unesco_labels),
             "page": page,
-            "campaigns": campaigns,
-            "officials": addressed_officials(campaigns) if campaigns else [],
         },
     )
 
@@ -317,7 +291,6 @@ def case_detail(request, country_code, slug):
             "case": case,
             "events": case.events.all(),
             "sources": case.sources.all(),
-            "campaigns": open_campaigns([case.pk]),
             "unresolved_rule": UNRESOLVED_RULE,
             "event_kinds": CaseEvent.Kind,
         },

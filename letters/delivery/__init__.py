@@ -1,0 +1,1 @@
+"""Delivery: letters to officials as they come, daily digests, petitions, and their PDFs."""

@@ -1,0 +1,1 @@
+"""Signers' rights: one-click unsubscribe, a copy of their data, and erasure."""
