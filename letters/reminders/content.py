@@ -4,9 +4,10 @@ A reminder text is written in admin with `{days_left}`-style placeholders from a
 (the same rule as campaign letters: a name from the list, replaced by plain text; anything else
 between braces is an error the admin sees). The fan-out renders 100,000 messages in one run, so
 everything that depends only on the country or the language (the case lists, the open
-campaigns, the translated sentences, the dates) is read once into a ReminderRunContext, and
-each message is built by joining pre-split pieces: no template engine and no query per message,
-except which campaigns an address has signed, asked for a whole chunk at once.
+campaigns, the dates, the admin's texts split at their placeholders) is read once into a
+ReminderRunContext; each message fills the admin's text and renders the reminder templates
+(templates/emails/reminder_*) with no query, except which campaigns an address has signed,
+asked for a whole chunk at once.
 """
 
 import datetime
@@ -19,6 +20,8 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.html import conditional_escape, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
 from django_countries import countries
@@ -27,7 +30,7 @@ from campaigns.letter_templates import PLACEHOLDER, validate_placeholders
 from campaigns.models import Campaign
 from cases.figures import totals
 from cases.models import Case
-from idei.mail import RenderedEmail, absolute_url
+from idei.mail import RenderedEmail, absolute_url, render_email
 
 from ..models import Reminder, ReminderText, Signature, Subscription
 
@@ -149,47 +152,19 @@ class CampaignLine:
 
 @dataclass
 class Phrases:
-    """The fixed sentences of a reminder in one language, translated once per run."""
+    """What a placeholder says when it has nothing to list, in one language, translated once."""
 
-    language: str
     bidi: bool
-    day: str
-    cases_heading: str
     no_cases: str
-    more_cases: str
-    campaigns_heading: str
     no_campaigns: str
-    world_share: str
-    why: str
-    preferences: str
-    unsubscribe: str
 
 
 def _phrases(language: str) -> Phrases:
     with translation.override(language):
         return Phrases(
-            language=language,
             bidi=get_language_bidi(),
-            day=_(
-                "2 November is the International Day to End Impunity for Crimes against "
-                "Journalists. On that day, people around the world ask the officials who can "
-                "reopen these cases to act."
-            ),
-            cases_heading=_("Unresolved cases in %(country)s"),
             no_cases=_("Our database records no unresolved case in %(country)s."),
-            more_cases=_("All cases in %(country)s:"),
-            campaigns_heading=_("Letters you can sign"),
             no_campaigns=_("No open campaign about %(country)s at the moment."),
-            world_share=_(
-                "Worldwide, %(percent)s%% of the killings of journalists in our database are "
-                "unresolved: no one has been convicted."
-            ),
-            why=_(
-                "You receive this e-mail because on %(date)s you asked to be reminded before "
-                "2 November."
-            ),
-            preferences=_("Change your language, country or time zone"),
-            unsubscribe=_("Stop these reminders (one click)"),
         )
 
 
@@ -294,6 +269,9 @@ class ReminderRunContext:
         if language not in self._phrases:
             self._phrases[language] = _phrases(language)
         return self._phrases[language]
+
+    def bidi(self, language: str) -> bool:
+        return self.phrases(language).bidi
 
     def country_name(self, code: str, language: str) -> str:
         key = (code, language)
@@ -428,71 +406,44 @@ def render_reminder(
         "open_campaigns": "\n".join(f"- {line.title}\n  {line.url}" for line in campaigns)
         or no_campaigns,
     }
-    esc = html.escape
-    html_values = {name: esc(value) for name, value in text_values.items()}
-    html_values["unresolved_cases"] = "<br>".join(esc(line) for line in case_texts) or esc(no_cases)
-    html_values["open_campaigns"] = "<br>".join(
-        f'<a href="{esc(line.url)}">{esc(line.title)}</a>' for line in campaigns
-    ) or esc(no_campaigns)
+    html_values = {name: conditional_escape(value) for name, value in text_values.items()}
+    html_values["unresolved_cases"] = format_html_join(
+        mark_safe("<br>"), "{}", ((line,) for line in case_texts)
+    ) or conditional_escape(no_cases)
+    html_values["open_campaigns"] = format_html_join(
+        mark_safe("<br>"), '<a href="{}">{}</a>', ((line.url, line.title) for line in campaigns)
+    ) or conditional_escape(no_campaigns)
     subject_values = {name: _clean_line(value) for name, value in text_values.items()}
     subject_values["unresolved_cases"] = ", ".join(_clean_line(line) for line in case_texts)
     subject_values["open_campaigns"] = ", ".join(_clean_line(line.title) for line in campaigns)
-
-    text = [_join(compiled.body_text, text_values)]
-    body = [f"<p>{_join(compiled.body_html, html_values)}</p>"]
 
     # The sections the reminder includes, unless the body already placed that content.
     def wanted(name: str) -> bool:
         return getattr(reminder, SECTION_OF_PLACEHOLDER[name]) and name not in compiled.used
 
-    if wanted("unresolved_cases"):
-        if cases:
-            heading = phrases.cases_heading % {"country": country}
-            more = phrases.more_cases % {"country": country}
-            url = shared.country_url(code)
-            text.append(heading + "\n" + text_values["unresolved_cases"] + f"\n{more} {url}")
-            items = "".join(f"<li>{esc(line)}</li>" for line in case_texts)
-            body.append(
-                f"<h2>{esc(heading)}</h2>\n<ul>{items}</ul>\n"
-                f'<p><a href="{esc(url)}">{esc(more.rstrip(":"))}</a></p>'
-            )
-        else:
-            text.append(no_cases)
-            body.append(f"<p>{esc(no_cases)}</p>")
-    if wanted("open_campaigns") and campaigns:
-        heading = phrases.campaigns_heading
-        text.append(heading + "\n" + text_values["open_campaigns"])
-        items = "".join(
-            f'<li><a href="{esc(line.url)}">{esc(line.title)}</a></li>' for line in campaigns
-        )
-        body.append(f"<h2>{esc(heading)}</h2>\n<ul>{items}</ul>")
-    if wanted("world_unresolved_percent"):
-        share = phrases.world_share % {"percent": percent}
-        text.append(share)
-        body.append(f"<p>{esc(share)}</p>")
-
-    token = subscription.unsubscribe_token
-    why = phrases.why % {"date": shared.date(_consent_day(subscription), language)}
-    preferences_url = shared.preferences_url(token)
-    unsubscribe_url = shared.unsubscribe_url(token)
-    text.append(
-        f"--\n{phrases.day}\n{why}\n{phrases.preferences}: {preferences_url}\n"
-        f"{phrases.unsubscribe}: {unsubscribe_url}"
-    )
-    body.append(
-        f'<hr>\n<p style="color: #55575c; font-size: 14px;">{esc(phrases.day)}<br>\n{esc(why)}'
-        f'<br>\n<a href="{esc(preferences_url)}">{esc(phrases.preferences)}</a>'
-        f' · <a href="{esc(unsubscribe_url)}">{esc(phrases.unsubscribe)}</a></p>'
-    )
-
     subject = _clean_line(_join(compiled.subject, subject_values))
     if len(subject) > SUBJECT_MAX_LENGTH:  # a long list in the subject must not fail the batch
         subject = subject[: SUBJECT_MAX_LENGTH - 1].rstrip() + "…"
-    direction = "rtl" if phrases.bidi else "ltr"
-    document = (
-        f'<!doctype html>\n<html lang="{language}" dir="{direction}">\n'
-        f'<head><meta charset="utf-8"><title>{esc(subject)}</title></head>\n'
-        '<body style="font-family: system-ui, sans-serif; font-size: 16px; line-height: 1.5; '
-        'color: #1d1d1f;">\n' + "\n".join(body) + "\n</body>\n</html>\n"
-    )
-    return RenderedEmail(subject=subject, text="\n\n".join(text).strip() + "\n", html=document)
+    token = subscription.unsubscribe_token
+    context = {
+        "subject": subject,
+        "language": language,
+        "bidi": shared.bidi(language),
+        # The admin's text with its placeholders filled: escaped here, piece by piece.
+        "intro": _join(compiled.body_text, text_values),
+        "intro_html": mark_safe(_join(compiled.body_html, html_values)),  # noqa: S308
+        "country": country,
+        "country_url": shared.country_url(code),
+        "cases": case_texts,
+        "campaigns": campaigns,
+        "percent": percent,
+        "show_cases": wanted("unresolved_cases"),
+        "show_campaigns": wanted("open_campaigns") and bool(campaigns),
+        "show_world_share": wanted("world_unresolved_percent"),
+        "consent_date": shared.date(_consent_day(subscription), language),
+        "preferences_url": shared.preferences_url(token),
+        "unsubscribe_url": shared.unsubscribe_url(token),
+    }
+    rendered = render_email("reminder", context, language=language)
+    # The subject is the admin's, already cut to fit: the template only carries it.
+    return RenderedEmail(subject=subject, text=rendered.text, html=rendered.html)
