@@ -1,12 +1,15 @@
 """Tokens in e-mailed links: one helper for every double opt-in and every link.
 
-Two kinds, for two needs:
+Two kinds of token, for two needs:
 - `new_token()`: a random token for a single-use link (confirming a signature or a
   subscription). Only its hash is stored, so a database leak reveals no working link; a newer
   link replaces the older by replacing the hash.
 - `make()` / `read()`: a signed, stateless value for a link that may be used again until it
   expires (a letter's PDF, unsubscribe, erasure). Each purpose has its own salt, so a token
   made for one purpose is refused by every other.
+
+And the double opt-in they serve: `ConfirmableByLink` (the fields a pending row keeps),
+`pending_by_link()` and `claim_by_link()` (signatures and reminder subscriptions both).
 """
 
 import hashlib
@@ -14,6 +17,8 @@ import secrets
 from datetime import timedelta
 
 from django.core import signing
+from django.db import models
+from django.utils import timezone
 
 
 def token_hash(token: str) -> str:
@@ -38,3 +43,71 @@ def read(purpose: str, token: str, max_age: timedelta | None = None):
         return signing.loads(token, salt=purpose, max_age=max_age)
     except signing.BadSignature:  # SignatureExpired is a BadSignature
         return None
+
+
+# -- Double opt-in: one pending confirmation by a single-use link ----------------------------
+
+
+class ConfirmableByLink(models.Model):
+    """A row that waits for its owner to open the link e-mailed to them (double opt-in).
+
+    Only the link's hash is kept; a newer link replaces the older by replacing the hash; the
+    number of links sent is capped by the caller (MAX_LINKS) however often the form is sent.
+    """
+
+    MAX_LINKS = 3
+    LINK_LIFETIME = timedelta(days=7)
+
+    confirmation_token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    confirmation_expires_at = models.DateTimeField(null=True, blank=True)
+    # Links sent while pending: capped, however often the form is sent.
+    confirmation_mails_sent = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def may_send_another_link(self) -> bool:
+        return self.confirmation_mails_sent < self.MAX_LINKS
+
+
+class LinkError(Exception):
+    status = 400
+
+
+class LinkNotFound(LinkError):
+    """Forged, mistyped, already used, replaced by a newer link, or purged."""
+
+    status = 404
+
+
+class LinkExpired(LinkError):
+    status = 410
+
+
+def pending_by_link(queryset, token: str):
+    """The row this link confirms, or LinkNotFound / LinkExpired (writes nothing)."""
+    row = queryset.filter(confirmation_token_hash=token_hash(token)).first() if token else None
+    if row is None:
+        raise LinkNotFound
+    if row.confirmation_expires_at is None or row.confirmation_expires_at <= timezone.now():
+        raise LinkExpired
+    return row
+
+
+def claim_by_link(queryset, row, token: str, **changes) -> None:
+    """Apply `changes` to the row if this link still confirms it, once; else LinkNotFound.
+
+    A conditional UPDATE: exactly one of two concurrent requests (a double click, a replayed
+    POST) finds the row, and the link stops working as its hash is cleared.
+    """
+    claimed = queryset.filter(
+        pk=row.pk,
+        confirmation_token_hash=token_hash(token),
+        confirmation_expires_at__gt=timezone.now(),
+    ).update(confirmation_token_hash="", **changes)
+    if claimed != 1:
+        raise LinkNotFound
+    row.confirmation_token_hash = ""
+    for field, value in changes.items():
+        setattr(row, field, value)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from campaigns.models import Campaign
 from campaigns.views import letter_for_reader, letter_preview, share_links
 from idei import page_cache
+from idei.tokens import LinkError, LinkExpired
 
 from . import services
 from .delivery.links import letter_pdf_path
@@ -211,8 +212,8 @@ def check_email(request, slug):
 # -- Confirming ----------------------------------------------------------------------------
 
 
-def confirmation_problem(request, error: signing.ConfirmationError):
-    if isinstance(error, signing.TokenExpired):
+def confirmation_problem(request, error: LinkError):
+    if isinstance(error, LinkExpired):
         problem = _(
             "This confirmation link has expired: links work for 7 days. Sign again on the "
             "campaign page and we will send you a new one."
@@ -240,7 +241,7 @@ def confirm(request, token):
     if request.method == "GET":
         try:
             signature = signing.pending_signature(token)
-        except signing.ConfirmationError as error:
+        except LinkError as error:
             return confirmation_problem(request, error)
         return render(
             request,
@@ -249,7 +250,7 @@ def confirm(request, token):
         )
     try:
         signature = services.confirm(token)
-    except signing.ConfirmationError as error:
+    except LinkError as error:
         return confirmation_problem(request, error)
     response = redirect("letters:thanks", signature.campaign.slug)
     response.set_signed_cookie(

@@ -7,8 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from idei.tokens import ConfirmableByLink
 
-class Subscription(models.Model):
+
+class Subscription(ConfirmableByLink):
     """A confirmed address that asked to be reminded before 2 November."""
 
     class Source(models.TextChoices):
@@ -35,9 +37,6 @@ class Subscription(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    confirmation_token_hash = models.CharField(max_length=64, blank=True, editable=False)
-    confirmation_expires_at = models.DateTimeField(null=True, blank=True)
-    confirmation_mails_sent = models.PositiveSmallIntegerField(default=0, editable=False)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
     erased_at = models.DateTimeField(null=True, blank=True)

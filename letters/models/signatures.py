@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from campaigns.models import Campaign
+from idei.tokens import ConfirmableByLink
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -14,7 +15,7 @@ class SignatureQuerySet(models.QuerySet):
         return self.filter(confirmed_at__isnull=False)
 
 
-class Signature(models.Model):
+class Signature(ConfirmableByLink):
     """One person's support of a campaign; counts only once confirmed by e-mail."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="signatures")
@@ -37,10 +38,6 @@ class Signature(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    confirmation_token_hash = models.CharField(max_length=64, blank=True, editable=False)
-    confirmation_expires_at = models.DateTimeField(null=True, blank=True)
-    # Confirmation mails sent for this signature: capped, however often the form is sent.
-    confirmation_mails_sent = models.PositiveSmallIntegerField(default=0, editable=False)
     # Set when the person signs: a confirmation e-mail is owed. A worker gives the signature its
     # link and writes the e-mail to the outbox, then clears this (signing/confirmations.py).
     confirmation_due_at = models.DateTimeField(null=True, blank=True, editable=False)

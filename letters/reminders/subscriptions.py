@@ -11,7 +11,6 @@ cannot move its reminders to another language or country.
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -20,7 +19,7 @@ from django.utils import timezone
 from idei.mail import absolute_url, render_email
 from idei.outbox import services as outbox
 from idei.outbox.models import OutgoingMessage
-from idei.tokens import new_token, token_hash
+from idei.tokens import claim_by_link, new_token, pending_by_link, token_hash
 
 from ..models import MessageKind, Signature, Subscription
 from ..signing.addresses import normalise_email
@@ -28,22 +27,8 @@ from .schedule import default_time_zone, valid_time_zones
 
 logger = logging.getLogger(__name__)
 
-CONFIRMATION_LIFETIME = timedelta(days=7)
-MAX_CONFIRMATION_MAILS = 3
-
-
-class SubscriptionTokenError(Exception):
-    status = 400
-
-
-class SubscriptionTokenNotFound(SubscriptionTokenError):
-    """Forged, mistyped, already used, or replaced by a newer link."""
-
-    status = 404
-
-
-class SubscriptionTokenExpired(SubscriptionTokenError):
-    status = 410
+CONFIRMATION_LIFETIME = Subscription.LINK_LIFETIME
+MAX_CONFIRMATION_MAILS = Subscription.MAX_LINKS
 
 
 @dataclass(frozen=True)
@@ -175,44 +160,28 @@ def queue_confirmation_mail(subscription: Subscription, token: str) -> OutgoingM
 
 
 def pending_subscription(token: str) -> Subscription:
-    """The subscription this link confirms, or the reason it cannot (without writing)."""
-    subscription = (
-        Subscription.objects.filter(confirmation_token_hash=token_hash(token)).first()
-        if token
-        else None
-    )
-    if subscription is None:
-        raise SubscriptionTokenNotFound
-    expires_at = subscription.confirmation_expires_at
-    if expires_at is None or expires_at <= timezone.now():
-        raise SubscriptionTokenExpired
-    return subscription
+    """The subscription this link confirms, or the reason it cannot (a LinkError; no write)."""
+    return pending_by_link(Subscription.objects.all(), token)
 
 
 def confirm_subscription(token: str) -> Subscription:
     """Confirm the subscription behind this link, once.
 
-    The conditional UPDATE lets exactly one request confirm; the token is cleared, so the link
-    works once. Confirming proves the address again, so it also lifts an earlier unsubscribe
-    or bounce, and the mail cap starts afresh.
+    Confirming proves the address again, so it also lifts an earlier unsubscribe or bounce,
+    and the mail cap starts afresh.
     """
     subscription = pending_subscription(token)
-    now = timezone.now()
-    claimed = Subscription.objects.filter(
-        pk=subscription.pk,
-        confirmation_token_hash=token_hash(token),
-        confirmation_expires_at__gt=now,
-    ).update(
-        confirmed_at=now,
-        confirmation_token_hash="",
+    claim_by_link(
+        Subscription.objects.all(),
+        subscription,
+        token,
+        confirmed_at=timezone.now(),
         confirmation_expires_at=None,
         confirmation_mails_sent=0,
         unsubscribed_at=None,
         bounced_at=None,
         erased_at=None,
     )
-    if claimed != 1:
-        raise SubscriptionTokenNotFound
     subscription.refresh_from_db()
     return subscription
 

@@ -14,6 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from idei.tokens import LinkError, LinkExpired
+
 from ..models import Subscription
 from ..signing import abuse
 from . import subscriptions
@@ -63,8 +65,8 @@ def check_email(request):
     return render(request, "letters/reminders/check_email.html")
 
 
-def _link_problem(request, error: subscriptions.SubscriptionTokenError):
-    if isinstance(error, subscriptions.SubscriptionTokenExpired):
+def _link_problem(request, error: LinkError):
+    if isinstance(error, LinkExpired):
         problem = _(
             "This confirmation link has expired: links work for 7 days. Fill in the form "
             "again and we will send you a new one."
@@ -89,7 +91,7 @@ def confirm(request, token):
             subscription = subscriptions.pending_subscription(token)
             return render(request, "letters/reminders/confirm.html", {"subscription": subscription})
         subscription = subscriptions.confirm_subscription(token)
-    except subscriptions.SubscriptionTokenError as error:
+    except LinkError as error:
         return _link_problem(request, error)
     return render(request, "letters/reminders/confirmed.html", {"subscription": subscription})
 

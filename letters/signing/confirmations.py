@@ -20,8 +20,8 @@ from idei.tokens import new_token
 
 from ..models import MessageKind, Signature
 
-CONFIRMATION_LIFETIME = timedelta(days=7)
-MAX_CONFIRMATION_MAILS = 3
+CONFIRMATION_LIFETIME = Signature.LINK_LIFETIME
+MAX_CONFIRMATION_MAILS = Signature.MAX_LINKS
 # Unconfirmed signatures are deleted after this long (their link has expired by then).
 UNCONFIRMED_RETENTION = timedelta(days=7)
 
@@ -30,7 +30,7 @@ WAKE_KEY = "letters:confirmations-wake"
 WAKE_SECONDS = 60
 CONFIRMATION_BATCH = 200
 # A signature owed its e-mail for this long has missed its wake-up (Redis lost it): the
-# outbox sweep wakes the worker again.
+# confirmations sweep (tasks.sweep_confirmations) wakes the worker again.
 CONFIRMATION_OVERDUE = timedelta(minutes=2)
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from idei.celery import tasks_run_inline
 from idei.outbox import services as outbox
-from idei.tokens import token_hash
+from idei.tokens import LinkError, claim_by_link, pending_by_link
 
 from ..models import Signature
 from . import tasks
@@ -42,21 +42,7 @@ class SigningClosed(Exception):
     """The campaign does not accept signatures (draft, closed, or past its closing date)."""
 
 
-class ConfirmationError(Exception):
-    status = 400
-
-
-class TokenNotFound(ConfirmationError):
-    """Forged, mistyped, already used, replaced by a newer link, or purged."""
-
-    status = 404
-
-
-class TokenExpired(ConfirmationError):
-    status = 410
-
-
-class CampaignClosedBeforeConfirmation(ConfirmationError):
+class CampaignClosedBeforeConfirmation(LinkError):
     status = 410
 
 
@@ -160,20 +146,13 @@ def _sign_again(campaign, email_key: str, values: dict, client_ip: str) -> tuple
 
 
 def pending_signature(token: str) -> Signature:
-    """The signature this link confirms, or the reason it cannot (without writing anything)."""
-    signature = (
-        Signature.objects.select_related("campaign", "campaign__organisation")
-        .filter(confirmation_token_hash=token_hash(token), confirmed_at__isnull=True)
-        .first()
-        if token
-        else None
+    """The signature this link confirms, or the reason it cannot (a LinkError; writes nothing)."""
+    signature = pending_by_link(
+        Signature.objects.select_related("campaign", "campaign__organisation").filter(
+            confirmed_at__isnull=True
+        ),
+        token,
     )
-    if signature is None:
-        raise TokenNotFound
-    if signature.confirmation_expires_at is None or signature.confirmation_expires_at <= (
-        timezone.now()
-    ):
-        raise TokenExpired
     if not signature.campaign.is_open:
         raise CampaignClosedBeforeConfirmation
     return signature
@@ -200,17 +179,12 @@ def claim_confirmation(token: str) -> Signature:
     works once. letters.services.confirm() does the rest of a confirmation.
     """
     signature = pending_signature(token)
-    now = timezone.now()
-    claimed = Signature.objects.filter(
-        pk=signature.pk,
-        confirmed_at__isnull=True,
-        confirmation_token_hash=token_hash(token),
-        confirmation_expires_at__gt=now,
-    ).update(confirmed_at=now, confirmation_token_hash="")
-    if claimed != 1:
-        raise TokenNotFound
-    signature.confirmed_at = now
-    signature.confirmation_token_hash = ""
+    claim_by_link(
+        Signature.objects.filter(confirmed_at__isnull=True),
+        signature,
+        token,
+        confirmed_at=timezone.now(),
+    )
     return signature
 
 
