@@ -17,7 +17,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
@@ -26,7 +25,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from campaigns.models import Campaign
-from idei import page_cache
+from idei import page_cache, tokens
 from idei.mail import absolute_url, render_email
 from idei.outbox.models import OutgoingMessage, ref
 from idei.outbox.services import enqueue
@@ -193,10 +192,10 @@ def erasure_token(email_key: str) -> str | None:
     """A signed reference to one record of this address (never the address itself)."""
     signature = Signature.objects.filter(email_key=email_key).order_by("-pk").first()
     if signature:
-        return signing.dumps({"s": signature.pk}, salt=ERASURE_SALT)
+        return tokens.make(ERASURE_SALT, {"s": signature.pk})
     subscription = Subscription.objects.filter(email_key=email_key).first()
     if subscription:
-        return signing.dumps({"sub": subscription.pk}, salt=ERASURE_SALT)
+        return tokens.make(ERASURE_SALT, {"sub": subscription.pk})
     return None
 
 
@@ -205,10 +204,7 @@ def email_key_for_erasure_token(token: str) -> str | None:
 
     Once erased, the record's key is "erased:..." and erasing again changes nothing.
     """
-    try:
-        value = signing.loads(token, salt=ERASURE_SALT, max_age=ERASURE_LINK_LIFETIME)
-    except signing.BadSignature:
-        return None
+    value = tokens.read(ERASURE_SALT, token, max_age=ERASURE_LINK_LIFETIME)
     if not isinstance(value, dict):
         return None
     if isinstance(value.get("s"), int):
