@@ -4,7 +4,7 @@ Real pieces throughout: PostgreSQL (DATABASE_URL must name a database whose name
 "bench"; it is dropped, created and migrated), a private redis-server on a free port (never the
 shared one), `celery -A idei worker --pool prefork` processes, and an aiosmtpd sink in a process
 of its own (so it does not share a GIL with the measuring process) that counts every message and
-its Message-ID. The due run is `letters.fanout.send_due_reminders` in a separate process too, so
+its Message-ID. The due run is `letters.reminders.tasks.queue_due_reminders` in a separate process too, so
 that its own peak memory can be read.
 
 Measured per worker concurrency (2, then 4 on these 2 cores): messages per second from the start
@@ -80,7 +80,7 @@ def mib(kib: int) -> float:
 
 
 def returning_claim(pk: int):
-    """Proposal for letters.outbox.claim: one UPDATE ... RETURNING instead of UPDATE then SELECT."""
+    """Proposal for idei.outbox.sending.claim: one UPDATE ... RETURNING instead of UPDATE then SELECT."""
     from django.utils import timezone
 
     from idei.outbox.models import OutgoingMessage
@@ -487,7 +487,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--claim",
         default="orm",
-        help="comma-separated: orm (letters.outbox as it is), returning (proposed claim)",
+        help="comma-separated: orm (idei.outbox.sending as it was), returning (proposed claim)",
     )
     parser.add_argument("--timeout", type=float, default=900, help="seconds per round, at most")
     parser.add_argument("--output", type=Path, default=RESULTS)
