@@ -7,9 +7,10 @@ is rendered with placeholders in those holes and kept for PAGE_SECONDS per varia
 language, the host, and what an app registers, such as the country preselected from the
 browser's language); each visitor gets a copy with their own values put into the holes.
 
-Whatever changes what a cached page shows calls `invalidate()`, which bumps one generation
-number, so an edit is seen at the next request (within LOCAL_SECONDS in other processes);
-PAGE_SECONDS bounds what no signal reports.
+Whatever changes what a cached page shows calls `invalidate()` after commit, which bumps one
+generation number in the cache, so an edit is seen at the next request in every process;
+PAGE_SECONDS bounds what no signal reports. There is one copy of a page, in the cache (Redis):
+a request reads the generation and the page in one round trip.
 
 Only anonymous GET/HEAD requests without a query string and without a session or message
 cookie are served from the cache: a signed-in coordinator, or a visitor with a message waiting,
@@ -23,9 +24,7 @@ the value is inserted as it is, so it must be HTML-safe (tokens, signed values).
 
 import hashlib
 import logging
-import time
 from collections.abc import Callable
-from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -40,15 +39,6 @@ PAGE_SECONDS = 30
 GENERATION_KEY = "page-cache:generation"
 # Passed to templates as `csrf_token`: {% csrf_token %} writes it where the token goes.
 CSRF_HOLE = "pagecachehole0csrf0token"
-
-T = TypeVar("T")
-
-# Each process also keeps what it last read for LOCAL_SECONDS, so that under a spike most
-# requests do not even ask Redis. invalidate() empties the copy of the process that calls it
-# at once; other processes (gunicorn workers) show a change within LOCAL_SECONDS.
-LOCAL_SECONDS = 2.0
-LOCAL_MAX_ENTRIES = 500
-_local: dict[str, tuple[float, int, object]] = {}
 
 _holes: dict[str, Callable[[HttpRequest], str]] = {}
 _variants: dict[str, Callable[[HttpRequest], str]] = {}
@@ -83,8 +73,7 @@ def _page_key(request: HttpRequest, name: str) -> str:
 
 
 def invalidate() -> None:
-    """Every cached page is rendered again at its next request."""
-    _local.clear()
+    """Every cached page is rendered again at its next request, in every process."""
     try:
         cache.add(GENERATION_KEY, 0, timeout=None)
         cache.incr(GENERATION_KEY)
@@ -92,61 +81,27 @@ def invalidate() -> None:
         logger.warning("page cache: could not invalidate", exc_info=True)
 
 
-def _read(key: str) -> tuple[int, object | None]:
-    """The current generation and what is kept under `key` if it belongs to it.
+def _cached_html(key: str, render: Callable[[], str]) -> str:
+    """The page kept under `key` for the current generation, else `render()`, then kept.
 
-    From this process's own copy if it is under LOCAL_SECONDS old, else in one trip to the
-    cache (Redis), which then refreshes the copy.
+    The generation and the page are read in one round trip. An exception from `render` is
+    raised and nothing is kept. With the cache down, every request renders.
     """
-    now = time.monotonic()
-    copy = _local.get(key)
-    if copy is not None and now - copy[0] < LOCAL_SECONDS:
-        return copy[1], copy[2]
-    found = cache.get_many([GENERATION_KEY, key])
+    try:
+        found = cache.get_many([GENERATION_KEY, key])
+    except Exception:
+        logger.warning("page cache: unavailable", exc_info=True)
+        return render()
     generation = found.get(GENERATION_KEY, 0)
     stored = found.get(key)
     if stored and stored[0] == generation:
-        _keep_local(key, generation, stored[1])
-        return generation, stored[1]
-    return generation, None
-
-
-def _keep_local(key: str, generation: int, value) -> None:
-    if len(_local) >= LOCAL_MAX_ENTRIES:
-        _local.clear()
-    _local[key] = (time.monotonic(), generation, value)
-
-
-def _through_cache(key: str, compute: Callable[[], T]) -> T:
-    """What is kept under `key` for the current generation, else `compute()`, then kept.
-
-    An exception from `compute` is raised and nothing is kept. With the cache down, every
-    call computes.
-    """
+        return stored[1]
+    html = render()
     try:
-        generation, value = _read(key)
+        cache.set(key, (generation, html), PAGE_SECONDS)
     except Exception:
         logger.warning("page cache: unavailable", exc_info=True)
-        return compute()
-    if value is not None:
-        return value
-    value = compute()
-    try:
-        cache.set(key, (generation, value), PAGE_SECONDS)
-    except Exception:
-        logger.warning("page cache: unavailable", exc_info=True)
-    else:
-        _keep_local(key, generation, value)
-    return value
-
-
-def remember(name: str, compute: Callable[[], T]) -> T:
-    """A value read from what pages show (a campaign's row, say), kept like the pages.
-
-    Recomputed after any change that invalidates the pages, and at least every PAGE_SECONDS.
-    An exception from `compute` (Http404) is raised and nothing is kept.
-    """
-    return _through_cache("page-cache:value:" + _digest(name), compute)
+    return html
 
 
 def fill(request: HttpRequest, html: str) -> str:
@@ -169,7 +124,7 @@ def serve(request: HttpRequest, name: str, render: Callable[[], HttpResponse]) -
         return response.content.decode(response.charset)
 
     if cacheable(request):
-        html = _through_cache(_page_key(request, name), rendered_html)
+        html = _cached_html(_page_key(request, name), rendered_html)
     else:
         html = rendered_html()
     return HttpResponse(fill(request, html))

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from campaigns.models import Campaign
 from campaigns.views import letter_for_reader, letter_preview, share_links
-from idei import page_cache
 from idei.tokens import LinkError, LinkExpired
 
 from . import services
@@ -113,17 +112,11 @@ def respond_closed(request, campaign):
 
 
 def signable_campaign(slug: str) -> Campaign:
-    """The public campaign behind a sign URL (404 otherwise), from the page cache's store.
+    """The public campaign behind a sign URL (404 otherwise), read from the database now.
 
-    Every sign POST needs it; it changes only when its campaign page would (a status change
-    is recorded, and invalidates both), and whether it is open is decided at each request.
+    A sign POST reads it once, here; whether it is open is decided on this read (services.sign).
     """
-    return page_cache.remember(
-        f"letters:signable-campaign:{slug}",
-        lambda: get_object_or_404(
-            Campaign.objects.public().select_related("organisation"), slug=slug
-        ),
-    )
+    return get_object_or_404(Campaign.objects.public().select_related("organisation"), slug=slug)
 
 
 @require_http_methods(["GET", "POST"])
@@ -193,9 +186,7 @@ def sign(request, slug):
         "consent_record": form.consent_record(language=language, page=campaign.slug),
     }
     try:
-        signing.sign(
-            campaign, data, language=language, client_ip=abuse.client_ip(request), fresh=True
-        )
+        signing.sign(campaign, data, language=language, client_ip=abuse.client_ip(request))
     except signing.SigningClosed:
         return respond_closed(request, campaign)
     return respond_done(request, campaign)

@@ -58,9 +58,7 @@ class SignResult:
 # -- Signing ---------------------------------------------------------------------------------
 
 
-def sign(
-    campaign: Campaign, cleaned_data: dict, *, language: str, client_ip: str, fresh: bool = False
-) -> SignResult:
+def sign(campaign: Campaign, cleaned_data: dict, *, language: str, client_ip: str) -> SignResult:
     """Store an unconfirmed signature (or refresh a pending one); its confirmation e-mail follows.
 
     - new address: one INSERT, nothing else in the request; the signature is marked as owed
@@ -69,12 +67,12 @@ def sign(
       sent (the old link stops working at once);
     - pending at the cap, or already confirmed: nothing is changed or sent.
 
-    `fresh`: the caller has just read `campaign`.
+    Whether the campaign takes signatures is decided on `campaign` as the caller read it, so
+    read it in the same request (the sign view does, with its one SELECT): SigningClosed if
+    that row is not open. A close that commits between that read and the INSERT lets this
+    signature in unconfirmed (its e-mail is still sent), and it can never count: confirming
+    reads the campaign again (CampaignClosedBeforeConfirmation).
     """
-    if not fresh:
-        # The status as of now, not as of the page. The sign view passes fresh=True: it read
-        # the campaign in this same request, a few milliseconds ago.
-        campaign = Campaign.objects.get(pk=campaign.pk)
     if not campaign.is_open:
         raise SigningClosed
     email = cleaned_data["email"].strip()

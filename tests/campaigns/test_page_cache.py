@@ -4,9 +4,12 @@ visitor but for their own CSRF token and form timestamp, and never stale after a
 import re
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
+from campaigns.models import Campaign
+from idei import page_cache
 from letters.models import Signature
 from letters.privacy import services as privacy
 from letters.signing import counts
@@ -66,6 +69,41 @@ def test_an_edit_is_shown_at_the_next_request(django_capture_on_commit_callbacks
         campaign.save()
 
     assert "Justice for Regina Martínez" in get(Client(), campaign)
+
+
+def test_a_change_invalidated_by_another_process_is_shown_at_the_next_request():
+    campaign = open_campaign(title="Justice for Regina")
+    assert "Justice for Regina" in get(Client(), campaign)
+
+    # What another web process does: the row changes, and it bumps the generation in Redis.
+    # No process keeps a copy of its own, so this one shows the change at once.
+    Campaign.objects.filter(pk=campaign.pk).update(title="Justice for Regina Martínez")
+    cache.incr(page_cache.GENERATION_KEY)
+
+    assert "Justice for Regina Martínez" in get(Client(), campaign)
+
+
+def test_the_page_is_kept_in_the_configured_cache():
+    campaign = open_campaign(title="Justice for Regina")
+    get(Client(), campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(title="Justice for Regina Martínez")
+
+    assert "Martínez" not in get(Client(), campaign)  # served from the cache, not rendered
+    cache.clear()
+    assert "Justice for Regina Martínez" in get(Client(), campaign)
+
+
+def test_the_sign_form_is_rendered_with_the_page_after_a_change(
+    django_capture_on_commit_callbacks,
+):
+    campaign = open_campaign(signers_may_edit=False)
+    assert 'name="letter_text"' not in get(Client(), campaign)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign.signers_may_edit = True
+        campaign.save()
+
+    assert 'name="letter_text"' in get(Client(), campaign)
 
 
 def test_a_new_official_is_shown_at_the_next_request(django_capture_on_commit_callbacks):

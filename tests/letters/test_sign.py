@@ -335,6 +335,50 @@ def test_draft_campaign_cannot_be_signed(client):
     assert not Signature.objects.exists()
 
 
+def test_a_campaign_closed_without_any_signal_refuses_the_next_signature(client):
+    campaign = open_campaign()
+    assert post_sign(client, campaign, email="before@example.org").status_code == 302
+
+    # No signal, no page-cache invalidation: the POST reads the campaign row itself.
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CLOSED)
+
+    assert post_sign(client, campaign, email="after@example.org").status_code == 410
+    assert list(Signature.objects.values_list("email", flat=True)) == ["before@example.org"]
+
+
+def test_a_sign_post_reads_the_campaign_once(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from idei.celery import app
+
+    campaign = open_campaign()
+    app.conf.task_always_eager = False  # as in production: the e-mail is a worker's job
+
+    with CaptureQueriesContext(connection) as queries:
+        assert post_sign(client, campaign).status_code == 302
+
+    reads = [q["sql"] for q in queries if 'FROM "campaigns_campaign"' in q["sql"]]
+    assert len(reads) == 1, reads
+
+
+def test_a_signature_let_in_by_a_close_racing_it_can_never_count(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    from letters.signing import services as signing
+
+    campaign = open_campaign()  # as the sign view read it, just before the close committed
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CLOSED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        signing.sign(campaign, sign_data(), language="en", client_ip="127.0.0.1")
+    token = confirmation_token(mailoutbox[0].body)
+    response = client.post(reverse("letters:confirm", args=[token]))
+
+    assert response.status_code == 410
+    assert Signature.objects.get().confirmed_at is None
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
