@@ -175,9 +175,11 @@ if REDIS_URL:
     CELERY_TASK_ALWAYS_EAGER = False
     CACHES = {
         "default": {
-            "BACKEND": "idei.cache.RedisCache",  # Django's, reusing its Redis clients
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "idei",
+            # Passed to redis-py's connection pool: a Redis that hangs fails a cache call in
+            # 2 s (pages then render without the cache) instead of holding a worker.
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
