@@ -9,6 +9,12 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self):
+        from idei.outbox.models import register_kinds
+
+        from .services import MessageKind
+
+        register_kinds(MessageKind.choices)
+
         # Campaign pages are served from idei.page_cache: whatever they show, changed, makes
         # them render again (after commit, so that no request caches what is about to change).
         from cases.models import Case, ImportRun

@@ -6,10 +6,6 @@ also answers 404 to them (the access helpers' `edit=True`), so there is one answ
 yours to change" whether the object belongs to another organisation or the role is too low.
 """
 
-import hashlib
-import secrets
-import smtplib
-from datetime import timedelta
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -31,7 +27,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_countries.fields import Country
 
 from cases.models import Case
+from idei.tokens import token_hash
 
+from . import services
 from .access import (
     CAN_EDIT,
     campaign_for_coordinator,
@@ -41,7 +39,6 @@ from .access import (
     target_for_coordinator,
     targets_for,
 )
-from .emails import send_invitation
 from .forms import (
     EDITABLE_WHEN,
     CampaignForm,
@@ -60,7 +57,6 @@ from .forms import (
 from .letter_templates import LetterContext, render_letter
 from .models import Campaign, Invitation, LetterTemplate, Membership, Organisation, Target
 
-INVITATION_LIFETIME = timedelta(days=7)
 PAGE_SIZE = 50
 SEARCH_RESULTS = 50
 
@@ -556,30 +552,24 @@ def organisation_edit(request, slug):
     )
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def invitation_create(request, slug):
     organisation = organisation_for_member(request, slug, owner=True)
     form = InvitationForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
-        token = secrets.token_urlsafe(32)
-        invitation = form.save(commit=False)
-        invitation.organisation = organisation
-        invitation.invited_by = request.user
-        invitation.token_hash = token_hash(token)
-        invitation.expires_at = timezone.now() + INVITATION_LIFETIME
-        invitation.save()
         try:
-            send_invitation(invitation, token, request)
-        except (smtplib.SMTPException, OSError):
-            invitation.delete()
-            form.add_error(
-                None, _("The e-mail could not be sent. Nothing was saved; please try again.")
+            invitation = services.invite(
+                organisation,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                acting=request.user,
+                base_url=request.build_absolute_uri("/"),
             )
+        except services.NotAnOwner:
+            raise Http404 from None
+        except ValidationError as error:  # invited by a submit that ran at the same moment
+            form.add_error("email", error)
         else:
             messages.success(
                 request,
@@ -598,19 +588,20 @@ def invitation_create(request, slug):
 def invitation_withdraw(request, slug, pk):
     organisation = organisation_for_member(request, slug, owner=True)
     invitation = get_object_or_404(organisation.invitations.filter(accepted_at__isnull=True), pk=pk)
-    invitation.delete()
+    try:
+        services.withdraw_invitation(invitation, acting=request.user)
+    except (Invitation.DoesNotExist, services.NotAnOwner):
+        raise Http404 from None
     messages.success(
         request, _("The invitation to %(email)s is withdrawn.") % {"email": invitation.email}
     )
     return redirect("dashboard:organisation", organisation.slug)
 
 
-def other_owners_exist(membership) -> bool:
-    return (
-        Membership.objects.filter(organisation=membership.organisation, role=Membership.Role.OWNER)
-        .exclude(pk=membership.pk)
-        .exists()
-    )
+def only_owner_message(membership) -> str:
+    return _("%(user)s is the only owner. Make someone else an owner first.") % {
+        "user": membership.user.get_username()
+    }
 
 
 @login_required
@@ -621,26 +612,24 @@ def member_role(request, slug, pk):
     form = MemberRoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose one of the roles offered."))
-    elif (
-        membership.role == Membership.Role.OWNER
-        and form.cleaned_data["role"] != Membership.Role.OWNER
-        and not other_owners_exist(membership)
-    ):
-        messages.error(
-            request,
-            _("%(user)s is the only owner. Make someone else an owner first.")
-            % {"user": membership.user.get_username()},
+        return redirect("dashboard:organisation", organisation.slug)
+    try:
+        membership, changed = services.change_role(
+            membership, form.cleaned_data["role"], acting=request.user
         )
-    elif form.cleaned_data["role"] == membership.role:
-        messages.info(request, _("Nothing changed."))
+    except (Membership.DoesNotExist, services.NotAnOwner):
+        raise Http404 from None
+    except services.LastOwner:
+        messages.error(request, only_owner_message(membership))
     else:
-        membership.role = form.cleaned_data["role"]
-        membership.save(update_fields=["role"])
-        messages.success(
-            request,
-            _("%(user)s is now %(role)s.")
-            % {"user": membership.user.get_username(), "role": membership.get_role_display()},
-        )
+        if changed:
+            messages.success(
+                request,
+                _("%(user)s is now %(role)s.")
+                % {"user": membership.user.get_username(), "role": membership.get_role_display()},
+            )
+        else:
+            messages.info(request, _("Nothing changed."))
     return redirect("dashboard:organisation", organisation.slug)
 
 
@@ -649,16 +638,14 @@ def member_role(request, slug, pk):
 def member_remove(request, slug, pk):
     organisation = organisation_for_member(request, slug, owner=True)
     membership = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
-    last_owner = membership.role == Membership.Role.OWNER and not other_owners_exist(membership)
     if request.method == "POST":
-        if last_owner:
-            messages.error(
-                request,
-                _("%(user)s is the only owner. Make someone else an owner first.")
-                % {"user": membership.user.get_username()},
-            )
+        try:
+            services.remove_member(membership, acting=request.user)
+        except (Membership.DoesNotExist, services.NotAnOwner):
+            raise Http404 from None
+        except services.LastOwner:
+            messages.error(request, only_owner_message(membership))
         else:
-            membership.delete()
             messages.success(
                 request,
                 _("%(user)s is no longer a member.") % {"user": membership.user.get_username()},
@@ -669,7 +656,11 @@ def member_remove(request, slug, pk):
     return render(
         request,
         "campaigns/dashboard/member_remove.html",
-        {"organisation": organisation, "membership": membership, "last_owner": last_owner},
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "last_owner": services.is_last_owner(membership),
+        },
     )
 
 
@@ -715,22 +706,16 @@ def accept_invitation(request, token):
             request.POST if request.method == "POST" else None, email=invitation.email
         )
     if request.method == "POST" and (signed_in or account_form.is_valid()):
-        with transaction.atomic():
-            # Claim the invitation: exactly one request can, so a link works once.
-            claimed = Invitation.objects.filter(
-                pk=invitation.pk, accepted_at__isnull=True, expires_at__gt=timezone.now()
-            ).update(accepted_at=timezone.now())
-            if claimed != 1:
-                transaction.set_rollback(True)
-                return render(
-                    request,
-                    "campaigns/dashboard/invitation_invalid.html",
-                    {"problem": _("This invitation has already been used.")},
-                    status=410,
-                )
-            user = request.user if signed_in else account_form.save()
-            membership, created = Membership.objects.get_or_create(
-                user=user, organisation=invitation.organisation, defaults={"role": invitation.role}
+        # A new account is saved by the service, only if the invitation can still be claimed.
+        user = request.user if signed_in else account_form.save(commit=False)
+        try:
+            membership, created = services.accept_invitation(invitation, user)
+        except services.InvitationUnusable:
+            return render(
+                request,
+                "campaigns/dashboard/invitation_invalid.html",
+                {"problem": _("This invitation has already been used.")},
+                status=410,
             )
         if not signed_in:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -21,6 +21,7 @@ from cases.models import Case
 
 from .letter_templates import PLACEHOLDERS
 from .models import Campaign, Invitation, LetterTemplate, Membership, Organisation, Target
+from .services import check_invitable
 
 # A tag (<b>, </p>, <img src=x onerror=...>), a comment or a doctype. Markdown autolinks such as
 # <https://example.org> do not match: a colon cannot follow a tag name.
@@ -243,26 +244,8 @@ class InvitationForm(forms.ModelForm):
         email = self.cleaned_data["email"].strip()
         local, _at, domain = email.rpartition("@")
         email = f"{local}@{domain.lower()}"
-        if Membership.objects.filter(
-            organisation=self.organisation, user__email__iexact=email
-        ).exists():
-            raise ValidationError(
-                _("Someone with this e-mail address is already a member."), code="member"
-            )
-        pending = Invitation.objects.filter(
-            organisation=self.organisation,
-            email__iexact=email,
-            accepted_at__isnull=True,
-            expires_at__gt=timezone.now(),
-        )
-        if pending.exists():
-            raise ValidationError(
-                _(
-                    "An invitation to this address is still waiting to be accepted. Withdraw it "
-                    "below if you want to send a new one."
-                ),
-                code="pending",
-            )
+        # The same check runs again under the organisation's lock in services.invite.
+        check_invitable(self.organisation, email)
         return email
 
 

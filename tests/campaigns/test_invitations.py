@@ -7,9 +7,11 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.utils import timezone
 from PIL import Image
 
+from campaigns import services
 from campaigns.models import Invitation, Membership
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
@@ -40,9 +42,11 @@ def as_owner(client, owner):
 
 
 def invite(client, email="new.person@Example.ORG", role="coordinator"):
-    return client.post(
-        "/dashboard/organisations/our-org/invitations/new/", {"email": email, "role": role}
-    )
+    # The e-mail goes through the outbox, whose send task starts after commit.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(
+            "/dashboard/organisations/our-org/invitations/new/", {"email": email, "role": role}
+        )
 
 
 def link_from(message) -> str:
@@ -70,8 +74,6 @@ def test_an_invitation_is_e_mailed_with_a_link_that_is_stored_only_as_a_hash(as_
 
 
 def test_the_link_uses_site_url_outside_a_request(organisation, owner, settings, smtp_server):
-    from campaigns.emails import send_invitation
-
     settings.SITE_URL = "https://idei.example.org"
     invitation = Invitation.objects.create(
         organisation=organisation,
@@ -80,7 +82,8 @@ def test_the_link_uses_site_url_outside_a_request(organisation, owner, settings,
         expires_at=timezone.now() + timezone.timedelta(days=7),
         invited_by=owner,
     )
-    send_invitation(invitation, "the-token")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.queue_invitation_mail(invitation, "the-token")
     (message,) = smtp_server.wait_for(1)
     text = message.get_body(("plain",)).get_content()
     assert "https://idei.example.org/accounts/invitations/the-token/" in text
@@ -329,3 +332,61 @@ def test_a_hostile_organisation_name_cannot_add_a_mail_header(as_owner, organisa
     assert [rcpt for envelope in smtp_server.envelopes for rcpt in envelope.rcpt_tos] == [
         "new.person@example.org"
     ]
+
+
+# -- Through the outbox, once; hostile input -----------------------------------------------------
+
+
+def test_an_invitation_is_an_outbox_row_sent_once_even_if_posted_twice(as_owner, mailoutbox):
+    from idei.outbox.models import OutgoingMessage
+
+    first = invite(as_owner)
+    second = invite(as_owner)
+    assert first.status_code == 302
+    assert "still waiting to be accepted" in second.content.decode()
+    invitation = Invitation.objects.get()
+    (message,) = OutgoingMessage.objects.all()
+    assert message.kind == "invitation"
+    assert message.about == f"campaigns.invitation:{invitation.pk}"
+    assert message.group == f"campaigns.organisation:{invitation.organisation_id}"
+    assert message.status == OutgoingMessage.Status.SENT
+    (sent,) = mailoutbox
+    assert sent.to == ["new.person@example.org"]
+    assert sent.subject == "Join Press Freedom Now on IDEI"
+
+
+@pytest.mark.parametrize(
+    ("email", "problem"),
+    [
+        ("a" * 250 + "@example.org", "at most 254 characters"),
+        ("new@example.org\r\nBcc: spy@example.org", "Enter a valid email address."),
+        ("new@example.org\nBcc: spy@example.org", "Enter a valid email address."),
+        ("new@example.org\r\n", None),  # trailing whitespace is stripped: a valid address
+        ("<script>alert(1)</script>@example.org", "Enter a valid email address."),
+        ('"Spy" <spy@example.org>', "Enter a valid email address."),
+        ("new@exa<b>mple</b>.org", "Enter a valid email address."),
+    ],
+)
+def test_a_hostile_address_gets_a_clear_message_and_no_row(as_owner, mailoutbox, email, problem):
+    from idei.outbox.models import OutgoingMessage
+
+    response = invite(as_owner, email=email)
+    if problem is None:
+        assert Invitation.objects.get().email == "new@example.org"
+        assert [message.to for message in mailoutbox] == [["new@example.org"]]
+        return
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'href="#id_email"' in html and problem in html
+    assert "<script>alert(1)" not in html and "<b>mple" not in html
+    assert not Invitation.objects.exists()
+    assert not OutgoingMessage.objects.exists()
+    assert mailoutbox == []
+
+
+def test_a_hostile_role_gets_a_clear_message_and_no_row(as_owner, mailoutbox):
+    response = invite(as_owner, role="superuser")
+    html = response.content.decode()
+    assert 'href="#id_role"' in html and "Select a valid choice" in html
+    assert not Invitation.objects.exists()
+    assert mailoutbox == []
