@@ -5,29 +5,34 @@ Cyrillic, Chinese and accented Latin through Pango with the installed Noto fonts
 never fetches anything: the templates carry their CSS inline and the fetcher refuses every URL,
 so a hostile value can neither reach the network nor read a local file.
 
-The petition's signer list can hold 100,000 names. One WeasyPrint document that long takes
-minutes (layout grows faster than the row count) and holds every box in memory, so the list is
-laid out in chunks of a few thousand rows, each streamed from the database, written to a
-temporary file and concatenated with pypdf. A chunk's last page is usually part-filled: it is
-dropped and its rows start the next chunk, so every list page but the last is full. Page
-numbers ("12 / 650") are stamped on at the end, once the total is known. Large lists are split
-in two contiguous ranges laid out by two processes.
+A petition is its cover pages (the letter, addressed to one official or to all, and the cases)
+followed by the signer list, which can hold 100,000 names and takes a minute or more to lay
+out. So the list is laid out once per campaign and language and kept as a PDF part in private
+storage until a signer is added or removed (signer_list); each petition lays out only its cover
+and is joined with the part by pypdf, which stamps the page numbers ("12 / 650") over the whole.
+
+One WeasyPrint document that long would take minutes (layout grows faster than the row count)
+and hold every box in memory, so the list is laid out in chunks of a few thousand rows, each
+streamed from the database and written to a temporary file, then concatenated. A chunk's last
+page is usually part-filled: it is dropped and its rows start the next chunk, so every list
+page but the last is full. Everything runs in the calling process: a Celery prefork child,
+which makes PDFs in production, may not start processes of its own.
 """
 
+import contextlib
 import datetime
-import itertools
+import hashlib
+import json
 import logging
 import os
 import secrets
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import current_process, get_context
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connections
+from django.db.models import Count, Max, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -48,9 +53,10 @@ CHUNK_ROWS = 2000
 # Signers per paragraph: running text with a few paragraphs per column is several times
 # quicker to lay out than a box per signer (2,000 signers: 0.8 s against 5.3 s, measured here).
 GROUP_ROWS = 25
-# Below this many signers one process is quicker than starting two.
-PARALLEL_FROM = 20_000
-PARALLEL_WORKERS = 2
+# A signer list or coordinator's petition that a newer one replaced is removed once it has not
+# been used for this long (a petition being joined from it touches it).
+UNUSED_SECONDS = 3600
+STAMP_FORMAT = "%Y%m%d-%H%M%S"
 
 
 def no_fetching():
@@ -225,74 +231,211 @@ def petition_language(campaign, target=None) -> str:
     return languages[0] if languages else settings.LANGUAGE_CODE
 
 
-def petition_path(campaign, target=None) -> Path:
-    """A new, unguessable file name under PRIVATE_FILES_ROOT/petitions/<campaign>/."""
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    who = f"target-{target.pk}" if target else "all"
+def petition_folder(campaign) -> Path:
+    return Path(settings.PRIVATE_FILES_ROOT) / PETITION_DIR / campaign.slug
+
+
+def petition_path(campaign, target=None, version: str = "") -> Path:
+    """A new, unguessable file name under PRIVATE_FILES_ROOT/petitions/<campaign>/.
+
+    The coordinator's petition (no target) carries its version (see petition_version).
+    """
+    stamp = timezone.now().strftime(STAMP_FORMAT)
+    who = f"target-{target.pk}" if target else f"all-{version}"
     name = f"petition-{campaign.slug}-{who}-{stamp}-{secrets.token_urlsafe(12)}.pdf"
-    return Path(settings.PRIVATE_FILES_ROOT) / PETITION_DIR / campaign.slug / name
+    return petition_folder(campaign) / name
 
 
-def petition_pdf(campaign, target=None, out=None, *, workers: int | None = None) -> Path:
+def signers_version(campaign) -> tuple[int, str]:
+    """How many signers the petition lists, and a digest that changes with who they are.
+
+    A signer who confirms moves the newest confirmation; one who is erased or withdraws their
+    consent lowers the count; the sum of the ids tells two such changes from none. The
+    campaign's title is in the list's running header.
+    """
+    figures = (
+        petition_signers(campaign)
+        .order_by()
+        .aggregate(count=Count("pk"), newest=Max("confirmed_at"), ids=Sum("pk"))
+    )
+    newest = figures["newest"].isoformat() if figures["newest"] else ""
+    digest = _digest(figures["count"], newest, figures["ids"] or 0, campaign.title)
+    return figures["count"], digest
+
+
+def _digest(*values) -> str:
+    data = json.dumps(values, default=str, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+# The signer list: laid out once, shared by every petition in its language.
+
+
+@dataclass(frozen=True)
+class SignerList:
+    """A campaign's signer list laid out in one language: a PDF part without page numbers."""
+
+    path: Path
+    signers: int
+    language: str
+
+
+def signer_list(campaign, language: str) -> SignerList:
+    """The signer list in this language, laid out only if the signers changed since last time.
+
+    The part is kept under PRIVATE_FILES_ROOT/petitions/<campaign>/, named after the signers'
+    version, and every petition in this language (each official's at close, the coordinator's)
+    is its own cover pages followed by this part. Languages differ in the running header, the
+    country names and the direction, so each has its own part.
+    """
+    count, digest = signers_version(campaign)
+    folder = petition_folder(campaign)
+    stem = f"signers-{language}-{digest}"
+    for path in folder.glob(f"{stem}-n*.pdf"):
+        try:
+            # Used now: forget_unused leaves it alone for another UNUSED_SECONDS.
+            os.utime(path)
+        except FileNotFoundError:
+            continue
+        return SignerList(path, int(path.stem.rsplit("-n", 1)[1]), language)
+    started = time.monotonic()
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{stem}-{secrets.token_urlsafe(6)}.part"
+    try:
+        with tempfile.TemporaryDirectory(prefix="petition-signers-") as tmp:
+            chunks, laid_out = lay_out_signer_list(campaign, language, Path(tmp))
+            pages = concatenate(chunks, partial, number_pages=False)
+        # Named after the count actually laid out: the cover says the same number as the list,
+        # even if someone signed while it was being laid out.
+        path = folder / f"{stem}-n{laid_out}.pdf"
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    forget_unused(folder, f"signers-{language}-*.pdf", keep=path)
+    logger.info(
+        "petition signer list for campaign %s in %s: %s signers, %s pages in %.1f s",
+        campaign.pk,
+        language,
+        laid_out,
+        pages,
+        time.monotonic() - started,
+        extra={"campaign_id": campaign.pk, "signers": laid_out, "pages": pages},
+    )
+    if laid_out != count:
+        logger.info("campaign %s: %s signers counted, %s laid out", campaign.pk, count, laid_out)
+    return SignerList(path, laid_out, language)
+
+
+def lay_out_signer_list(campaign, language: str, folder: Path) -> tuple[list[Path], int]:
+    """Lay out the signer list in chunk PDFs written to `folder`; their paths and the count.
+
+    Rows are streamed from the database (a server-side cursor on PostgreSQL) and no chunk's
+    layout outlives its file, so memory stays flat however many signers there are.
+    """
+    rows = (
+        petition_signers(campaign)
+        .values_list("name", "city", "country")
+        .iterator(chunk_size=CHUNK_ROWS)
+    )
+    counted = [0]
+
+    def counting(rows):
+        for row in rows:
+            counted[0] += 1
+            yield row
+
+    header = {"title": campaign.title, "rtl": is_rtl(language), "language": language}
+    with translation.override(language):
+        paths = list(_render_chunks(counting(rows), header, folder))
+    return paths, counted[0]
+
+
+def _render_chunks(rows, header, folder: Path):
+    """Yield chunk PDFs; each but the last ends on a full page (its part-filled page's rows
+    are carried into the next chunk)."""
+    carried: list[tuple] = []
+    index = 0
+    exhausted = False
+    while not exhausted:
+        chunk = carried
+        carried = []
+        while len(chunk) < CHUNK_ROWS:
+            row = next(rows, None)
+            if row is None:
+                exhausted = True
+                break
+            chunk.append(row)
+        if not chunk:
+            return
+        entries = [signer_entry(name, city, country) for name, city, country in chunk]
+        groups = [
+            (f"g{start}", " · ".join(entries[start : start + GROUP_ROWS]))
+            for start in range(0, len(entries), GROUP_ROWS)
+        ]
+        html = render_to_string("letters/pdf/petition_signers.html", {**header, "groups": groups})
+        document = _render_document(html)
+        pages = document.pages
+        if not exhausted and len(pages) > 1:
+            # Carry the rows of the last (part-filled) page over to the next chunk: a group
+            # never breaks across pages, so its anchor says where the page starts.
+            first_on_last = min(int(anchor[1:]) for anchor in pages[-1].anchors)
+            carried = chunk[first_on_last:]
+            document = document.copy(pages[:-1])
+        path = folder / f"{index:05d}.pdf"
+        document.write_pdf(path)
+        index += 1
+        del document, pages
+        yield path
+
+
+def forget_unused(folder: Path, pattern: str, keep: Path) -> None:
+    """Remove the files a newer one replaced, once nobody has used them for UNUSED_SECONDS.
+
+    They hold names of signers who may have been erased since; a petition being put together
+    from one touches it (signer_list), so it is not removed from under it.
+    """
+    cutoff = time.time() - UNUSED_SECONDS
+    for path in folder.glob(pattern):
+        if path == keep:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+
+
+# Each petition: its cover pages, then the shared signer list.
+
+
+def petition_pdf(campaign, target=None, out=None, *, signers: SignerList | None = None) -> Path:
     """Write the petition (letter, cases, consenting signers) to a file and return its path.
 
-    `out` defaults to a new file under PRIVATE_FILES_ROOT/petitions/. The letter is in the
-    official's language when the campaign has one. Memory stays flat: rows are streamed from
-    the database chunk by chunk and no chunk's layout outlives its temporary file.
+    `out` defaults to a new file under PRIVATE_FILES_ROOT/petitions/. Only the cover pages are
+    laid out here: the letter, in the official's language when the campaign has one, and the
+    cases. The signer list is the campaign's shared part in that language (`signers`, or
+    signer_list's), and page numbers ("12 / 650") run over the whole document.
     """
     started = time.monotonic()
     out = Path(out) if out else petition_path(campaign, target)
     out.parent.mkdir(parents=True, exist_ok=True)
     language = petition_language(campaign, target)
-    signers = petition_signers(campaign)
-    total = signers.count()
-    if workers is None:
-        workers = PARALLEL_WORKERS if total >= PARALLEL_FROM and can_fork() else 1
+    if signers is None or signers.language != language:
+        signers = signer_list(campaign, language)
+    partial = out.with_name(out.name + ".part")
     with translation.override(language), tempfile.TemporaryDirectory(prefix="petition-") as tmp:
-        tmp = Path(tmp)
-        context = petition_context(campaign, target, language, total)
-        front = tmp / "front.pdf"
-        render_pdf(render_to_string("letters/pdf/petition.html", context), front)
-        ranges = split_ranges(signers, total, workers)
-        header = {"title": campaign.title, "rtl": context["rtl"], "language": language}
-        if workers > 1 and len(ranges) > 1:
-            # Forked children lay out every range but the last, which this process lays out
-            # meanwhile: as many processes as workers, none of them idle. The children open
-            # their own database connections; the parent's must not be shared across the fork.
-            connections.close_all()
-            *forked_ranges, (last_low, last_high) = ranges
-            with ProcessPoolExecutor(
-                len(forked_ranges), mp_context=get_context("fork"), initializer=_forget_connections
-            ) as pool:
-                futures = [
-                    pool.submit(_render_range, campaign.pk, low, high, header, tmp / f"r{i}", True)
-                    for i, (low, high) in enumerate(forked_ranges)
-                ]
-                last = _render_range(campaign.pk, last_low, last_high, header, tmp / "last")
-                parts = [path for future in futures for path in future.result()] + last
-        else:
-            parts = [
-                path
-                for i, (low, high) in enumerate(ranges)
-                for path in _render_range(campaign.pk, low, high, header, tmp / f"r{i}")
-            ]
-        partial = out.with_name(out.name + ".part")
-        pages = concatenate([front, *parts], partial)
+        cover = Path(tmp) / "cover.pdf"
+        context = petition_context(campaign, target, language, signers.signers)
+        render_pdf(render_to_string("letters/pdf/petition.html", context), cover)
+        pages = concatenate([cover, signers.path], partial)
         os.replace(partial, out)
     logger.info(
         "petition PDF for campaign %s: %s signers, %s pages in %.1f s",
         campaign.pk,
-        total,
+        signers.signers,
         pages,
         time.monotonic() - started,
-        extra={"campaign_id": campaign.pk, "signers": total, "pages": pages},
+        extra={"campaign_id": campaign.pk, "signers": signers.signers, "pages": pages},
     )
     return out
-
-
-def can_fork() -> bool:
-    """Celery's prefork children are daemons, which may not start processes of their own."""
-    return not current_process().daemon and os.name == "posix"
 
 
 def petition_context(campaign, target, language, total) -> dict:
@@ -343,82 +486,62 @@ def describe_case_place(case) -> str:
     return described.removeprefix(case.full_name).lstrip(" –")
 
 
-def split_ranges(signers, total: int, parts: int) -> list[tuple[int, int | None]]:
-    """Contiguous primary-key ranges (low exclusive, high inclusive) of about equal size."""
-    if parts <= 1 or total < 2:
-        return [(0, None)]
-    bounds = []
-    for i in range(1, parts):
-        bound = signers.values_list("pk", flat=True)[total * i // parts - 1 : total * i // parts]
-        bounds.extend(bound)
-    edges = [0, *bounds, None]
-    return list(itertools.pairwise(edges))
+# The coordinator's petition (all officials), made by a worker and downloaded from the dashboard.
 
 
-def _forget_connections():
-    """In a forked child: drop inherited database connections without closing their sockets.
+@dataclass(frozen=True)
+class PetitionFile:
+    """A coordinator's petition file: its version (signers and cover) and when it was begun."""
 
-    Closing would end the parent's session on the server; using them would interleave two
-    processes on one socket. The child opens its own connection on first use.
+    path: Path
+    version: str
+    signers: int
+    made_at: datetime.datetime
+
+    def is_current(self, version: str) -> bool:
+        return self.version == version
+
+
+def petition_version(campaign) -> str:
+    """The coordinator's petition's version, "<signers>-<digest>".
+
+    It changes when a signer is added or removed or the cover changes (letter, officials,
+    cases); not with the date on the cover.
     """
-    for connection in connections.all(initialized_only=True):
-        connection.connection = None
+    count, signers_digest = signers_version(campaign)
+    language = petition_language(campaign)
+    with translation.override(language):
+        context = petition_context(campaign, None, language, count)
+    cover = [context[key] for key in ("language", "targets", "subject", "paragraphs", "cases")]
+    return f"{count}-{_digest(signers_digest, campaign.organisation.name, cover)}"
 
 
-def _render_range(campaign_id, low, high, header, folder: Path, forked=False) -> list[Path]:
-    """Lay out one range of the signer list in chunks; the paths of the chunk PDFs, in order."""
-    from campaigns.models import Campaign
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        campaign = Campaign(pk=campaign_id)
-        rows = petition_signers(campaign).filter(pk__gt=low)
-        if high is not None:
-            rows = rows.filter(pk__lte=high)
-        rows = rows.values_list("pk", "name", "city", "country").iterator(chunk_size=CHUNK_ROWS)
-        with translation.override(header["language"]):
-            return list(_render_chunks(rows, header, folder))
-    finally:
-        if forked:
-            connections.close_all()
+def petition_files(campaign) -> list[PetitionFile]:
+    """The coordinator's petition files of this campaign, newest first."""
+    prefix = f"petition-{campaign.slug}-all-"
+    files = []
+    for path in petition_folder(campaign).glob(f"{prefix}*.pdf"):
+        try:
+            signers, digest, day, hour, _token = path.name.removeprefix(prefix).split("-", 4)
+            made_at = datetime.datetime.strptime(f"{day}-{hour}", STAMP_FORMAT).replace(
+                tzinfo=datetime.UTC
+            )
+            files.append(PetitionFile(path, f"{signers}-{digest}", int(signers), made_at))
+        except ValueError:
+            continue  # not one of ours (or from before versions)
+    return sorted(files, key=lambda file: (file.made_at, file.path.name), reverse=True)
 
 
-def _render_chunks(rows, header, folder: Path):
-    """Yield chunk PDFs; each but the last ends on a full page (its part-filled page's rows
-    are carried into the next chunk)."""
-    carried: list[tuple] = []
-    index = 0
-    exhausted = False
-    while not exhausted:
-        chunk = carried
-        carried = []
-        while len(chunk) < CHUNK_ROWS:
-            row = next(rows, None)
-            if row is None:
-                exhausted = True
-                break
-            chunk.append(row)
-        if not chunk:
-            return
-        entries = [signer_entry(name, city, country) for _pk, name, city, country in chunk]
-        groups = [
-            (f"g{start}", " · ".join(entries[start : start + GROUP_ROWS]))
-            for start in range(0, len(entries), GROUP_ROWS)
-        ]
-        html = render_to_string("letters/pdf/petition_signers.html", {**header, "groups": groups})
-        document = _render_document(html)
-        pages = document.pages
-        if not exhausted and len(pages) > 1:
-            # Carry the rows of the last (part-filled) page over to the next chunk: a group
-            # never breaks across pages, so its anchor says where the page starts.
-            first_on_last = min(int(anchor[1:]) for anchor in pages[-1].anchors)
-            carried = chunk[first_on_last:]
-            document = document.copy(pages[:-1])
-        path = folder / f"{index:05d}.pdf"
-        document.write_pdf(path)
-        index += 1
-        del document, pages
-        yield path
+def coordinator_petition(campaign) -> PetitionFile:
+    """The coordinator's petition for the signatures as they are: the file if it was made,
+    else made now (the task generate_petition_pdf)."""
+    version = petition_version(campaign)
+    for file in petition_files(campaign):
+        if file.is_current(version):
+            return file
+    path = petition_pdf(campaign, out=petition_path(campaign, version=version))
+    forget_unused(path.parent, f"petition-{campaign.slug}-all-*.pdf", keep=path)
+    return next(file for file in petition_files(campaign) if file.path == path)
 
 
 def signer_entry(name: str, city: str, country) -> str:
@@ -427,15 +550,17 @@ def signer_entry(name: str, city: str, country) -> str:
     return f"{name} ({place})" if place else name
 
 
-def concatenate(paths: list[Path], out: Path) -> int:
-    """Join the PDFs in order, stamp "n / total" at the foot of every page; the page count."""
+def concatenate(paths: list[Path], out: Path, *, number_pages: bool = True) -> int:
+    """Join the PDFs in order, stamp "n / total" at the foot of every page (unless told not
+    to: the signer list's part is numbered in each petition); the page count."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
     for path in paths:
         writer.append(PdfReader(path))
     total = len(writer.pages)
-    stamp_page_numbers(writer, total)
+    if number_pages:
+        stamp_page_numbers(writer, total)
     with open(out, "wb") as handle:
         writer.write(handle)
     return total

@@ -38,7 +38,7 @@ from idei.outbox.models import OutgoingMessage, ref
 
 from ..models import Letter, MessageKind, Signature
 from . import links
-from .pdf import petition_pdf
+from .pdf import SignerList, petition_language, petition_pdf, signer_list
 
 logger = logging.getLogger(__name__)
 
@@ -424,9 +424,12 @@ def petition_key(campaign_id: int, target_id: int) -> str:
     return f"petition:{campaign_id}:{target_id}"
 
 
-def petition_file(campaign: Campaign, target) -> str:
-    """The petition PDF for this official, as a name in the private storage."""
-    path = petition_pdf(campaign, target=target)
+def petition_file(campaign: Campaign, target, signers: SignerList | None = None) -> str:
+    """The petition PDF for this official, as a name in the private storage.
+
+    `signers`: the campaign's signer list in the official's language, if already laid out.
+    """
+    path = petition_pdf(campaign, target=target, signers=signers)
     return str(Path(path).relative_to(Path(settings.PRIVATE_FILES_ROOT)))
 
 
@@ -434,7 +437,9 @@ def deliver_petition(campaign: Campaign) -> int:
     """Queue the petition to every official with an e-mail address; returns how many queued.
 
     Each official's PDF is made only if their message is not queued yet, so running this again
-    sends nothing twice and makes no PDF for nothing.
+    sends nothing twice and makes no PDF for nothing. The signer list is laid out once per
+    language for all of them (and not at all if an earlier petition's part is still current);
+    each PDF lays out only its cover pages.
     """
     if campaign.delivery_mode != Mode.PETITION:
         return 0
@@ -449,12 +454,16 @@ def deliver_petition(campaign: Campaign) -> int:
         total=Count("id"),
         named=Count("id", filter=Q(consent_share_name=True, erased_at__isnull=True)),
     )
+    signer_lists: dict[str, SignerList] = {}
     queued = 0
     for target in targets:
         key = petition_key(campaign.pk, target.pk)
         if key in done:
             continue
-        attachment = petition_file(campaign, target)
+        language = petition_language(campaign, target)
+        if language not in signer_lists:
+            signer_lists[language] = signer_list(campaign, language)
+        attachment = petition_file(campaign, target, signer_lists[language])
         rendered = render_email(
             "petition",
             {

@@ -576,6 +576,45 @@ def test_closing_a_petition_campaign_queues_its_delivery_after_commit(
     assert sorted(p.name for p in tmp_path.rglob("*.pdf")) == files_before
 
 
+@pytest.mark.django_db
+def test_the_petition_signer_list_is_laid_out_once_for_every_official(
+    settings, tmp_path, monkeypatch
+):
+    from pypdf import PdfReader
+
+    from letters.delivery import pdf
+
+    settings.PRIVATE_FILES_ROOT = tmp_path
+    campaign = make_campaign(Mode.PETITION, postal_official=False)
+    campaign.targets.add(
+        TargetFactory(name="Carmen Jueza", language="es", email="carmen@gov.example.org"),
+        TargetFactory(name="Diego Defensor", language="es", email="diego@gov.example.org"),
+    )
+    campaign.targets.update(language="es")
+    for n in range(3):
+        SignatureFactory(campaign=campaign, name=f"Firmante {n}", consent_share_name=True)
+    layouts = []
+    lay_out = pdf.lay_out_signer_list
+
+    def spy(campaign, language, folder):
+        layouts.append(language)
+        return lay_out(campaign, language, folder)
+
+    monkeypatch.setattr(pdf, "lay_out_signer_list", spy)
+
+    assert delivery.deliver_petition(campaign) == 4
+    assert layouts == ["es"]
+    petitions = OutgoingMessage.objects.filter(kind=Kind.PETITION)
+    assert len({message.attachment.name for message in petitions}) == 4
+    for message in petitions:
+        reader = PdfReader(message.attachment.path)
+        text = "\n".join(page.extract_text() for page in reader.pages)
+        official = campaign.targets.get(email=message.to_email).name
+        assert official in text.split("Firmante")[0]  # each cover is the official's own
+        assert all(f"Firmante {n}" in text for n in range(3))
+        assert f"{len(reader.pages)} / {len(reader.pages)}" in text
+
+
 @pytest.mark.parametrize("mode", [Mode.EACH, Mode.DIGEST])
 @pytest.mark.django_db
 def test_closing_another_kind_of_campaign_sends_no_petition(
