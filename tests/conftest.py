@@ -6,9 +6,11 @@ IDEI_REQUIRE_SERVICES=1) it fails instead, so that nothing is silently left out 
 
 import email
 import email.policy
+import functools
 import os
 import shutil
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -53,8 +55,48 @@ def pytest_report_header(config):
     return [
         f"IDEI services: database={database}, redis={'yes' if redis_available() else 'no'}, "
         f"chromium={'yes' if shutil.which('chromium') else 'no'}, "
-        f"axe-core={'yes' if AXE_SCRIPT.exists() else 'no'}, require_all={REQUIRE_SERVICES}"
+        f"axe-core={'yes' if AXE_SCRIPT.exists() else 'no'}, require_all={REQUIRE_SERVICES}",
+        "IDEI fonts: "
+        + ", ".join(f"{lang}={'yes' if font_installed(lang) else 'no'}" for lang in PDF_FONTS),
     ]
+
+
+# -- Fonts ---------------------------------------------------------------------------------
+
+# What the PDFs need to print a script (templates/letters/pdf/_fonts.css): a word that the
+# font family's name holds, and the Debian package that installs it (.ci/test-setup does).
+PDF_FONTS = {
+    "zh": ("CJK", "fonts-noto-cjk"),
+    "ar": ("Arabic", "fonts-noto-core"),
+}
+
+
+@functools.cache
+def font_installed(lang: str) -> bool:
+    """Whether fontconfig knows a font for this language whose family is the one PDFs use."""
+    family_word = PDF_FONTS[lang][0]
+    try:
+        families = subprocess.run(
+            ["fc-list", f":lang={lang}", "family"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return family_word in families
+
+
+def pytest_runtest_setup(item):
+    """`@pytest.mark.needs_font("zh")`: skipped without the font (fails under CI=true)."""
+    for mark in item.iter_markers(name="needs_font"):
+        for lang in mark.args:
+            package = PDF_FONTS[lang][1]
+            require(
+                font_installed(lang),
+                f"needs a {lang} font: apt-get install {package} (or run make test as root)",
+            )
 
 
 @pytest.fixture(autouse=True)
