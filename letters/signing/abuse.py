@@ -2,10 +2,11 @@
 
 A bot that fills the honeypot or sends the form faster than a person can read it gets the
 same answer as a person ("check your e-mail") and nothing is stored, so it learns nothing.
-Rate limits use fixed windows in the Django cache (Redis in production): one atomic INCR per
-window and key. They are keyed narrowly (one IP address or IPv6 /64, one e-mail address) so
-that one abuser never blocks honest signers elsewhere; a mobile network that puts many people
-behind one IPv4 address is why the per-address limits are generous.
+Rate limits are sliding windows kept with the cache (Redis in production, where all limits of a
+request are counted in one round trip; Django's cache API otherwise). They are keyed narrowly
+(one IP address or IPv6 /64, one e-mail address) so that one abuser never blocks honest signers
+elsewhere; a mobile network that puts many people behind one IPv4 address is why the
+per-address limits are generous.
 """
 
 import hashlib
@@ -14,6 +15,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache, caches
@@ -26,6 +28,10 @@ MIN_SECONDS_ON_PAGE = 3
 # A form older than this asks to be checked and sent again (with the input kept).
 MAX_FORM_AGE = 24 * 3600
 FORM_TOKEN_SALT = "letters.sign-form"  # noqa: S105 - a signing salt, not a secret
+
+# The time that rate limits and form tokens read, in one place so that tests can set it
+# (the `abuse_clock` fixture in tests/conftest.py).
+clock = time.time
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ EMAIL_LIMITS = (Limit("email-hour", 6, 3600),)
 
 def form_token(now: float | None = None) -> str:
     """A signed timestamp put in the form when it is shown."""
-    return signing.dumps({"t": int(now if now is not None else time.time())}, salt=FORM_TOKEN_SALT)
+    return signing.dumps({"t": int(now if now is not None else clock())}, salt=FORM_TOKEN_SALT)
 
 
 class FormToken:
@@ -55,7 +61,7 @@ class FormToken:
 
 
 def check_form_token(value: str, now: float | None = None) -> str:
-    now = now if now is not None else time.time()
+    now = now if now is not None else clock()
     try:
         shown_at = signing.loads(value or "", salt=FORM_TOKEN_SALT)["t"]
     except (signing.BadSignature, KeyError, TypeError):
@@ -109,74 +115,128 @@ def ip_group(address: str) -> str:
 # -- Rate limits ----------------------------------------------------------------------------
 
 
-def _key(limit: Limit, value: str, now: float) -> str:
+def _key(limit: Limit, value: str, window: int) -> str:
     # Hashed with the secret key: the cache never holds an address in clear.
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{value}".encode()).hexdigest()[:32]
-    window = int(now // limit.seconds)
     return f"letters:rl:{limit.scope}:{digest}:{window}"
 
 
-def _redis_client():
-    """The Redis client behind the default cache, or None for another backend (locmem)."""
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        return backend._cache.get_client(write=True)
-    return None
+@dataclass(frozen=True)
+class _Window:
+    """Where one request falls for one limit: this window's key, the previous one's, and how
+    much of the previous window still lies within the sliding window ending now."""
+
+    limit: Limit
+    current: str
+    previous: str
+    previous_weight: float
+
+    @classmethod
+    def at(cls, limit: Limit, value: str, now: float) -> "_Window":
+        window, into = divmod(now, limit.seconds)
+        return cls(
+            limit,
+            _key(limit, value, int(window)),
+            _key(limit, value, int(window) - 1),
+            1 - into / limit.seconds,
+        )
+
+    @property
+    def ttl(self) -> int:
+        # A window's count is read again as "previous" throughout the next window.
+        return 2 * self.limit.seconds + 5
+
+    def allows(self, current: int, previous: int) -> bool:
+        # The previous window's requests are taken as spread evenly over it: a burst at the end
+        # of one window still counts almost fully just after, so no boundary doubles a limit.
+        return previous * self.previous_weight + current <= self.limit.count
 
 
-def hit(limits: tuple[Limit, ...], value: str, now: float | None = None) -> bool:
+# One Redis client (with its connection pool) per process and server, for the rate limits.
+_redis_clients: dict[tuple, redis.Redis] = {}
+
+
+def _redis_client() -> redis.Redis | None:
+    """A Redis client of our own on the server of the default cache; None for another backend.
+
+    The counts live with the cache (REDIS_URL in settings), under the cache's key prefix.
+    """
+    if not isinstance(caches["default"], RedisCache):
+        return None
+    config = settings.CACHES["default"]
+    location = config["LOCATION"]
+    url = (location.split(",") if isinstance(location, str) else list(location))[0]
+    options = config.get("OPTIONS", {})
+    timeouts = (options.get("socket_connect_timeout", 2), options.get("socket_timeout", 2))
+    client = _redis_clients.get((url, timeouts))
+    if client is None:
+        client = _redis_clients[(url, timeouts)] = redis.Redis.from_url(
+            url, socket_connect_timeout=timeouts[0], socket_timeout=timeouts[1]
+        )
+    return client
+
+
+def hit(limits: tuple[Limit, ...], value: str) -> bool:
     """Count one request against each limit; False when any limit is exceeded."""
-    return hit_many([(limits, value)], now)[0]
+    return hit_many([(limits, value)])[0]
 
 
-def hit_many(groups: list[tuple[tuple[Limit, ...], str]], now: float | None = None) -> list[bool]:
+def hit_many(groups: list[tuple[tuple[Limit, ...], str]]) -> list[bool]:
     """hit() for several (limits, value) groups at once; one answer per group.
 
-    With Redis, every limit of every group is counted in one round trip (a pipeline of SET NX
-    EX and INCR per window); other cache backends take the portable add/incr path.
+    Each limit is a sliding window, counted in two fixed windows (this one and the previous,
+    weighted by how much of it the sliding window still covers). Every request is counted, the
+    refused ones too, so that a client who keeps trying stays refused. With Redis, every limit
+    of every group is counted in one round trip (one pipeline); other cache backends take the
+    portable add/incr path of Django's cache API.
     """
-    now = now if now is not None else time.time()
+    now = clock()
+    windows = [[_Window.at(limit, value, now) for limit in limits] for limits, value in groups]
     try:
         client = _redis_client()
-        if client is not None:
-            pipe = client.pipeline(transaction=False)
-            for limits, value in groups:
-                for limit in limits:
-                    key = cache.make_and_validate_key(_key(limit, value, now))
-                    pipe.set(key, 0, ex=limit.seconds + 5, nx=True)
-                    pipe.incr(key)
-            counts = iter(pipe.execute()[1::2])
-            # A list, not a generator, inside all(): every count is read, in order, even
-            # after a limit that is exceeded.
-            return [
-                all([next(counts) <= limit.count for limit in limits])  # noqa: C419
-                for limits, _ in groups
-            ]
+        if client is None:
+            counts = [[_count_portable(window) for window in group] for group in windows]
+        else:
+            counts = _count_redis(client, windows)
     except Exception:
         # The cache (Redis) is down: let people sign rather than lose their signatures.
         logger.warning("abuse: rate limit cache unavailable, request allowed", exc_info=True)
         return [True] * len(groups)
-    return [_hit_portable(limits, value, now) for limits, value in groups]
+    # A list, not a generator, inside all(): every window of a group is judged.
+    return [
+        all([window.allows(*count) for window, count in zip(group, group_counts, strict=True)])  # noqa: C419
+        for group, group_counts in zip(windows, counts, strict=True)
+    ]
 
 
-def _hit_portable(limits: tuple[Limit, ...], value: str, now: float) -> bool:
-    allowed = True
-    for limit in limits:
-        key = _key(limit, value, now)
-        try:
-            cache.add(key, 0, timeout=limit.seconds + 5)
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=limit.seconds + 5)
-                count = 1
-        except Exception:
-            # The cache (Redis) is down: let people sign rather than lose their signatures.
-            logger.warning("abuse: rate limit cache unavailable, request allowed", exc_info=True)
-            return True
-        if count > limit.count:
-            allowed = False
-    return allowed
+def _count_redis(client: redis.Redis, windows: list[list[_Window]]) -> list[list[tuple[int, int]]]:
+    """(this window's count with this request, the previous window's count) for each window."""
+    pipe = client.pipeline(transaction=False)
+    for group in windows:
+        for window in group:
+            current = cache.make_key(window.current)
+            pipe.set(current, 0, ex=window.ttl, nx=True)
+            pipe.incr(current)
+            pipe.get(cache.make_key(window.previous))
+    replies = iter(pipe.execute())
+    counts = []
+    for group in windows:
+        group_counts = []
+        for _ in group:
+            _created, current, previous = next(replies), next(replies), next(replies)
+            group_counts.append((int(current), int(previous or 0)))
+        counts.append(group_counts)
+    return counts
+
+
+def _count_portable(window: _Window) -> tuple[int, int]:
+    cache.add(window.current, 0, timeout=window.ttl)
+    try:
+        current = cache.incr(window.current)
+    except ValueError:  # expired between add and incr
+        cache.add(window.current, 1, timeout=window.ttl)
+        current = 1
+    return current, int(cache.get(window.previous) or 0)
 
 
 def allow_sign(request, email_key: str | None) -> tuple[bool, bool]:
