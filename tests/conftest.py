@@ -50,12 +50,47 @@ def redis_available() -> bool:
         return False
 
 
+# -- The test run's own cache keys -----------------------------------------------------------
+
+# On Redis, the cache of a test run keeps its keys under this prefix, and cache.clear() deletes
+# only them (tests/cache.py): the database in REDIS_URL may be a running site's.
+TEST_CACHE_PREFIX = f"idei-test-{os.getpid()}"
+
+
+def pytest_configure(config):
+    if settings.REDIS_URL:
+        from django.test.utils import override_settings
+
+        default = settings.CACHES["default"]
+        # Kept for the whole run; override_settings also resets the cache handlers.
+        override_settings(
+            CACHES={
+                **settings.CACHES,
+                "default": {
+                    **default,
+                    "BACKEND": "tests.cache.PrefixOnlyRedisCache",
+                    "KEY_PREFIX": TEST_CACHE_PREFIX,
+                },
+            }
+        ).enable()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_cache_emptied_at_the_end():
+    yield
+    if redis_available():
+        from django.core.cache import caches
+
+        caches["default"].clear()
+
+
 def pytest_report_header(config):
     database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     return [
         f"IDEI services: database={database}, redis={'yes' if redis_available() else 'no'}, "
         f"chromium={'yes' if shutil.which('chromium') else 'no'}, "
         f"axe-core={'yes' if AXE_SCRIPT.exists() else 'no'}, require_all={REQUIRE_SERVICES}",
+        f"IDEI cache key prefix: {settings.CACHES['default'].get('KEY_PREFIX') or '(none)'}",
         "IDEI fonts: "
         + ", ".join(f"{lang}={'yes' if font_installed(lang) else 'no'}" for lang in PDF_FONTS),
     ]
@@ -205,6 +240,22 @@ def celery_worker(redis_broker, transactional_db):
     finally:
         celery_app.conf.task_default_queue = previous_queue
         celery_app.conf.task_always_eager = True
+        _forget_queue(redis_broker, queue)
+
+
+def _forget_queue(broker_url: str, queue: str) -> None:
+    """Delete a test queue's own keys (kombu's bindings), and nothing else: the broker's database
+    may be a running site's. Task results expire by themselves."""
+    import redis
+
+    from tests.cache import delete_keys_under
+
+    client = redis.Redis.from_url(broker_url, socket_connect_timeout=2)
+    try:
+        for key_prefix in ("_kombu.binding.", "_kombu.binding_permanent.", ""):
+            delete_keys_under(client, key_prefix + queue)
+    except redis.RedisError:
+        pass  # a test that stopped Redis: nothing to clean
 
 
 class SmtpCapture:
