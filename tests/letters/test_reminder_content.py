@@ -1,6 +1,7 @@
-"""What a reminder says: placeholders, the included sections, escaping, headers and speed."""
+"""What a reminder says: placeholders, the included sections, escaping and headers.
 
-import time
+Its speed is measured in bench/reminder_render_bench.py, not here.
+"""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -273,29 +274,3 @@ def test_rendering_needs_no_query_when_the_chunk_was_asked(django_assert_num_que
             shared=shared,
             signed_campaign_ids=signed.get(subscription.email_key, set()),
         )
-
-
-def test_render_time_per_reminder_is_printed(capsys):
-    for n in range(5):
-        campaign_about(CaseFactory(country="MX", year=2010 + n), title=f"Campaign {n}")
-    reminder = ReminderTextFactory(
-        body="{days_left} days. {country}: {unresolved_count_country}."
-    ).reminder
-    subscriptions = [SubscriptionFactory.build(country="MX", language="en") for _ in range(200)]
-    shared = ReminderRunContext.build()
-    render_reminder(
-        subscriptions[0], reminder, observance_year=2026, shared=shared, signed_campaign_ids=set()
-    )
-    rounds = 2000
-    start = time.perf_counter()
-    for n in range(rounds):
-        render_reminder(
-            subscriptions[n % 200],
-            reminder,
-            observance_year=2026,
-            shared=shared,
-            signed_campaign_ids=set(),
-        )
-    per_message = (time.perf_counter() - start) / rounds
-    with capsys.disabled():
-        print(f"\nrender_reminder: {per_message * 1e6:.0f} µs per message ({rounds} messages)")
