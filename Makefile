@@ -5,6 +5,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Links in e-mails sent by `make run` point at the port it serves, unless SITE_URL is set.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test setup test-setup lint check bench help
 
@@ -25,8 +27,8 @@ setup: $(VENV)/.installed
 
 run: setup
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	SITE_URL='$(SITE_URL)' $(BIN)/python manage.py seed_demo
+	SITE_URL='$(SITE_URL)' $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Browser tests need Debian's chromium and axe-core from npm; .ci/test-setup installs what it can.
 test-setup: setup

@@ -1,11 +1,16 @@
 """The test run and the Makefile: what they leave alone and what they pass on."""
 
+import os
+import shutil
+import subprocess
+import sys
 import uuid
 
+import pytest
 from django.core.cache import cache, caches
 
 from tests.cache import PrefixOnlyRedisCache
-from tests.conftest import TEST_CACHE_PREFIX
+from tests.conftest import ROOT, TEST_CACHE_PREFIX, require
 
 # -- The test run's cache on a shared Redis --------------------------------------------------
 
@@ -47,3 +52,54 @@ def test_rate_limit_counts_are_cleared_with_the_test_cache(redis_broker):
     cache.clear()
 
     assert not list(client.scan_iter(match=match))
+
+
+# -- make run --------------------------------------------------------------------------------
+
+
+def make_run_commands(**env) -> str:
+    """What `make run PORT=8123` would run (make -n: nothing is run)."""
+    require(shutil.which("make"), "needs make (apt-get install make)")
+    environ = {key: value for key, value in os.environ.items() if key != "SITE_URL"}
+    return subprocess.run(
+        ["make", "-n", "run", "PORT=8123"],
+        cwd=ROOT,
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+
+
+def test_make_run_on_another_port_sends_links_to_that_port():
+    commands = make_run_commands()
+
+    serve = next(line for line in commands.splitlines() if "runserver" in line)
+    assert "runserver 127.0.0.1:8123" in serve
+    assert serve.startswith("SITE_URL='http://127.0.0.1:8123' ")
+
+
+def test_make_run_keeps_a_site_url_set_in_the_environment():
+    commands = make_run_commands(SITE_URL="https://idei.example.org")
+
+    serve = next(line for line in commands.splitlines() if "runserver" in line)
+    assert serve.startswith("SITE_URL='https://idei.example.org' ")
+
+
+@pytest.mark.parametrize(
+    ("site_url", "expected"),
+    [("http://127.0.0.1:8123", "http://127.0.0.1:8123"), ("http://x.example/", "http://x.example")],
+)
+def test_settings_read_site_url_from_the_environment(site_url, expected):
+    printed = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SITE_URL)"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "idei.settings", "SITE_URL": site_url},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+
+    assert printed.strip() == expected
