@@ -240,7 +240,8 @@ def run_export(client, url: str, traced: bool) -> dict:
 
 def in_memory_peak(campaign) -> float:
     """For comparison: peak traced memory of building every row in memory before sending."""
-    from letters.dashboard import EXPORT_FIELDS, export_row, exportable, inert
+    from idei.csv_export import inert
+    from letters.dashboard import EXPORT_FIELDS, export_row, exportable
 
     tracemalloc.start()
     rows = [

@@ -5,7 +5,6 @@ run shown as a preview, then confirm. Exports write IDEI's native format, so tha
 be edited and imported back.
 """
 
-import csv
 import datetime
 import hashlib
 import re
@@ -21,7 +20,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -32,6 +31,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from django_countries import countries
 from django_countries.filters import CountryFilter
 
+from idei.csv_export import csv_lines, csv_response
+
+from .fields import CIRCUMSTANCES, WHO
 from .importers import (
     ERROR,
     MAX_FILE_BYTES,
@@ -213,19 +215,7 @@ class CaseAdmin(admin.ModelAdmin):
         (None, {"fields": ["full_name", "sort_name", "slug", "incident", "summary"]}),
         (
             gettext_lazy("Who"),
-            {
-                "fields": [
-                    "gender",
-                    "nationalities",
-                    "role",
-                    "employment",
-                    "origin",
-                    "media",
-                    "beats",
-                    "jobs",
-                    "outlets",
-                ]
-            },
+            {"fields": list(WHO)},
         ),
         (
             gettext_lazy("What happened"),
@@ -236,13 +226,7 @@ class CaseAdmin(admin.ModelAdmin):
                     "year",
                     "country",
                     "place",
-                    "type_of_death",
-                    "motive_confirmed",
-                    "perpetrators",
-                    "threatened",
-                    "captive",
-                    "tortured",
-                    "conflict_zone",
+                    *CIRCUMSTANCES,
                 ]
             },
         ),
@@ -366,17 +350,14 @@ class CaseAdmin(admin.ModelAdmin):
         except IncorrectLookupParameters:
             return redirect("admin:cases_case_changelist")
         cases = changelist.get_queryset(request).order_by("pk")
-        stamp = datetime.date.today().isoformat()
+        filename = f"idei-cases-{datetime.date.today().isoformat()}.{kind}"
         if kind == "csv":
-            response = StreamingHttpResponse(
-                csv_lines(export_rows(cases)), content_type="text/csv; charset=utf-8"
-            )
-        else:
-            response = HttpResponse(
-                xlsx_bytes(export_rows(cases)),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-        response["Content-Disposition"] = f'attachment; filename="idei-cases-{stamp}.{kind}"'
+            return csv_response(csv_lines(export_rows(cases)), filename)
+        response = HttpResponse(
+            xlsx_bytes(export_rows(cases)),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
     # -- Import: upload → preview (dry run) → confirm ------------------------------------------
@@ -463,19 +444,6 @@ class CaseAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
         return redirect("admin:cases_importrun_change", report.run_id)
-
-
-def csv_lines(rows):
-    """Stream CSV lines (UTF-8 with BOM, so that Excel reads the accents)."""
-
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-    yield "\ufeff"
-    for row in rows:
-        yield writer.writerow(row)
 
 
 def xlsx_bytes(rows) -> bytes:

@@ -26,6 +26,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from . import figures
+from .fields import API_FIELDS
 from .filters import SORTS, CaseFilter
 from .models import Case, CaseEvent, CaseSource, Medium
 
@@ -204,30 +205,7 @@ class CaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Case
-        fields = [
-            "id",
-            "slug",
-            "url",
-            "full_name",
-            "country",
-            "country_name",
-            "place",
-            "date_of_death",
-            "date_precision",
-            "year",
-            "role",
-            "gender",
-            "origin",
-            "employment",
-            "media",
-            "type_of_death",
-            "impunity",
-            "unesco_status",
-            "unresolved",
-            "status",
-            "outlets",
-            "incident",
-        ]
+        fields = list(API_FIELDS)
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.URI)

@@ -4,8 +4,8 @@ Every page runs a fixed number of queries whatever the number of cases (pinned i
 tests/cases/test_views.py with 20,000 cases on PostgreSQL).
 """
 
-import csv
 import json
+from itertools import chain
 
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
@@ -18,7 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
+from idei.csv_export import csv_lines, csv_response
+
 from . import charts, figures
+from .fields import DOWNLOAD_FIELDS
 from .filters import CaseFilter
 from .models import STATUS_LABELS, UNRESOLVED_RULE, Case, CaseEvent
 
@@ -70,34 +73,6 @@ def case_list(request):
 
 # -- Exports ---------------------------------------------------------------------------------
 
-EXPORT_FIELDS = [
-    "url",
-    "full_name",
-    "country",
-    "country_name",
-    "place",
-    "date_of_death",
-    "date_precision",
-    "year",
-    "role",
-    "employment",
-    "origin",
-    "gender",
-    "outlets",
-    "jobs",
-    "media",
-    "type_of_death",
-    "perpetrators",
-    "motive_confirmed",
-    "impunity",
-    "unesco_status",
-    "status",
-    "unresolved",
-    "resolved_on",
-    "summary",
-    "last_reviewed",
-]
-
 
 def export_attribution(request) -> dict:
     source = request.build_absolute_uri(reverse("cases:list"))
@@ -121,56 +96,44 @@ def export_queryset(request):
     return filterset, cases
 
 
+def iso(date) -> str | None:
+    return date.isoformat() if date else None
+
+
 def export_record(case: Case, base_url: str) -> dict:
-    return {
+    """A case as the downloads write it: DOWNLOAD_FIELDS, in order, with their values."""
+    computed = {
         "url": base_url + case.get_absolute_url(),
-        "full_name": case.full_name,
         "country": case.country.code,
         "country_name": str(case.country.name),
-        "place": case.place,
-        "date_of_death": case.date_of_death.isoformat() if case.date_of_death else None,
-        "date_precision": case.date_precision,
-        "year": case.year,
-        "role": case.role,
-        "employment": case.employment,
-        "origin": case.origin,
-        "gender": case.gender,
-        "outlets": case.outlets,
-        "jobs": case.jobs,
+        "date_of_death": iso(case.date_of_death),
         "media": [medium.slug for medium in case.media.all()],
-        "type_of_death": case.type_of_death,
         "perpetrators": [perpetrator.slug for perpetrator in case.perpetrators.all()],
-        "motive_confirmed": case.motive_confirmed,
-        "impunity": case.impunity,
-        "unesco_status": case.unesco_status,
         "status": case.status_key,
         "unresolved": case.is_unresolved,
-        "resolved_on": case.resolved_on.isoformat() if case.resolved_on else None,
-        "summary": case.summary,
-        "last_reviewed": case.last_reviewed.isoformat() if case.last_reviewed else None,
+        "resolved_on": iso(case.resolved_on),
+        "last_reviewed": iso(case.last_reviewed),
+    }
+    # Every other field is the case's attribute of the same name.
+    return {
+        name: computed[name] if name in computed else getattr(case, name)
+        for name in DOWNLOAD_FIELDS
     }
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+def export_records(request, cases):
+    """The cases' records one after the other, read from the database in chunks."""
+    base_url = request.build_absolute_uri("/").rstrip("/")
+    return (export_record(case, base_url) for case in cases.iterator(chunk_size=EXPORT_CHUNK))
 
 
-def inert_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    if value is None:
-        return ""
+def download_cell(value):
+    """A record's value as the CSV download writes it (csv_lines then makes it inert)."""
     if isinstance(value, list):
-        value = "; ".join(value)
-    elif isinstance(value, bool):
-        value = "yes" if value else "no"
-    value = str(value)
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-
-
-class Echo:
-    """A file-like object whose write() returns the line, for csv.writer in a generator."""
-
-    def write(self, value):
-        return value
+        return "; ".join(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
 
 
 def bad_filters_response(filterset) -> HttpResponse:
@@ -190,23 +153,14 @@ def export_csv(request):
     if filterset.errors:
         return bad_filters_response(filterset)
     about = export_attribution(request)
-    base_url = request.build_absolute_uri("/").rstrip("/")
-
-    def rows():
-        writer = csv.writer(Echo())
-        # A byte-order mark so that spreadsheets read the UTF-8 names right; the first line
-        # says where the data comes from and how to credit it, then the header.
-        yield "\ufeff" + writer.writerow(
-            [inert_cell(f"# {about['attribution']} {_('Exported')}: {about['exported_at']}")]
-        )
-        yield writer.writerow(EXPORT_FIELDS)
-        for case in cases.iterator(chunk_size=EXPORT_CHUNK):
-            record = export_record(case, base_url)
-            yield writer.writerow([inert_cell(record[name]) for name in EXPORT_FIELDS])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{export_filename("csv")}"'
-    return response
+    # The first line says where the data comes from and how to credit it, then the header.
+    credit = f"# {about['attribution']} {_('Exported')}: {about['exported_at']}"
+    records = export_records(request, cases)
+    rows = chain(
+        [[credit], DOWNLOAD_FIELDS],
+        ([download_cell(value) for value in record.values()] for record in records),
+    )
+    return csv_response(csv_lines(rows), export_filename("csv"))
 
 
 # JSON served as a file: escape the characters that matter in HTML, so the text stays inert
@@ -224,14 +178,14 @@ def export_json(request):
     if filterset.errors:
         return bad_filters_response(filterset)
     about = export_attribution(request)
-    base_url = request.build_absolute_uri("/").rstrip("/")
+    records = export_records(request, cases)
 
     def chunks():
         head = {**about, "filters": filterset.active_filters}
         yield json_text(head)[:-1] + ', "cases": ['
         separator = ""
-        for case in cases.iterator(chunk_size=EXPORT_CHUNK):
-            yield separator + json_text(export_record(case, base_url))
+        for record in records:
+            yield separator + json_text(record)
             separator = ",\n"
         yield "]}\n"
 

@@ -12,14 +12,13 @@ Every page runs a fixed number of queries whatever the number of signatures (pin
 chunks, so the server's memory stays flat however long the file.
 """
 
-import csv
 import datetime
 from collections import defaultdict
+from itertools import chain
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language_bidi
@@ -29,6 +28,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django_countries import countries
 
 from campaigns.access import CAN_EDIT, campaign_for_coordinator, role_in
+from idei.csv_export import csv_lines, csv_response
 from idei.outbox.models import OutgoingMessage, ref
 
 from . import charts
@@ -193,34 +193,12 @@ def export_row(row: tuple) -> list:
     ]
 
 
-EXPORT_FIELDS = [
-    "confirmed_at",
-    "language",
-    "name",
-    "email",
-    "city",
-    "country",
-    "message",
-    "consent_share_name",
-    "consent_updates",
-]
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def inert(value) -> str:
-    """A cell a spreadsheet shows as text and never runs as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
-
-
-class Echo:
-    """A file-like object whose write() returns the line, for csv.writer in a generator."""
-
-    def write(self, value):
-        return value
+# The signature's fields behind the columns: the columns' names but for the two consents.
+CONSENT_FIELDS = {
+    "agreed_to_share_name": "consent_share_name",
+    "agreed_to_updates": "consent_updates",
+}
+EXPORT_FIELDS = [CONSENT_FIELDS.get(column, column) for column in EXPORT_COLUMNS]
 
 
 def export_figures(campaign) -> dict:
@@ -247,14 +225,12 @@ def export_confirm(request, slug):
 
 def stream_rows(export: SignatureExport, campaign):
     """The CSV, line by line; records the number of rows sent, even if the download stops."""
-    writer = csv.writer(Echo())
     rows = exportable(campaign).values_list(*EXPORT_FIELDS).iterator(chunk_size=EXPORT_CHUNK)
+    lines = csv_lines(chain([EXPORT_COLUMNS], map(export_row, rows)))
     sent, finished = 0, False
     try:
-        # A byte-order mark, so that spreadsheets read the names' accents and scripts as UTF-8.
-        yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
-        for row in rows:
-            line = writer.writerow([inert(cell) for cell in export_row(row)])
+        yield next(lines)  # the header
+        for line in lines:
             sent += 1  # counted when handed to the server, even if the client then goes away
             yield line
         finished = True
@@ -273,11 +249,8 @@ def export_csv(request, slug):
     # Recorded before the first row leaves, so that no export goes unrecorded.
     export = SignatureExport.objects.create(campaign=campaign, exported_by=request.user)
     stamp = timezone.localtime(export.started_at).strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(
-        stream_rows(export, campaign), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="signatures-{campaign.slug}-{stamp}.csv"'
+    response = csv_response(
+        stream_rows(export, campaign), f"signatures-{campaign.slug}-{stamp}.csv"
     )
     response["Cache-Control"] = "no-store"
     return response

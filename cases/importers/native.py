@@ -8,7 +8,9 @@ cell separated by commas. A case is identified by its slug.
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
+from cases.fields import NATIVE_COLUMNS
 from cases.models import Case, DatePrecision, ExternalId, Medium
+from idei.csv_export import inert, uninert
 
 from .base import CaseFormat, ParsedRow
 from .cpj import terms
@@ -28,38 +30,6 @@ from .values import (
     yes_no,
 )
 
-COLUMNS = [
-    "slug",
-    "full_name",
-    "sort_name",
-    "gender",
-    "nationalities",
-    "role",
-    "employment",
-    "origin",
-    "media",
-    "beats",
-    "jobs",
-    "outlets",
-    "date_of_death",
-    "country",
-    "place",
-    "type_of_death",
-    "motive_confirmed",
-    "perpetrators",
-    "threatened",
-    "captive",
-    "tortured",
-    "conflict_zone",
-    "impunity",
-    "unesco_status",
-    "resolved_on",
-    "incident",
-    "summary",
-    "last_reviewed",
-    "published",
-    "external_ids",
-]
 CHOICES = {
     "gender": choices_mapping(Case.Gender.choices),
     "role": choices_mapping(Case.Role.choices),
@@ -71,25 +41,13 @@ CHOICES = {
 }
 CHOICE_DEFAULTS = {"gender": "unknown", "role": "journalist", "employment": "unknown"}
 CHOICE_DEFAULTS |= {"origin": "unknown", "type_of_death": "unknown"}
-# Spreadsheet programs run a cell starting with one of these as a formula.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SOURCES = {value for value, _label in ExternalId.Source.choices}
-
-
-def inert(value: str) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula (OWASP CSV injection)."""
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
-def uninert(value: str) -> str:
-    """Undo inert(), so that an exported file imports back unchanged."""
-    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
 
 
 class NativeFormat(CaseFormat):
     name = "native"
     source = ExternalId.Source.NATIVE
-    columns = dict.fromkeys(COLUMNS, ())
+    columns = dict.fromkeys(NATIVE_COLUMNS, ())
     required = ("full_name", "country")
     records_external_ids = False
 
@@ -206,38 +164,34 @@ def export_rows(cases):
         "perpetrators",
         "external_ids",
     )
-    yield list(COLUMNS)
+    yield list(NATIVE_COLUMNS)
     for case in cases.iterator(chunk_size=2000):
-        row = [
-            case.slug,
-            case.full_name,
-            case.sort_name,
-            case.gender,
-            ", ".join(c.code for c in case.nationalities),
-            case.role,
-            case.employment,
-            case.origin,
-            ", ".join(m.name for m in case.media.all()),
-            ", ".join(b.name for b in case.beats.all()),
-            case.jobs,
-            case.outlets,
-            date_cell(case.date_of_death, case.date_precision),
-            case.country.code,
-            case.place,
-            case.type_of_death,
-            yes_no_cell(case.motive_confirmed),
-            ", ".join(p.name for p in case.perpetrators.all()),
-            yes_no_cell(case.threatened),
-            yes_no_cell(case.captive),
-            yes_no_cell(case.tortured),
-            yes_no_cell(case.conflict_zone),
-            case.impunity,
-            case.unesco_status,
-            case.resolved_on.isoformat() if case.resolved_on else "",
-            case.incident.name if case.incident else "",
-            case.summary,
-            case.last_reviewed.isoformat() if case.last_reviewed else "",
-            yes_no_cell(case.is_published),
-            "; ".join(f"{e.source}:{e.value}" for e in case.external_ids.all()),
-        ]
-        yield [inert(str(cell)) for cell in row]
+        # Inert here, not only in the CSV writer: the admin's XLSX export writes these rows too.
+        yield [inert(cell) for cell in export_row(case)]
+
+
+def export_row(case) -> list:
+    """One case's cells, in the order of NATIVE_COLUMNS."""
+    computed = {
+        "nationalities": ", ".join(c.code for c in case.nationalities),
+        "media": ", ".join(m.name for m in case.media.all()),
+        "beats": ", ".join(b.name for b in case.beats.all()),
+        "date_of_death": date_cell(case.date_of_death, case.date_precision),
+        "country": case.country.code,
+        "motive_confirmed": yes_no_cell(case.motive_confirmed),
+        "perpetrators": ", ".join(p.name for p in case.perpetrators.all()),
+        "threatened": yes_no_cell(case.threatened),
+        "captive": yes_no_cell(case.captive),
+        "tortured": yes_no_cell(case.tortured),
+        "conflict_zone": yes_no_cell(case.conflict_zone),
+        "resolved_on": case.resolved_on.isoformat() if case.resolved_on else "",
+        "incident": case.incident.name if case.incident else "",
+        "last_reviewed": case.last_reviewed.isoformat() if case.last_reviewed else "",
+        "published": yes_no_cell(case.is_published),
+        "external_ids": "; ".join(f"{e.source}:{e.value}" for e in case.external_ids.all()),
+    }
+    # Every other column is the case's attribute of the same name.
+    return [
+        computed[column] if column in computed else getattr(case, column)
+        for column in NATIVE_COLUMNS
+    ]

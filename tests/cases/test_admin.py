@@ -255,6 +255,28 @@ def test_csv_export_makes_formula_cells_inert(admin_client):
     assert row[14] == "'@SUM(1)"
 
 
+def test_csv_export_guards_formulas_after_line_breaks_spaces_and_in_full_width(admin_client):
+    CaseFactory(place="\n=1+1", outlets="\uff20SUM(1)", jobs="  -1", summary="\uff0b1")
+    header, row = read_export(admin_client.get("/admin/cases/case/export/csv/"))
+    record = dict(zip(header, row, strict=True))
+    assert record["place"] == "'\n=1+1"
+    assert record["outlets"] == "'\uff20SUM(1)"
+    assert record["jobs"] == "'  -1"
+    assert record["summary"] == "'\uff0b1"
+
+
+def test_csv_export_columns_are_in_their_published_order(admin_client):
+    response = admin_client.get("/admin/cases/case/export/csv/")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'attachment; filename="idei-cases-' in response["Content-Disposition"]
+    assert b"".join(response.streaming_content).decode("utf-8").splitlines()[0] == (
+        "\ufeffslug,full_name,sort_name,gender,nationalities,role,employment,origin,media,"
+        "beats,jobs,outlets,date_of_death,country,place,type_of_death,motive_confirmed,"
+        "perpetrators,threatened,captive,tortured,conflict_zone,impunity,unesco_status,"
+        "resolved_on,incident,summary,last_reviewed,published,external_ids"
+    )
+
+
 def test_csv_export_keeps_hostile_markup_as_text(admin_client):
     CaseFactory(full_name=HOSTILE)
     row = read_export(admin_client.get("/admin/cases/case/export/csv/"))[1]
