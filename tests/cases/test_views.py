@@ -334,6 +334,27 @@ def test_csv_export_makes_formula_cells_inert(client):
     assert "'-2+3" in cells
 
 
+def test_csv_export_guards_formulas_after_line_breaks_spaces_and_in_full_width(client):
+    CaseFactory(place="\n=1+1", outlets="\uff20SUM(1)", jobs="  =1+1", summary="\uff1d2")
+    text = read_stream(client.get("/cases/export.csv"))
+    header, row = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1:]
+    record = dict(zip(header, row, strict=True))
+    assert record["place"] == "'\n=1+1"
+    assert record["outlets"] == "'\uff20SUM(1)"
+    assert record["jobs"] == "'  =1+1"
+    assert record["summary"] == "'\uff1d2"
+
+
+def test_csv_export_columns_are_in_their_published_order(client):
+    text = read_stream(client.get("/cases/export.csv"))
+    assert text.splitlines()[1] == (
+        "url,full_name,country,country_name,place,date_of_death,date_precision,year,role,"
+        "employment,origin,gender,outlets,jobs,media,type_of_death,perpetrators,"
+        "motive_confirmed,impunity,unesco_status,status,unresolved,resolved_on,summary,"
+        "last_reviewed"
+    )
+
+
 def test_json_export_streams_with_attribution_and_inert_markup(client):
     CaseFactory(full_name=HOSTILE, country="MX")
     CaseFactory(full_name="Brazil case", country="BR")
