@@ -8,11 +8,12 @@ PORT ?= 8000
 # Links in e-mails sent by `make run` point at the port it serves, unless SITE_URL is set.
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test setup test-setup lint check bench help
+.PHONY: run test test-fast setup test-setup lint check bench help
 
 help:
 	@echo "make run    set up, migrate, load demo data and serve on http://127.0.0.1:$(PORT)/"
 	@echo "make test   set up and run the whole test suite"
+	@echo "make test-fast  the suite without the slow volume/fault tests and the browser tests"
 	@echo "make lint   ruff, import contracts, migrations check, deploy check"
 
 $(BIN)/python:
@@ -36,6 +37,10 @@ test-setup: setup
 
 test: test-setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A few minutes: everything but the volume and fault tests (marked slow) and the browser tests.
+test-fast: test-setup
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -412,6 +412,7 @@ def twenty_thousand_cases(postgres):
     return bulk_cases(20_000)
 
 
+@pytest.mark.slow
 def test_api_runs_a_fixed_number_of_queries_at_20000_cases(
     client, twenty_thousand_cases, django_assert_max_num_queries
 ):

@@ -592,6 +592,7 @@ def pages_to_check(case_url):
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_pages_run_a_fixed_number_of_queries_whatever_the_number_of_cases(
     client, postgres, django_assert_max_num_queries
@@ -611,6 +612,7 @@ def test_pages_run_a_fixed_number_of_queries_whatever_the_number_of_cases(
     assert client.get("/cases/").context["page"].paginator.count == 20_041
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_export_of_20000_cases_streams_in_chunks(client, postgres, django_assert_max_num_queries):
     bulk_cases(20_000)

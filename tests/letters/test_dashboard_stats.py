@@ -131,6 +131,7 @@ def test_hostile_text_is_escaped(client):
     assert "&lt;script&gt;" in html
 
 
+@pytest.mark.slow
 def test_figures_page_runs_a_fixed_number_of_queries_with_100000_signatures(
     client, postgres, django_assert_max_num_queries
 ):

@@ -274,6 +274,7 @@ def test_export_record_is_shown_on_the_figures_page(client, campaign, coordinato
 # -- At scale --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_export_of_100000_signatures_streams_in_a_fixed_number_of_queries_and_flat_memory(
     client, postgres, django_assert_max_num_queries
 ):

@@ -43,7 +43,12 @@ from letters.models import MessageKind, Reminder, ReminderText, Subscription
 from letters.reminders.tasks import queue_due_reminders
 from tests.conftest import SmtpCapture, free_port, require
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBSCRIBERS = 3_000
