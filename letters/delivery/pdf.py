@@ -60,7 +60,9 @@ GROUP_ROWS = 25
 # A signer list or coordinator's petition that a newer one replaced is removed once it has not
 # been used for this long (a petition being joined from it touches it).
 UNUSED_SECONDS = 3600
-STAMP_FORMAT = "%Y%m%d-%H%M%S"
+# When a petition was begun, in its file name: to the microsecond, so that a file begun before a
+# coordinator asked is told from one begun after (see views.ready_petition).
+STAMP_FORMAT = "%Y%m%d-%H%M%S%f"
 # From one column of the signer list to the next: its width and the gap (86 + 8 mm, as in
 # templates/letters/pdf/petition_signers.html), in PDF points.
 COLUMN_STEP = (86 + 8) / 25.4 * 72

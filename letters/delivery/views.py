@@ -93,13 +93,13 @@ def download_url(campaign, since: datetime.datetime | None = None) -> str:
     url = reverse("letters:dashboard:petition_pdf", args=[campaign.slug])
     query = {"download": 1}
     if since is not None:
-        query["since"] = int(since.timestamp())
+        query["since"] = int(since.timestamp() * 1000)  # milliseconds
     return f"{url}?{urlencode(query)}"
 
 
 def parse_since(value) -> datetime.datetime | None:
     try:
-        return datetime.datetime.fromtimestamp(int(value), tz=datetime.UTC)
+        return datetime.datetime.fromtimestamp(int(value) / 1000, tz=datetime.UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
 

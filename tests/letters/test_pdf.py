@@ -560,9 +560,13 @@ def test_a_petition_made_before_a_new_signature_is_made_again(
         stale = client.get(petition_url + "?download=1")
     assert stale.status_code == 202
     assert "Earlier file" in stale.content.decode()
+    assert client.get(check_again_link(stale)).status_code == 202  # not the earlier file
+    earlier = re.search(r'href="([^"]+)">Download this earlier', stale.content.decode()).group(1)
+    text = pdf_text(downloaded(client.get(html.unescape(earlier))))
+    assert "Ana Consenting" in text and "Ben Later" not in text
     for callback in callbacks:
         callback()
-    text = pdf_text(downloaded(client.get(petition_url + "?download=1")))
+    text = pdf_text(downloaded(client.get(check_again_link(stale))))
     assert "Ana Consenting" in text and "Ben Later" in text
 
 
