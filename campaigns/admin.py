@@ -7,6 +7,7 @@ is recorded with who and when; the status field itself is read-only here.
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -21,8 +22,23 @@ from .models import (
 )
 
 
+class MembershipFormSet(BaseInlineFormSet):
+    """An organisation that has members keeps at least one owner (as campaigns.services does)."""
+
+    def clean(self):
+        super().clean()
+        kept = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if kept and not any(row.get("role") == Membership.Role.OWNER for row in kept):
+            raise ValidationError(_("An organisation must keep at least one owner."))
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     extra = 1
     raw_id_fields = ["user"]
 

@@ -102,3 +102,30 @@ def test_invitations_are_listed_but_not_created_in_the_admin(admin):
     )
     assert "someone@example.org" in admin.get("/admin/campaigns/invitation/").content.decode()
     assert admin.get("/admin/campaigns/invitation/add/").status_code == 403
+
+
+def test_the_membership_inline_cannot_leave_an_organisation_without_an_owner(admin):
+    owner = MembershipFactory(role="owner")
+    organisation = owner.organisation
+    url = f"/admin/campaigns/organisation/{organisation.pk}/change/"
+    form = {
+        "name": organisation.name,
+        "slug": organisation.slug,
+        "country": "MX",
+        "contact_email": "team@example.org",
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "1",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+        "memberships-0-id": str(owner.pk),
+        "memberships-0-organisation": str(organisation.pk),
+        "memberships-0-user": str(owner.user_id),
+        "memberships-0-role": "coordinator",
+    }
+
+    response = admin.post(url, form)
+
+    assert response.status_code == 200
+    assert "must keep at least one owner" in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.role == "owner"
