@@ -220,9 +220,12 @@ def confirmation_problem(request, error: LinkError):
             "signature already, it counts and there is nothing more to do. If you asked for "
             "the link several times, use the newest e-mail."
         )
-    return render(
-        request, "letters/confirm_invalid.html", {"problem": problem}, status=error.status
-    )
+    context = {
+        "problem": problem,
+        "next_url": reverse("campaigns:list"),
+        "next_label": _("See the campaigns"),
+    }
+    return render(request, "letters/link_problem.html", context, status=error.status)
 
 
 @never_cache
@@ -310,12 +313,14 @@ def remind(request, slug):
     if signature is None:
         return render(
             request,
-            "letters/confirm_invalid.html",
+            "letters/link_problem.html",
             {
                 "problem": _(
                     "We could not tell which signature this is: the page was open for more "
                     "than a day or in another browser. Nothing was changed."
-                )
+                ),
+                "next_url": reverse("campaigns:list"),
+                "next_label": _("See the campaigns"),
             },
             status=400,
         )

@@ -8,6 +8,7 @@ import logging
 
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -77,9 +78,12 @@ def _link_problem(request, error: LinkError):
             "you are subscribed and there is nothing more to do. If you asked for the link "
             "several times, use the newest e-mail."
         )
-    return render(
-        request, "letters/reminders/link_invalid.html", {"problem": problem}, status=error.status
-    )
+    context = {
+        "problem": problem,
+        "next_url": reverse("letters:reminders:subscribe"),
+        "next_label": _("Ask for reminders again"),
+    }
+    return render(request, "letters/link_problem.html", context, status=error.status)
 
 
 @never_cache
