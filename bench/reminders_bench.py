@@ -4,8 +4,8 @@ Real pieces throughout: PostgreSQL (DATABASE_URL must name a database whose name
 "bench"; it is dropped, created and migrated), a private redis-server on a free port (never the
 shared one), `celery -A idei worker --pool prefork` processes, and an aiosmtpd sink in a process
 of its own (so it does not share a GIL with the measuring process) that counts every message and
-its Message-ID. The due run is `letters.reminders.tasks.queue_due_reminders` in a separate process too, so
-that its own peak memory can be read.
+its Message-ID. The due run is `letters.reminders.tasks.queue_due_reminders` in a separate
+process too, so that its own peak memory can be read.
 
 Measured per worker concurrency (2, then 4 on these 2 cores): messages per second from the start
 of the due run until the sink has received every reminder; peak resident memory (VmHWM) of the
@@ -80,7 +80,7 @@ def mib(kib: int) -> float:
 
 
 def returning_claim(pk: int):
-    """Proposal for idei.outbox.sending.claim: one UPDATE ... RETURNING instead of UPDATE then SELECT."""
+    """Proposal for idei.outbox.sending.claim: one UPDATE ... RETURNING, not UPDATE then SELECT."""
     from django.utils import timezone
 
     from idei.outbox.models import OutgoingMessage
