@@ -23,12 +23,10 @@ import tracemalloc
 from pathlib import Path
 
 from bench.cases_bench import (
-    bench_database_url,
     fail,
+    fresh_database,
     machine,
     percentile,
-    recreate_database,
-    setup_django,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -263,18 +261,9 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
-    database = bench_database_url()
-    if database is None:
-        return fail(
-            "The campaigns benchmark needs PostgreSQL: set DATABASE_URL, e.g.\n"
-            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/idei_bench make bench"
-        )
-    url, name = database
-    if "bench" not in name:
-        return fail(f"Refusing to drop database {name!r}: its name must contain 'bench'.")
-    print(f"Recreating database {name} and migrating...", flush=True)
-    recreate_database(url, name)
-    setup_django()
+    problem = fresh_database("campaigns")
+    if problem:
+        return fail(problem)
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection

@@ -86,6 +86,26 @@ def recreate_database(url: str, name: str):
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def fresh_database(benchmark: str) -> str | None:
+    """Drop and recreate DATABASE_URL's bench database and set Django up on it.
+
+    Returns why it cannot (no PostgreSQL, or a name without "bench"), or None once ready.
+    """
+    database = bench_database_url()
+    if database is None:
+        return (
+            f"The {benchmark} benchmark needs PostgreSQL: set DATABASE_URL, e.g.\n"
+            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/idei_bench make bench"
+        )
+    url, name = database
+    if "bench" not in name:
+        return f"Refusing to drop database {name!r}: its name must contain 'bench'."
+    print(f"Recreating database {name} and migrating...", flush=True)
+    recreate_database(url, name)
+    setup_django()
+    return None
+
+
 def setup_django():
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "idei.settings")
@@ -362,18 +382,9 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
-    database = bench_database_url()
-    if database is None:
-        return fail(
-            "The cases benchmark needs PostgreSQL: set DATABASE_URL, e.g.\n"
-            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/idei_bench make bench"
-        )
-    url, name = database
-    if "bench" not in name:
-        return fail(f"Refusing to drop database {name!r}: its name must contain 'bench'.")
-    print(f"Recreating database {name} and migrating...", flush=True)
-    recreate_database(url, name)
-    setup_django()
+    problem = fresh_database("cases")
+    if problem:
+        return fail(problem)
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client

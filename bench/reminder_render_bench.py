@@ -23,12 +23,10 @@ if str(ROOT) not in sys.path:  # run as a script: python bench/reminder_render_b
     sys.path.insert(0, str(ROOT))
 
 from bench.cases_bench import (  # noqa: E402
-    bench_database_url,
     fail,
+    fresh_database,
     machine,
     percentile,
-    recreate_database,
-    setup_django,
 )
 
 RESULTS = ROOT / "bench" / "results" / "reminder_render.json"
@@ -41,19 +39,9 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
-    database = bench_database_url()
-    if database is None:
-        return fail(
-            "The reminder render benchmark needs PostgreSQL: set DATABASE_URL, e.g.\n"
-            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/idei_bench "
-            "make bench BENCH_ARGS=reminder_render"
-        )
-    url, name = database
-    if "bench" not in name:
-        return fail(f"Refusing to drop database {name!r}: its name must contain 'bench'.")
-    print(f"Recreating database {name} and migrating...", flush=True)
-    recreate_database(url, name)
-    setup_django()
+    problem = fresh_database("reminder render")
+    if problem:
+        return fail(problem)
     from django.core.management import call_command
 
     from bench.reminders_bench import AS_OF, load
