@@ -435,16 +435,9 @@ def wait_http(url: str, timeout: float = 60):
     raise RuntimeError(f"{url} did not answer 200 within {timeout} s")
 
 
-def bench_load(args) -> dict:
-    from django.db import connection
-
-    from idei.outbox.models import OutgoingMessage
-    from letters.models import Signature
-
-    campaign = make_campaign("bench-sign")
-    connection.close()
-    smtp_port = free_port()
-    port = free_port()
+def production_env(port: int, smtp_port: int) -> dict:
+    """The site's environment as in production (DEBUG=0, behind one proxy), static files
+    collected."""
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -463,6 +456,128 @@ def bench_load(args) -> dict:
         env=env,
         check=True,
     )
+    return env
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_serial(args) -> dict:
+    """CPU per request, one request at a time: the figure a busy machine disturbs least.
+
+    One gunicorn sync worker (DEBUG=0); a client sends page GETs, then sign POSTs (forms
+    fetched first, sent after the minimum time on page), one after another, each on its own
+    connection as bench/signers.py does. Reported: the CPU time of the gunicorn worker and of
+    its PostgreSQL backend per request (read from /proc; Redis is shared with whatever else
+    runs, so its CPU is not counted here: tests/letters/test_abuse.py pins the POST's round
+    trips to Redis at one).
+    """
+    import http.client
+    import re
+    from urllib.parse import urlencode
+
+    import psycopg
+    from django.db import connection
+
+    campaign = make_campaign("bench-serial")
+    connection.close()
+    port = free_port()
+    env = production_env(port, free_port())
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "idei.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+    field = re.compile(r'name="(csrfmiddlewaretoken|started)" value="([^"]+)"')
+    page = f"/campaigns/{campaign.slug}/"
+
+    def request(method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            headers = {"Connection": "close", **(headers or {})}
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            return response, response.read()
+        finally:
+            conn.close()
+
+    def fetch_form():
+        response, body = request("GET", page)
+        cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie", "")).group(1)
+        return dict(field.findall(body.decode())), cookie
+
+    def post(form, n):
+        fields, csrf = form
+        email = f"serial-{n}-{secrets.token_hex(4)}@example.org"
+        body = urlencode(
+            {**fields, "name": "Ana López", "email": email, "country": "MX", "city": "Puebla",
+             "message": "", "leave_empty": ""}
+        )  # fmt: skip
+        response, answer = request("POST", f"/campaigns/{campaign.slug}/sign/", body, {
+            "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json",
+            "Cookie": f"csrftoken={csrf}", "Referer": f"http://127.0.0.1:{port}{page}",
+            "X-Forwarded-For": f"10.{n // 62500 % 256}.{n // 250 % 250}.{n % 250 + 1}",
+        })  # fmt: skip
+        if response.status != 200 or b'"ok"' not in answer:
+            raise RuntimeError(f"sign POST answered {response.status}: {answer[:200]!r}")
+
+    try:
+        wait_http(f"http://127.0.0.1:{port}{page}")
+        worker = int(subprocess.check_output(["pgrep", "-P", str(server.pid)]).split()[0])
+        warm = [fetch_form() for _ in range(50)]
+        time.sleep(3.2)
+        for n, form in enumerate(warm):
+            post(form, n)
+        with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as admin:
+            backends = admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            ).fetchall()
+        if len(backends) != 1:
+            raise RuntimeError(f"expected the worker's one database connection, saw {backends}")
+        backend = backends[0][0]
+
+        def measured(run, count):
+            before = cpu_seconds(worker), cpu_seconds(backend)
+            started = time.perf_counter()
+            run()
+            wall = time.perf_counter() - started
+            after = cpu_seconds(worker), cpu_seconds(backend)
+            return {
+                "requests": count,
+                "gunicorn_worker_cpu_ms": round((after[0] - before[0]) / count * 1000, 3),
+                "postgres_backend_cpu_ms": round((after[1] - before[1]) / count * 1000, 3),
+                "wall_ms": round(wall / count * 1000, 3),
+            }
+
+        count = args.serial_requests
+        forms = []
+        page_figures = measured(lambda: forms.extend(fetch_form() for _ in range(count)), count)
+        time.sleep(3.2)
+        post_figures = measured(
+            lambda: [post(form, 1000 + n) for n, form in enumerate(forms)], count
+        )
+        return {"page_get": page_figures, "sign_post": post_figures}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+
+
+def bench_load(args) -> dict:
+    from django.db import connection
+
+    from idei.outbox.models import OutgoingMessage
+    from letters.models import Signature
+
+    campaign = make_campaign("bench-sign")
+    connection.close()
+    smtp_port = free_port()
+    port = free_port()
+    env = production_env(port, smtp_port)
     processes = []
     try:
         # The worker and the SMTP sink run at idle CPU priority (SCHED_IDLE): on these 2 shared
@@ -677,13 +792,14 @@ def post_capacity(host: str, slug: str, args) -> dict:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench/run.py letters")
-    parser.add_argument("--only", choices=["load", "petition"])
+    parser.add_argument("--only", choices=["load", "petition", "serial"])
     parser.add_argument("--signers", type=int, default=100_000)
     parser.add_argument("--steps", default="100,200,300,400")
     parser.add_argument("--step-seconds", type=int, default=40)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=0, help="0: sync workers")
     parser.add_argument("--capacity-posts", type=int, default=3000)
+    parser.add_argument("--serial-requests", type=int, default=1000)
     args = parser.parse_args(argv)
     database = bench_database_url()
     if database is None or "bench" not in database[1]:
@@ -700,6 +816,9 @@ def main(argv: list[str]) -> int:
     if args.only in (None, "petition"):
         results["petition_pdf"] = {"machine": machine(), **bench_petition(args)}
         RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    if args.only in (None, "serial"):
+        results["serial_cpu"] = {"machine": machine(), **bench_serial(args)}
+        print(json.dumps(results["serial_cpu"], indent=2), flush=True)
     if args.only in (None, "load"):
         results["sign_form"] = {"machine": machine(), **bench_load(args)}
     results["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]

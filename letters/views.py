@@ -130,13 +130,23 @@ def sign(request, slug):
         return respond_with_form(request, campaign, form, status=200)
 
     form = build_sign_form(request, campaign, request.POST)
-    # The checks that need nothing but the form come first; then both rate limits are counted
-    # in one trip to Redis (the address only for a form that is about to be signed).
+    # The checks that need nothing but the form come first; then the request's one trip to
+    # Redis: both rate limits (the address only for a form about to be signed) and the claim
+    # to wake the confirmation worker.
     token_state = form.form_token_state()
     signable = not form.is_bot and token_state == abuse.FormToken.VALID and form.is_valid()
     email_key = normalise_email(form.cleaned_data["email"]) if signable else None
-    network_allowed, address_allowed = abuse.allow_sign(request, email_key)
-    if not network_allowed:
+    admission = signing.admit(request, email_key)
+    try:
+        return answer_sign_post(request, campaign, form, token_state, admission)
+    finally:
+        # After the INSERT (autocommit), whatever the answer: a won claim is always used.
+        signing.queue_claimed_wake_up(admission)
+
+
+def answer_sign_post(request, campaign, form, token_state, admission):
+    """The sign POST's answer, once the form is checked and the request admitted."""
+    if not admission.network_allowed:
         logger.info("sign: rate limited (network)", extra={"campaign": campaign.slug})
         return respond_with_form(
             request,
@@ -169,7 +179,7 @@ def sign(request, slug):
         )
     if not form.is_valid():
         return respond_with_form(request, campaign, form, status=400)
-    if not address_allowed:
+    if not admission.address_allowed:
         return respond_with_form(
             request,
             campaign,
@@ -186,7 +196,13 @@ def sign(request, slug):
         "consent_record": form.consent_record(language=language, page=campaign.slug),
     }
     try:
-        signing.sign(campaign, data, language=language, client_ip=abuse.client_ip(request))
+        signing.sign(
+            campaign,
+            data,
+            language=language,
+            client_ip=abuse.client_ip(request),
+            wake_claimed=admission.wake_claimed,
+        )
     except signing.SigningClosed:
         return respond_closed(request, campaign)
     return respond_done(request, campaign)

@@ -3,16 +3,18 @@
 A bot that fills the honeypot or sends the form faster than a person can read it gets the
 same answer as a person ("check your e-mail") and nothing is stored, so it learns nothing.
 Rate limits are sliding windows kept with the cache (Redis in production, where all limits of a
-request are counted in one round trip; Django's cache API otherwise). They are keyed narrowly
-(one IP address or IPv6 /64, one e-mail address) so that one abuser never blocks honest signers
-elsewhere; a mobile network that puts many people behind one IPv4 address is why the
-per-address limits are generous.
+request are counted in one round trip, with the rest of the sign POST's Redis work: see
+services.admit; Django's cache API otherwise). They are keyed narrowly (one IP address or
+IPv6 /64, one e-mail address) so that one abuser never blocks honest signers elsewhere; a
+mobile network that puts many people behind one IPv4 address is why the per-address limits
+are generous.
 """
 
 import hashlib
 import ipaddress
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
@@ -182,35 +184,49 @@ def hit(limits: tuple[Limit, ...], value: str) -> bool:
 
 
 def hit_many(groups: list[tuple[tuple[Limit, ...], str]]) -> list[bool]:
-    """hit() for several (limits, value) groups at once; one answer per group.
+    """hit() for several (limits, value) groups at once; one answer per group."""
+    return count_in_one_trip(groups)[0]
 
-    Each limit is a sliding window, counted in two fixed windows (this one and the previous,
-    weighted by how much of it the sliding window still covers). Every request is counted, the
-    refused ones too, so that a client who keeps trying stays refused. With Redis, every limit
-    of every group is counted in one round trip (one pipeline); other cache backends take the
-    portable add/incr path of Django's cache API.
+
+def count_in_one_trip(
+    groups: list[tuple[tuple[Limit, ...], str]],
+    queue_more: Callable[[redis.client.Pipeline], None] | None = None,
+) -> tuple[list[bool], list | None]:
+    """Count each group's limits, with the commands `queue_more` adds, in one round trip.
+
+    (One answer per group, the replies to `queue_more`'s commands.) Each limit is a sliding
+    window, counted in two fixed windows (this one and the previous, weighted by how much of it
+    the sliding window still covers). Every request is counted, the refused ones too, so that a
+    client who keeps trying stays refused. With Redis, all of it is one pipeline; other cache
+    backends take the portable add/incr path of Django's cache API, and the replies are None
+    (as when Redis is down).
     """
     now = clock()
     windows = [[_Window.at(limit, value, now) for limit in limits] for limits, value in groups]
+    replies = None
     try:
         client = _redis_client()
         if client is None:
             counts = [[_count_portable(window) for window in group] for group in windows]
         else:
-            counts = _count_redis(client, windows)
+            counts, replies = _count_redis(client, windows, queue_more)
     except Exception:
         # The cache (Redis) is down: let people sign rather than lose their signatures.
         logger.warning("abuse: rate limit cache unavailable, request allowed", exc_info=True)
-        return [True] * len(groups)
+        return [True] * len(groups), None
     # A list, not a generator, inside all(): every window of a group is judged.
-    return [
+    answers = [
         all([window.allows(*count) for window, count in zip(group, group_counts, strict=True)])  # noqa: C419
         for group, group_counts in zip(windows, counts, strict=True)
     ]
+    return answers, replies
 
 
-def _count_redis(client: redis.Redis, windows: list[list[_Window]]) -> list[list[tuple[int, int]]]:
-    """(this window's count with this request, the previous window's count) for each window."""
+def _count_redis(
+    client: redis.Redis, windows: list[list[_Window]], queue_more=None
+) -> tuple[list[list[tuple[int, int]]], list]:
+    """(this window's count with this request, the previous window's count) for each window,
+    and the replies to the commands queue_more added."""
     pipe = client.pipeline(transaction=False)
     for group in windows:
         for window in group:
@@ -218,6 +234,8 @@ def _count_redis(client: redis.Redis, windows: list[list[_Window]]) -> list[list
             pipe.set(current, 0, ex=window.ttl, nx=True)
             pipe.incr(current)
             pipe.get(cache.make_key(window.previous))
+    if queue_more is not None:
+        queue_more(pipe)
     replies = iter(pipe.execute())
     counts = []
     for group in windows:
@@ -226,7 +244,7 @@ def _count_redis(client: redis.Redis, windows: list[list[_Window]]) -> list[list
             _created, current, previous = next(replies), next(replies), next(replies)
             group_counts.append((int(current), int(previous or 0)))
         counts.append(group_counts)
-    return counts
+    return counts, list(replies)
 
 
 def _count_portable(window: _Window) -> tuple[int, int]:
@@ -239,16 +257,13 @@ def _count_portable(window: _Window) -> tuple[int, int]:
     return current, int(cache.get(window.previous) or 0)
 
 
-def allow_sign(request, email_key: str | None) -> tuple[bool, bool]:
-    """(network allowed, address allowed): both limits counted in one trip to Redis.
-
-    The address is counted only when given (a form about to be signed).
-    """
+def sign_limit_groups(request, email_key: str | None) -> list[tuple[tuple[Limit, ...], str]]:
+    """The limits a sign POST is counted against: its network, and its address when given
+    (a form about to be signed)."""
     groups = [(IP_LIMITS, "ip:" + ip_group(client_ip(request)))]
     if email_key is not None:
         groups.append((EMAIL_LIMITS, "email:" + email_key))
-    answers = hit_many(groups)
-    return answers[0], answers[1] if email_key is not None else True
+    return groups
 
 
 def allow_ip(request) -> bool:

@@ -1,8 +1,16 @@
 """The confirmation e-mail a new signature is owed, written and sent by a worker in batches.
 
-sign() (services.py) only marks a signature as owed its e-mail; a worker, woken once per burst
-(tasks.wake_confirmation_worker), gives each its single-use link and sends the e-mails through
-the outbox. Also the housekeeping of signatures nobody confirmed.
+sign() (services.py) only marks a signature as owed its e-mail; a worker, woken once per burst,
+gives each its single-use link and sends the e-mails through the outbox. Also the housekeeping
+of signatures nobody confirmed.
+
+The wake-up: the sign POST claims WAKE_KEY (SET NX) in its one Redis round trip, before its
+INSERT, and the request that wins the claim queues the worker after the INSERT. A claim seen
+taken means a run is queued or running; a run clears the claim as it starts, so signatures
+that commit during it queue the next. The one gap (a POST saw the claim taken just before a
+run started, and its INSERT committed only after that run's last look) is closed by the
+follow-up run each woken run schedules (tasks.send_confirmations), and as a last resort by the
+confirmations sweep.
 """
 
 from datetime import timedelta
@@ -25,9 +33,11 @@ MAX_CONFIRMATION_MAILS = Signature.MAX_LINKS
 # Unconfirmed signatures are deleted after this long (their link has expired by then).
 UNCONFIRMED_RETENTION = timedelta(days=7)
 
-# At most one wake-up of the worker is queued at a time (see request_confirmation_mails).
+# At most one wake-up of the worker is queued at a time (see the module's docstring).
 WAKE_KEY = "letters:confirmations-wake"
 WAKE_SECONDS = 60
+# A woken run looks again this long after it ends, for signatures that committed late.
+FOLLOW_UP_SECONDS = 5
 CONFIRMATION_BATCH = 200
 # A signature owed its e-mail for this long has missed its wake-up (Redis lost it): the
 # confirmations sweep (tasks.sweep_confirmations) wakes the worker again.
@@ -58,6 +68,14 @@ def issue_due_confirmations(limit: int = CONFIRMATION_BATCH) -> list[int]:
                 due, ["confirmation_token_hash", "confirmation_due_at"], batch_size=500
             )
     return pks
+
+
+def queue_wake_claim(pipe) -> None:
+    """Add the claim to wake the worker to a Redis pipeline; its reply is True if won.
+
+    The key is the cache's own (same prefix and version), so cache.add/delete see it too.
+    """
+    pipe.set(cache.make_key(WAKE_KEY), 1, nx=True, ex=WAKE_SECONDS)
 
 
 def send_due_confirmations() -> dict[str, int]:

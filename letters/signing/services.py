@@ -19,12 +19,13 @@ from idei.outbox import services as outbox
 from idei.tokens import LinkError, claim_by_link, pending_by_link
 
 from ..models import Signature
-from . import tasks
+from . import abuse, tasks
 from .addresses import normalise_email
 from .confirmations import (
     CONFIRMATION_LIFETIME,
     MAX_CONFIRMATION_MAILS,
     issue_due_confirmations,
+    queue_wake_claim,
 )
 
 logger = logging.getLogger(__name__)
@@ -55,10 +56,56 @@ class SignResult:
     mail_queued: bool
 
 
+@dataclass(frozen=True)
+class Admission:
+    """What the sign POST's one trip to Redis decided (see admit)."""
+
+    network_allowed: bool
+    address_allowed: bool
+    # True: this request won the claim to wake the confirmation worker and must queue the
+    # wake-up after its INSERT (queue_claimed_wake_up); False: a wake-up is queued already;
+    # None: nothing claimed (nothing to sign, tasks run inline, or Redis not configured or
+    # down), so sign() asks for the e-mail itself.
+    wake_claimed: bool | None
+
+
 # -- Signing ---------------------------------------------------------------------------------
 
 
-def sign(campaign: Campaign, cleaned_data: dict, *, language: str, client_ip: str) -> SignResult:
+def admit(request, email_key: str | None) -> Admission:
+    """The sign POST's Redis work in one round trip: both rate limits and the wake-up claim.
+
+    The address is counted, and the wake-up claimed, only for a form about to be signed
+    (`email_key` given). Whoever wins the claim queues the wake-up, even if its own signature
+    is then refused, so that a claim never holds up the e-mails of others.
+    """
+    groups = abuse.sign_limit_groups(request, email_key)
+    # Where tasks run inline there is no worker to wake: sign() sends the e-mail itself.
+    claim = queue_wake_claim if email_key is not None and not tasks_run_inline() else None
+    answers, replies = abuse.count_in_one_trip(groups, claim)
+    wake_claimed = bool(replies[0]) if claim is not None and replies is not None else None
+    return Admission(
+        network_allowed=answers[0],
+        address_allowed=answers[1] if email_key is not None else True,
+        wake_claimed=wake_claimed,
+    )
+
+
+def queue_claimed_wake_up(admission: Admission) -> None:
+    """After the POST's INSERT: queue the worker's wake-up if this request claimed it."""
+    if admission.wake_claimed:
+        # robust: the signature is stored; if Redis is down its e-mail waits for the sweep.
+        transaction.on_commit(tasks.send_confirmations.delay, robust=True)
+
+
+def sign(
+    campaign: Campaign,
+    cleaned_data: dict,
+    *,
+    language: str,
+    client_ip: str,
+    wake_claimed: bool | None = None,
+) -> SignResult:
     """Store an unconfirmed signature (or refresh a pending one); its confirmation e-mail follows.
 
     - new address: one INSERT, nothing else in the request; the signature is marked as owed
@@ -72,6 +119,9 @@ def sign(campaign: Campaign, cleaned_data: dict, *, language: str, client_ip: st
     that row is not open. A close that commits between that read and the INSERT lets this
     signature in unconfirmed (its e-mail is still sent), and it can never count: confirming
     reads the campaign again (CampaignClosedBeforeConfirmation).
+
+    `wake_claimed` is the caller's Admission.wake_claimed: when the caller's admit() reached
+    Redis, the caller wakes the worker (queue_claimed_wake_up) and sign() does not.
     """
     if not campaign.is_open:
         raise SigningClosed
@@ -93,7 +143,8 @@ def sign(campaign: Campaign, cleaned_data: dict, *, language: str, client_ip: st
         signature, refreshed = _sign_again(campaign, email_key, values, client_ip)
         if not refreshed:
             return SignResult(signature=signature, created=False, mail_queued=False)
-    request_confirmation_mails()
+    if wake_claimed is None:
+        request_confirmation_mails()
     return SignResult(signature=signature, created=created, mail_queued=True)
 
 

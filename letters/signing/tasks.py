@@ -19,9 +19,19 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(name="letters.tasks.send_confirmations", acks_late=True)
-def send_confirmations() -> dict:
-    """Write and send the confirmation e-mails signatures are owed (see services.sign)."""
-    return confirmations.send_due_confirmations()
+def send_confirmations(follow_up: bool = False) -> dict:
+    """Write and send the confirmation e-mails signatures are owed (see services.sign).
+
+    A woken run, and a follow-up that found work, look once more FOLLOW_UP_SECONDS later:
+    a signature whose INSERT committed after the run's last look, by a request that saw the
+    wake-up claimed, is sent then rather than at the sweep (confirmations.py).
+    """
+    totals = confirmations.send_due_confirmations()
+    if not tasks_run_inline() and (not follow_up or sum(totals.values())):
+        send_confirmations.apply_async(
+            kwargs={"follow_up": True}, countdown=confirmations.FOLLOW_UP_SECONDS
+        )
+    return totals
 
 
 @shared_task(name="letters.tasks.sweep_confirmations")

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from idei.outbox.models import OutgoingMessage
 from letters.models import BlockedEmailDomain, Signature
-from letters.signing import abuse
+from letters.signing import abuse, confirmations
+from letters.signing import services as signing
 from tests.factories import UserFactory
 from tests.letters.factories import SignatureFactory, open_campaign, sign_data
 
@@ -475,6 +476,9 @@ def test_on_redis_all_limits_of_a_sign_request_are_counted_in_one_round_trip(
 ):
     import redis
 
+    from idei.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = False  # as where a worker runs (set back below)
     pipelines, direct = [], []
     execute = redis.client.Pipeline.execute
 
@@ -482,15 +486,35 @@ def test_on_redis_all_limits_of_a_sign_request_are_counted_in_one_round_trip(
         pipelines.append(len(pipe.command_stack))
         return execute(pipe, *args, **kwargs)
 
+    cache.delete(confirmations.WAKE_KEY)
     request = RequestFactory().post("/", REMOTE_ADDR="203.0.113.7")
-    with monkeypatch.context() as patch:
-        patch.setattr(redis.client.Pipeline, "execute", counted_execute)
-        patch.setattr(redis.Redis, "execute_command", lambda *args, **kw: direct.append(args))
-        answers = abuse.allow_sign(request, "email-key")
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(redis.client.Pipeline, "execute", counted_execute)
+            patch.setattr(redis.Redis, "execute_command", lambda *a, **kw: direct.append(a))
+            first = signing.admit(request, "email-key")
+            second = signing.admit(request, "other-key")
+    finally:
+        celery_app.conf.task_always_eager = True
 
-    assert answers == (True, True)
-    assert pipelines == [3 * (len(abuse.IP_LIMITS) + len(abuse.EMAIL_LIMITS))]
+    assert (first.network_allowed, first.address_allowed) == (True, True)
+    # The limits and the claim to wake the confirmation worker, in one pipeline each time;
+    # the first request wins the claim, the second sees a wake-up already claimed.
+    per_request = 3 * (len(abuse.IP_LIMITS) + len(abuse.EMAIL_LIMITS)) + 1
+    assert pipelines == [per_request, per_request]
     assert direct == []
+    assert (first.wake_claimed, second.wake_claimed) == (True, False)
+    cache.delete(confirmations.WAKE_KEY)
+
+
+def test_a_form_that_will_not_be_signed_counts_its_network_only_and_claims_nothing(
+    redis_broker,
+):
+
+    cache.delete(confirmations.WAKE_KEY)
+    admission = signing.admit(RequestFactory().post("/", REMOTE_ADDR="203.0.113.8"), None)
+    assert admission.wake_claimed is None
+    assert cache.get(confirmations.WAKE_KEY) is None
 
 
 def test_on_redis_counts_are_kept_under_the_cache_key_prefix_and_expire(redis_broker):

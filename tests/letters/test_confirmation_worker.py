@@ -18,7 +18,7 @@ from idei.outbox.models import OutgoingMessage
 from letters.models import Signature
 from letters.signing import confirmations
 from letters.signing import services as signing
-from letters.signing.tasks import sweep_confirmations
+from letters.signing.tasks import send_confirmations, sweep_confirmations
 from tests.letters.factories import confirmation_token, open_campaign, sign_data
 
 worker_test = pytest.mark.django_db(transaction=True)
@@ -84,3 +84,35 @@ def test_a_lost_wake_up_is_repaired_by_the_confirmations_sweep(celery_worker, sm
     assert len(smtp_server.messages) == 1
     assert confirmation_token(text(smtp_server.messages[0]))
     assert not confirmations.confirmations_overdue()
+
+
+@worker_test
+def test_a_signature_committed_after_a_runs_last_look_is_sent_by_its_follow_up(
+    celery_worker, smtp_server, monkeypatch
+):
+    monkeypatch.setattr(confirmations, "FOLLOW_UP_SECONDS", 3)
+    campaign = open_campaign()
+    cache.delete(confirmations.WAKE_KEY)
+    send_confirmations.delay()  # a woken run, with nothing to send yet
+    drain()
+    # This request saw the wake-up claimed just before that run started (so it queues none),
+    # and its INSERT commits only after the run's last look.
+    cache.set(confirmations.WAKE_KEY, 1, 600)
+    assert post_sign(campaign, 1).status_code == 302
+    assert smtp_server.messages == []
+
+    smtp_server.wait_for(1, timeout=15)  # the run's follow-up, 3 s after it ended
+    assert str(smtp_server.messages[0]["To"]) == "burst1@example.org"
+    assert not Signature.objects.filter(confirmation_due_at__isnull=False).exists()
+
+
+@worker_test
+def test_the_request_that_claims_the_wake_up_queues_it_after_its_insert(
+    celery_worker, smtp_server
+):
+    campaign = open_campaign()
+    cache.delete(confirmations.WAKE_KEY)
+
+    assert post_sign(campaign, 1).status_code == 302
+    smtp_server.wait_for(1)
+    assert str(smtp_server.messages[0]["To"]) == "burst1@example.org"
