@@ -16,7 +16,10 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
@@ -30,6 +33,8 @@ from idei.mail import absolute_url, render_email
 from idei.outbox.models import OutgoingMessage, ref
 from idei.outbox.services import enqueue
 
+from ..delivery import services as delivery
+from ..delivery import tasks as delivery_tasks
 from ..models import Letter, MessageKind, Signature, Subscription
 from ..signing import abuse
 from ..signing.addresses import normalise_email
@@ -289,6 +294,8 @@ def erase(email_key: str) -> Erasure:
         address_q = Q()
         for address in addresses:
             address_q |= Q(to_email__iexact=address) | Q(reply_to__iexact=address)
+            # A refused recipient's error names the address, whoever the message was to.
+            address_q |= Q(last_error__icontains=address)
         names_q = Q()
         for name in {s.name for s in signatures if len(s.name.strip()) >= 2}:
             names_q |= Q(body_text__icontains=name) | Q(subject__icontains=name)
@@ -305,6 +312,8 @@ def erase(email_key: str) -> Erasure:
                 message.body_text = message.body_html = ""
                 message.subject = ERASED
                 message.headers = {}
+                if message.attachment:
+                    message.attachment.delete(save=False)
             else:  # a letter, digest or petition to an official that named the person
                 clean = scrub if message.about in own_refs else scrub_shared
                 message.subject = clean(message.subject)
@@ -313,6 +322,7 @@ def erase(email_key: str) -> Erasure:
             if message.reply_to.lower() in {a.lower() for a in addresses}:
                 message.reply_to = ""
             unsent = {OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING}
+            message.last_error = scrub_shared(message.last_error)
             if message.status in unsent and (to_person or message.about in own_refs):
                 message.status = OutgoingMessage.Status.FAILED
                 message.last_error = "Not sent: the signer's data was erased on request."
@@ -336,6 +346,10 @@ def erase(email_key: str) -> Erasure:
         if signatures:
             # A cached campaign page may list the person's first name among recent signers.
             transaction.on_commit(page_cache.invalidate)
+            # Kept petition files may list the name: removed, or laid out again.
+            for campaign_id in {s.campaign_id for s in signatures}:
+                transaction.on_commit(partial(_forget_petition_signers, campaign_id))
+        _scrub_admin_history(signatures, subscriptions, scrub_shared)
 
         for subscription in subscriptions:
             subscription.email = ""
@@ -347,3 +361,24 @@ def erase(email_key: str) -> Erasure:
             subscription.save()
             result.subscriptions += 1
     return result
+
+
+def _forget_petition_signers(campaign_id: int) -> None:
+    held = delivery.forget_petition_signers(campaign_id)
+    if held:
+        delivery_tasks.refresh_queued_petitions.delay(held)
+
+
+def _scrub_admin_history(signatures, subscriptions, scrub) -> None:
+    """Admin's change history names an edited signature ("Campaign: Name") and what changed."""
+    for model, rows in ((Signature, signatures), (Subscription, subscriptions)):
+        if not rows:
+            continue
+        entries = LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=[str(row.pk) for row in rows],
+        )
+        for entry in entries:
+            entry.object_repr = scrub(entry.object_repr)[:200]
+            entry.change_message = scrub(entry.change_message)
+            entry.save(update_fields=["object_repr", "change_message"])
