@@ -213,6 +213,7 @@ def signer_copy(signature: Signature, letters: list[Letter]) -> OutgoingMessage:
             if not letter.target.email
         ],
         "unsubscribe_url": unsubscribe_link(headers),
+        "preferences_url": links.preferences_url(signature_id=signature.pk),
     }
     with translation.override(signature.language):
         context["supporter_name"] = supporter_name(signature)

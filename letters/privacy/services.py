@@ -49,14 +49,86 @@ REQUEST_EMAIL_LIMITS = (abuse.Limit("privacy-email-day", 3, 86400),)
 REQUEST_IP_LIMITS = (abuse.Limit("privacy-ip-hour", 10, 3600),)
 
 
-# -- Unsubscribe ---------------------------------------------------------------------------
+# -- Unsubscribe and preferences: one stream at a time, or everything -----------------------
+
+# The streams of non-transactional e-mail to one address: each organisation's news (the signer
+# ticked "keep me informed by this organisation") and the reminders before 2 November.
+REMINDERS = "reminders"
+
+
+@dataclass(frozen=True)
+class Stream:
+    key: str  # "org:<id>" or REMINDERS
+    organisation: str  # the organisation's name; empty for the reminders
+    active: bool
 
 
 def unsubscribe(signature: Signature) -> int:
-    """Stop every non-transactional e-mail to this signer's address; rows changed."""
-    return Signature.objects.filter(email_key=signature.email_key).update(
-        consent_updates=False, consent_reminders=False
+    """The signer's copy's one-click link: stop news from that campaign's organisation only.
+
+    Every signature of the address in that organisation's campaigns loses the consent; rows
+    changed. Reminders and other organisations' news are other streams, with their own links.
+    """
+    organisation_id = (
+        Campaign.objects.filter(pk=signature.campaign_id)
+        .values_list("organisation_id", flat=True)
+        .first()
     )
+    return stop_stream(signature.email_key, f"org:{organisation_id}")
+
+
+def email_key_for_preferences(kind: str, pk: int) -> str | None:
+    model = Signature if kind == "s" else Subscription
+    return model.objects.filter(pk=pk).values_list("email_key", flat=True).first()
+
+
+def streams(email_key: str) -> list[Stream]:
+    """Every stream we may send to this address, each organisation once, reminders last."""
+    if not email_key or email_key.startswith("erased:"):
+        return []
+    organisations: dict[str, Stream] = {}
+    rows = (
+        Signature.objects.filter(email_key=email_key, confirmed_at__isnull=False)
+        .order_by("campaign__organisation__name", "campaign__organisation_id")
+        .values_list("campaign__organisation_id", "campaign__organisation__name", "consent_updates")
+    )
+    for organisation_id, name, consented in rows:
+        key = f"org:{organisation_id}"
+        active = consented or (key in organisations and organisations[key].active)
+        organisations[key] = Stream(key, name, active)
+    found = list(organisations.values())
+    subscription = Subscription.objects.filter(email_key=email_key).first()
+    if subscription is not None:
+        found.append(Stream(REMINDERS, "", subscription.is_active))
+    return found
+
+
+def stop_stream(email_key: str, key: str) -> int:
+    """Stop one stream to this address (harmless to repeat); rows changed."""
+    if not email_key or email_key.startswith("erased:"):
+        return 0
+    if key == REMINDERS:
+        return Subscription.objects.filter(
+            email_key=email_key, unsubscribed_at__isnull=True
+        ).update(unsubscribed_at=timezone.now())
+    organisation_id = key.removeprefix("org:")
+    if not organisation_id.isdigit():
+        return 0
+    return Signature.objects.filter(
+        email_key=email_key, campaign__organisation_id=int(organisation_id), consent_updates=True
+    ).update(consent_updates=False)
+
+
+def stop_everything(email_key: str) -> int:
+    """Stop every non-transactional e-mail to this address; rows changed."""
+    if not email_key or email_key.startswith("erased:"):
+        return 0
+    changed = (
+        Signature.objects.filter(email_key=email_key)
+        .filter(Q(consent_updates=True) | Q(consent_reminders=True))
+        .update(consent_updates=False, consent_reminders=False)
+    )
+    return changed + stop_stream(email_key, REMINDERS)
 
 
 # -- Requests by e-mail address -------------------------------------------------------------
