@@ -38,6 +38,7 @@ from ..delivery import tasks as delivery_tasks
 from ..models import Letter, MessageKind, Signature, Subscription
 from ..signing import abuse
 from ..signing.addresses import normalise_email
+from ..signing.unsolicited import allow_unsolicited_mail
 
 ERASURE_SALT = "letters.erasure"
 ERASURE_LINK_LIFETIME = timedelta(days=3)
@@ -250,6 +251,8 @@ def request_data(email: str) -> OutgoingMessage | None:
     if held is None:
         return None
     address, language = held
+    if not allow_unsolicited_mail(address):
+        return None
     data = json.dumps(personal_data(email_key), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
     rendered = render_email("data_request", {"data_json": data}, language=language)
     return enqueue(
@@ -301,6 +304,8 @@ def request_erasure(email: str) -> OutgoingMessage | None:
     if held is None or token is None:
         return None
     address, language = held
+    if not allow_unsolicited_mail(address):
+        return None
     rendered = render_email(
         "erasure_request",
         {
