@@ -38,7 +38,7 @@ from ..delivery import tasks as delivery_tasks
 from ..models import Letter, MessageKind, Signature, Subscription
 from ..signing import abuse
 from ..signing.addresses import normalise_email
-from ..signing.unsolicited import allow_unsolicited_mail
+from ..signing.unsolicited import allow_unsolicited_mail, mailbox_key
 
 ERASURE_SALT = "letters.erasure"
 ERASURE_LINK_LIFETIME = timedelta(days=3)
@@ -138,7 +138,8 @@ def stop_everything(email_key: str) -> int:
 def allow_request(request, email_key: str) -> bool:
     """Rate limits for data and erasure requests (both limits are counted)."""
     by_ip = abuse.hit(REQUEST_IP_LIMITS, "privacy-ip:" + abuse.ip_group(abuse.client_ip(request)))
-    by_address = abuse.hit(REQUEST_EMAIL_LIMITS, "privacy-email:" + email_key)
+    # A keyed hash: the cache holds no address.
+    by_address = abuse.hit(REQUEST_EMAIL_LIMITS, "privacy-email:" + mailbox_key(email_key))
     return by_ip and by_address
 
 
