@@ -427,7 +427,7 @@ def erase(email_key: str) -> Erasure:
             # Kept petition files may list the name: removed, or laid out again.
             for campaign_id in {s.campaign_id for s in signatures}:
                 transaction.on_commit(partial(_forget_petition_signers, campaign_id))
-        _scrub_admin_history(signatures, subscriptions, scrub_shared)
+        _scrub_admin_history(signatures, subscriptions, addresses, scrub_shared)
 
         for subscription in subscriptions:
             subscription.email = ""
@@ -447,16 +447,19 @@ def _forget_petition_signers(campaign_id: int) -> None:
         delivery_tasks.refresh_queued_petitions.delay(held)
 
 
-def _scrub_admin_history(signatures, subscriptions, scrub) -> None:
-    """Admin's change history names an edited signature ("Campaign: Name") and what changed."""
+def _scrub_admin_history(signatures, subscriptions, addresses, scrub) -> None:
+    """Admin's change history names an edited signature ("Campaign: Name") and what changed,
+    and an edited outbox row its recipient."""
+    entries = Q(pk__in=[])
     for model, rows in ((Signature, signatures), (Subscription, subscriptions)):
-        if not rows:
-            continue
-        entries = LogEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(model),
-            object_id__in=[str(row.pk) for row in rows],
-        )
-        for entry in entries:
-            entry.object_repr = scrub(entry.object_repr)[:200]
-            entry.change_message = scrub(entry.change_message)
-            entry.save(update_fields=["object_repr", "change_message"])
+        if rows:
+            entries |= Q(
+                content_type=ContentType.objects.get_for_model(model),
+                object_id__in=[str(row.pk) for row in rows],
+            )
+    for address in addresses:
+        entries |= Q(object_repr__icontains=address) | Q(change_message__icontains=address)
+    for entry in LogEntry.objects.filter(entries):
+        entry.object_repr = scrub(entry.object_repr)[:200]
+        entry.change_message = scrub(entry.change_message)
+        entry.save(update_fields=["object_repr", "change_message"])

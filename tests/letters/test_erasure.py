@@ -154,6 +154,15 @@ def test_erasure_by_e_mailed_link_leaves_the_person_in_no_column_file_or_later_l
         action_flag=CHANGE,
         change_message=f'[{{"changed": {{"fields": ["name"]}}, "was": "{NAME}"}}]',
     )
+    copy = OutgoingMessage.objects.get(kind=MessageKind.SIGNER_COPY)
+    LogEntry.objects.create(
+        user=UserFactory(is_staff=True),
+        content_type=ContentType.objects.get_for_model(OutgoingMessage),
+        object_id=str(copy.pk),
+        object_repr=str(copy)[:200],  # "Copy of the letter to the signer → her address"
+        action_flag=CHANGE,
+        change_message="[]",
+    )
     assert database_traces(ADDRESS, NAME)  # the search finds her before
     assert file_traces(tmp_path, "Quillfeather")
 
