@@ -98,3 +98,33 @@ def test_the_cap_is_per_day():
 def test_gmail_spellings_of_one_mailbox_share_one_count():
     spellings = ["a.b.c@gmail.com", "abc@googlemail.com", "A.B.C+x@Gmail.com", "abc+y@gmail.com"]
     assert len({mailbox_key(spelling) for spelling in spellings}) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_confirmation_worker_sends_one_mailbox_five_links_across_six_campaigns(
+    celery_worker, smtp_server
+):
+    from django.test import Client
+
+    from idei.celery import ping
+    from letters.signing import confirmations
+
+    cache.delete(confirmations.WAKE_KEY)
+    # Six: the sign form's own limit refuses a seventh signature per address within the hour.
+    campaigns = [open_campaign() for _ in range(UNSOLICITED_MAILS_PER_DAY + 1)]
+    for number, campaign in enumerate(campaigns):
+        response = Client().post(
+            reverse("letters:sign", args=[campaign.slug]),
+            sign_data(email=f"target+{number}@example.org"),
+            REMOTE_ADDR=f"10.1.{number}.1",
+        )
+        assert response.status_code == 302
+    smtp_server.wait_for(UNSOLICITED_MAILS_PER_DAY)
+    # Every signature has been handled by the worker: none is still owed its e-mail.
+    for _ in range(100):
+        assert ping.delay("drained").get(timeout=30) == "drained"
+        if not Signature.objects.filter(confirmation_due_at__isnull=False).exists():
+            break
+    assert not Signature.objects.filter(confirmation_due_at__isnull=False).exists()
+    assert len(smtp_server.messages) == UNSOLICITED_MAILS_PER_DAY
+    assert Signature.objects.filter(email_key="target@example.org").count() == 6
