@@ -38,7 +38,7 @@ from idei.outbox.models import OutgoingMessage, ref
 
 from ..models import Letter, MessageKind, Signature
 from . import links
-from .pdf import SignerList, petition_language, petition_pdf, signer_list
+from .pdf import SignerList, petition_folder, petition_language, petition_pdf, signer_list
 
 logger = logging.getLogger(__name__)
 
@@ -530,7 +530,7 @@ def forget_petition_signers(campaign_id: int) -> list[int]:
         done = list(petitions.exclude(status__in=unsent).values_list("pk", "attachment"))
         OutgoingMessage.objects.filter(pk__in=[pk for pk, _ in done]).update(attachment="")
     keep = {Path(settings.PRIVATE_FILES_ROOT) / name for _, name in held}
-    folder = Path(settings.PRIVATE_FILES_ROOT) / "petitions" / campaign.slug
+    folder = petition_folder(campaign)
     for path in list(folder.glob("*")) if folder.is_dir() else []:
         if path not in keep and path.is_file():
             path.unlink(missing_ok=True)
