@@ -302,6 +302,11 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Retention (docs/security.md): signers' names and addresses leave a campaign this many days
+# after it was closed or delivered; its counts and public figures stay.
+SIGNER_DATA_RETENTION_DAYS = env_int("SIGNER_DATA_RETENTION_DAYS", 365)
+if SIGNER_DATA_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("SIGNER_DATA_RETENTION_DAYS must be 1 or more")
 # How many reverse proxies of ours sit in front of the site: the client address for rate
 # limits is read from X-Forwarded-For only this many hops deep; with 0 the header is ignored.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -337,7 +342,15 @@ LOGGING = {
         "json": {"()": "idei.logging.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # Every line loses e-mail and IP addresses on its way out (keyed hashes instead).
+    "filters": {"redact_personal_data": {"()": "idei.logging.RedactPersonalData"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -16,7 +16,14 @@ urlpatterns = [
     # accounts (campaigns): each app's own urls.py; no two patterns overlap.
     path("", include("letters.urls")),
     path("", include("campaigns.urls")),
-    path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
+    path(
+        "privacy/",
+        TemplateView.as_view(
+            template_name="privacy.html",
+            extra_context={"signer_data_retention_days": settings.SIGNER_DATA_RETENTION_DAYS},
+        ),
+        name="privacy",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

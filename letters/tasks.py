@@ -5,7 +5,8 @@ the database and messages already queued in Redis refer to tasks by name.
 """
 
 from .delivery import tasks as delivery_tasks
+from .privacy import tasks as privacy_tasks
 from .reminders import tasks as reminder_tasks
 from .signing import tasks as signing_tasks
 
-__all__ = ["delivery_tasks", "reminder_tasks", "signing_tasks"]
+__all__ = ["delivery_tasks", "privacy_tasks", "reminder_tasks", "signing_tasks"]

@@ -40,6 +40,7 @@ urlpatterns = [
     # The signer's letter as a PDF, and the signer's rights.
     path("letters/<str:token>/pdf/", delivery_views.letter_pdf, name="letter_pdf"),
     path("letters/unsubscribe/<str:token>/", privacy_views.unsubscribe, name="unsubscribe"),
+    path("letters/preferences/<str:token>/", privacy_views.preferences, name="preferences"),
     path("letters/my-data/", privacy_views.data_request, name="data_request"),
     path("letters/erase/", privacy_views.erasure_request, name="erasure_request"),
     path("letters/erase/<str:token>/", privacy_views.erasure_confirm, name="erasure_confirm"),

@@ -1,4 +1,5 @@
-"""The links in what a signer receives: their letter as a PDF, and one-click unsubscribe.
+"""The links in what a signer receives: their letter as a PDF, one-click unsubscribe, and the
+page of every e-mail we send to their address (preferences).
 
 Signed, stateless tokens (idei.tokens) carrying the signature's id, never the address: a URL
 ends up in logs and browser histories. The pages that open them are delivery/views.py (the
@@ -17,6 +18,7 @@ from ..models import Signature
 LETTER_PDF_SALT = "letters.letter_pdf"
 LETTER_PDF_MAX_AGE = datetime.timedelta(days=90)
 UNSUBSCRIBE_SALT = "letters.unsubscribe"
+PREFERENCES_SALT = "letters.preferences"
 
 
 def letter_pdf_token(signature: Signature) -> str:
@@ -66,4 +68,29 @@ def signature_for_unsubscribe_token(token: str) -> Signature | None:
     pk = tokens.read(UNSUBSCRIBE_SALT, token)
     if not isinstance(pk, int):
         return None
-    return Signature.objects.filter(pk=pk).first()
+    return Signature.objects.filter(pk=pk).select_related("campaign__organisation").first()
+
+
+# The preferences page lists every stream of e-mail to one address. Its link names one record
+# of that address, a signature ("s") or a reminder subscription ("sub"), never the address.
+
+
+def preferences_token(*, signature_id: int | None = None, subscription_id: int | None = None):
+    # No expiry: like an unsubscribe link, it must work from an old e-mail.
+    if signature_id is not None:
+        return tokens.make(PREFERENCES_SALT, {"s": signature_id})
+    return tokens.make(PREFERENCES_SALT, {"sub": subscription_id})
+
+
+def preferences_url(**record) -> str:
+    return absolute_url(reverse("letters:preferences", args=[preferences_token(**record)]))
+
+
+def preferences_record(token: str) -> tuple[str, int] | None:
+    """("s", signature id) or ("sub", subscription id) from a preferences link; None if forged."""
+    value = tokens.read(PREFERENCES_SALT, token)
+    if isinstance(value, dict) and len(value) == 1:
+        ((kind, pk),) = value.items()
+        if kind in {"s", "sub"} and isinstance(pk, int) and not isinstance(pk, bool):
+            return kind, pk
+    return None

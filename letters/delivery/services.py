@@ -38,7 +38,7 @@ from idei.outbox.models import OutgoingMessage, ref
 
 from ..models import Letter, MessageKind, Signature
 from . import links
-from .pdf import SignerList, petition_language, petition_pdf, signer_list
+from .pdf import SignerList, petition_folder, petition_language, petition_pdf, signer_list
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +213,7 @@ def signer_copy(signature: Signature, letters: list[Letter]) -> OutgoingMessage:
             if not letter.target.email
         ],
         "unsubscribe_url": unsubscribe_link(headers),
+        "preferences_url": links.preferences_url(signature_id=signature.pk),
     }
     with translation.override(signature.language):
         context["supporter_name"] = supporter_name(signature)
@@ -495,3 +496,78 @@ def deliver_petition(campaign: Campaign) -> int:
             message.attachment.storage.delete(attachment)
         queued += 1
     return queued
+
+
+# -- After an erasure: petition files that may list the person ------------------------------
+
+# A queued petition waits this long for its PDF to be laid out again without an erased signer
+# (forget_petition_signers); the task that does it releases it at once.
+PETITION_HOLD = datetime.timedelta(hours=6)
+
+
+def forget_petition_signers(campaign_id: int) -> list[int]:
+    """Remove every kept petition file of a campaign, since it may name an erased signer.
+
+    Signer lists and coordinators' petitions are laid out again when next asked for. What
+    officials were already sent is out of reach; our copies of those attachments go. A petition
+    still queued is held back (PETITION_HOLD) and its PDF laid out again without the person
+    (refresh_queued_petitions, in a task): the pks of those messages.
+    """
+    campaign = Campaign.objects.filter(pk=campaign_id).only("pk", "slug").first()
+    if campaign is None:
+        return []
+    petitions = OutgoingMessage.objects.filter(group=ref(campaign), kind=Kind.PETITION).exclude(
+        attachment=""
+    )
+    unsent = [OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING]
+    with transaction.atomic():
+        held = list(
+            petitions.select_for_update().filter(status__in=unsent).values_list("pk", "attachment")
+        )
+        OutgoingMessage.objects.filter(
+            pk__in=[pk for pk, _ in held], status=OutgoingMessage.Status.QUEUED
+        ).update(next_attempt_at=timezone.now() + PETITION_HOLD)
+        done = list(petitions.exclude(status__in=unsent).values_list("pk", "attachment"))
+        OutgoingMessage.objects.filter(pk__in=[pk for pk, _ in done]).update(attachment="")
+    keep = {Path(settings.PRIVATE_FILES_ROOT) / name for _, name in held}
+    folder = petition_folder(campaign)
+    for path in list(folder.glob("*")) if folder.is_dir() else []:
+        if path not in keep and path.is_file():
+            path.unlink(missing_ok=True)
+    return [pk for pk, _ in held]
+
+
+def refresh_queued_petitions(message_pks: list[int]) -> int:
+    """Lay out these held petitions again from the signers as they are now, then release them.
+
+    A message that a worker was sending meanwhile went out as it was; its old file goes.
+    """
+    refreshed = 0
+    signer_lists: dict[tuple[int, str], SignerList] = {}
+    messages = OutgoingMessage.objects.filter(pk__in=message_pks, kind=Kind.PETITION)
+    for message in messages:
+        old = message.attachment.name
+        campaign = Campaign.objects.select_related("organisation").get(pk=_ref_pk(message.group))
+        target = campaign.targets.get(pk=_ref_pk(message.about))
+        language = petition_language(campaign, target)
+        if (campaign.pk, language) not in signer_lists:
+            signer_lists[campaign.pk, language] = signer_list(campaign, language)
+        new = petition_file(campaign, target, signer_lists[campaign.pk, language])
+        replaced = OutgoingMessage.objects.filter(
+            pk=message.pk, status=OutgoingMessage.Status.QUEUED, attachment=old
+        ).update(attachment=new, next_attempt_at=timezone.now())
+        if replaced:
+            outbox.schedule([message.pk])
+            refreshed += 1
+        else:  # sent meanwhile: nothing to refresh, and our copy of the new one is not needed
+            message.attachment.storage.delete(new)
+            OutgoingMessage.objects.filter(pk=message.pk).exclude(
+                status=OutgoingMessage.Status.QUEUED
+            ).update(attachment="")
+        if old:
+            message.attachment.storage.delete(old)
+    return refreshed
+
+
+def _ref_pk(reference: str) -> int:
+    return int(reference.rsplit(":", 1)[1])

@@ -83,3 +83,9 @@ def deliver_petition_after_commit(campaign: Campaign) -> None:
         return
     campaign_id = campaign.pk
     transaction.on_commit(lambda: deliver_petition_task.delay(campaign_id))
+
+
+@shared_task(name="letters.tasks.refresh_queued_petitions", acks_late=True)
+def refresh_queued_petitions(message_pks: list[int]) -> int:
+    """Lay out held petitions again without an erased signer, then let them go."""
+    return services.refresh_queued_petitions(message_pks)

@@ -1,7 +1,7 @@
 """Letters' models, one module per part of the app: signatures, delivery, reminders."""
 
 from .delivery import Letter
-from .messages import TRANSACTIONAL, MessageKind
+from .messages import TRANSACTIONAL, MessageKind, UnsolicitedMailCount
 from .reminders import Reminder, ReminderText, Subscription
 from .signatures import BlockedEmailDomain, Signature, SignatureExport
 
@@ -15,4 +15,5 @@ __all__ = [
     "Signature",
     "SignatureExport",
     "Subscription",
+    "UnsolicitedMailCount",
 ]

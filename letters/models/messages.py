@@ -24,3 +24,29 @@ TRANSACTIONAL = {
     MessageKind.ERASURE_REQUEST,
     MessageKind.SUBSCRIPTION_CONFIRMATION,
 }
+
+
+class UnsolicitedMailCount(models.Model):
+    """How many unsolicited e-mails one mailbox got on one day (signing/unsolicited.py).
+
+    Unsolicited: what anyone who types an address can make us send to it (signing and reminder
+    confirmations, privacy requests). The mailbox is a keyed hash of its canonical address, so
+    this table names nobody; rows older than a few days are deleted (privacy/retention.py).
+    """
+
+    mailbox = models.CharField(max_length=64, editable=False)
+    day = models.DateField()
+    count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("unsolicited e-mails to one mailbox on one day")
+        verbose_name_plural = _("unsolicited e-mails per mailbox and day")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailbox", "day"], name="one_mail_count_per_mailbox_day"
+            )
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self):
+        return f"{self.day}: {self.count}"

@@ -16,7 +16,10 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
@@ -30,9 +33,12 @@ from idei.mail import absolute_url, render_email
 from idei.outbox.models import OutgoingMessage, ref
 from idei.outbox.services import enqueue
 
+from ..delivery import services as delivery
+from ..delivery import tasks as delivery_tasks
 from ..models import Letter, MessageKind, Signature, Subscription
 from ..signing import abuse
 from ..signing.addresses import normalise_email
+from ..signing.unsolicited import allow_unsolicited_mail, mailbox_key
 
 ERASURE_SALT = "letters.erasure"
 ERASURE_LINK_LIFETIME = timedelta(days=3)
@@ -44,14 +50,86 @@ REQUEST_EMAIL_LIMITS = (abuse.Limit("privacy-email-day", 3, 86400),)
 REQUEST_IP_LIMITS = (abuse.Limit("privacy-ip-hour", 10, 3600),)
 
 
-# -- Unsubscribe ---------------------------------------------------------------------------
+# -- Unsubscribe and preferences: one stream at a time, or everything -----------------------
+
+# The streams of non-transactional e-mail to one address: each organisation's news (the signer
+# ticked "keep me informed by this organisation") and the reminders before 2 November.
+REMINDERS = "reminders"
+
+
+@dataclass(frozen=True)
+class Stream:
+    key: str  # "org:<id>" or REMINDERS
+    organisation: str  # the organisation's name; empty for the reminders
+    active: bool
 
 
 def unsubscribe(signature: Signature) -> int:
-    """Stop every non-transactional e-mail to this signer's address; rows changed."""
-    return Signature.objects.filter(email_key=signature.email_key).update(
-        consent_updates=False, consent_reminders=False
+    """The signer's copy's one-click link: stop news from that campaign's organisation only.
+
+    Every signature of the address in that organisation's campaigns loses the consent; rows
+    changed. Reminders and other organisations' news are other streams, with their own links.
+    """
+    organisation_id = (
+        Campaign.objects.filter(pk=signature.campaign_id)
+        .values_list("organisation_id", flat=True)
+        .first()
     )
+    return stop_stream(signature.email_key, f"org:{organisation_id}")
+
+
+def email_key_for_preferences(kind: str, pk: int) -> str | None:
+    model = Signature if kind == "s" else Subscription
+    return model.objects.filter(pk=pk).values_list("email_key", flat=True).first()
+
+
+def streams(email_key: str) -> list[Stream]:
+    """Every stream we may send to this address, each organisation once, reminders last."""
+    if not email_key or email_key.startswith("erased:"):
+        return []
+    organisations: dict[str, Stream] = {}
+    rows = (
+        Signature.objects.filter(email_key=email_key, confirmed_at__isnull=False)
+        .order_by("campaign__organisation__name", "campaign__organisation_id")
+        .values_list("campaign__organisation_id", "campaign__organisation__name", "consent_updates")
+    )
+    for organisation_id, name, consented in rows:
+        key = f"org:{organisation_id}"
+        active = consented or (key in organisations and organisations[key].active)
+        organisations[key] = Stream(key, name, active)
+    found = list(organisations.values())
+    subscription = Subscription.objects.filter(email_key=email_key).first()
+    if subscription is not None:
+        found.append(Stream(REMINDERS, "", subscription.is_active))
+    return found
+
+
+def stop_stream(email_key: str, key: str) -> int:
+    """Stop one stream to this address (harmless to repeat); rows changed."""
+    if not email_key or email_key.startswith("erased:"):
+        return 0
+    if key == REMINDERS:
+        return Subscription.objects.filter(
+            email_key=email_key, unsubscribed_at__isnull=True
+        ).update(unsubscribed_at=timezone.now())
+    organisation_id = key.removeprefix("org:")
+    if not organisation_id.isdigit():
+        return 0
+    return Signature.objects.filter(
+        email_key=email_key, campaign__organisation_id=int(organisation_id), consent_updates=True
+    ).update(consent_updates=False)
+
+
+def stop_everything(email_key: str) -> int:
+    """Stop every non-transactional e-mail to this address; rows changed."""
+    if not email_key or email_key.startswith("erased:"):
+        return 0
+    changed = (
+        Signature.objects.filter(email_key=email_key)
+        .filter(Q(consent_updates=True) | Q(consent_reminders=True))
+        .update(consent_updates=False, consent_reminders=False)
+    )
+    return changed + stop_stream(email_key, REMINDERS)
 
 
 # -- Requests by e-mail address -------------------------------------------------------------
@@ -60,7 +138,8 @@ def unsubscribe(signature: Signature) -> int:
 def allow_request(request, email_key: str) -> bool:
     """Rate limits for data and erasure requests (both limits are counted)."""
     by_ip = abuse.hit(REQUEST_IP_LIMITS, "privacy-ip:" + abuse.ip_group(abuse.client_ip(request)))
-    by_address = abuse.hit(REQUEST_EMAIL_LIMITS, "privacy-email:" + email_key)
+    # A keyed hash: the cache holds no address.
+    by_address = abuse.hit(REQUEST_EMAIL_LIMITS, "privacy-email:" + mailbox_key(email_key))
     return by_ip and by_address
 
 
@@ -173,6 +252,8 @@ def request_data(email: str) -> OutgoingMessage | None:
     if held is None:
         return None
     address, language = held
+    if not allow_unsolicited_mail(address):
+        return None
     data = json.dumps(personal_data(email_key), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
     rendered = render_email("data_request", {"data_json": data}, language=language)
     return enqueue(
@@ -224,6 +305,8 @@ def request_erasure(email: str) -> OutgoingMessage | None:
     if held is None or token is None:
         return None
     address, language = held
+    if not allow_unsolicited_mail(address):
+        return None
     rendered = render_email(
         "erasure_request",
         {
@@ -289,6 +372,8 @@ def erase(email_key: str) -> Erasure:
         address_q = Q()
         for address in addresses:
             address_q |= Q(to_email__iexact=address) | Q(reply_to__iexact=address)
+            # A refused recipient's error names the address, whoever the message was to.
+            address_q |= Q(last_error__icontains=address)
         names_q = Q()
         for name in {s.name for s in signatures if len(s.name.strip()) >= 2}:
             names_q |= Q(body_text__icontains=name) | Q(subject__icontains=name)
@@ -305,6 +390,8 @@ def erase(email_key: str) -> Erasure:
                 message.body_text = message.body_html = ""
                 message.subject = ERASED
                 message.headers = {}
+                if message.attachment:
+                    message.attachment.delete(save=False)
             else:  # a letter, digest or petition to an official that named the person
                 clean = scrub if message.about in own_refs else scrub_shared
                 message.subject = clean(message.subject)
@@ -313,6 +400,7 @@ def erase(email_key: str) -> Erasure:
             if message.reply_to.lower() in {a.lower() for a in addresses}:
                 message.reply_to = ""
             unsent = {OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING}
+            message.last_error = scrub_shared(message.last_error)
             if message.status in unsent and (to_person or message.about in own_refs):
                 message.status = OutgoingMessage.Status.FAILED
                 message.last_error = "Not sent: the signer's data was erased on request."
@@ -336,6 +424,10 @@ def erase(email_key: str) -> Erasure:
         if signatures:
             # A cached campaign page may list the person's first name among recent signers.
             transaction.on_commit(page_cache.invalidate)
+            # Kept petition files may list the name: removed, or laid out again.
+            for campaign_id in {s.campaign_id for s in signatures}:
+                transaction.on_commit(partial(_forget_petition_signers, campaign_id))
+        _scrub_admin_history(signatures, subscriptions, addresses, scrub_shared)
 
         for subscription in subscriptions:
             subscription.email = ""
@@ -347,3 +439,27 @@ def erase(email_key: str) -> Erasure:
             subscription.save()
             result.subscriptions += 1
     return result
+
+
+def _forget_petition_signers(campaign_id: int) -> None:
+    held = delivery.forget_petition_signers(campaign_id)
+    if held:
+        delivery_tasks.refresh_queued_petitions.delay(held)
+
+
+def _scrub_admin_history(signatures, subscriptions, addresses, scrub) -> None:
+    """Admin's change history names an edited signature ("Campaign: Name") and what changed,
+    and an edited outbox row its recipient."""
+    entries = Q(pk__in=[])
+    for model, rows in ((Signature, signatures), (Subscription, subscriptions)):
+        if rows:
+            entries |= Q(
+                content_type=ContentType.objects.get_for_model(model),
+                object_id__in=[str(row.pk) for row in rows],
+            )
+    for address in addresses:
+        entries |= Q(object_repr__icontains=address) | Q(change_message__icontains=address)
+    for entry in LogEntry.objects.filter(entries):
+        entry.object_repr = scrub(entry.object_repr)[:200]
+        entry.change_message = scrub(entry.change_message)
+        entry.save(update_fields=["object_repr", "change_message"])

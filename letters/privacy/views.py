@@ -1,4 +1,5 @@
-"""Signers' rights pages: unsubscribe in one click, ask for one's data, erase it.
+"""Signers' rights pages: unsubscribe in one click, choose what to receive, ask for one's data,
+erase it.
 
 No page says whether an address signed anything: a request answers the same either way.
 """
@@ -77,7 +78,46 @@ def unsubscribe(request, token):
     signature = links.signature_for_unsubscribe_token(token)
     if signature is None:
         raise Http404
+    context = {
+        "organisation": signature.campaign.organisation.name,
+        "preferences_url": links.preferences_url(signature_id=signature.pk),
+        "done": request.method == "POST",
+    }
     if request.method == "POST":
         privacy.unsubscribe(signature)
-        return render(request, "letters/privacy/unsubscribe.html", {"done": True})
-    return render(request, "letters/privacy/unsubscribe.html", {"done": False})
+    return render(request, "letters/privacy/unsubscribe.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+def preferences(request, token):
+    """Every stream of e-mail to one address, each with a button to stop it, and "stop everything".
+
+    Reached from the link in every non-transactional e-mail; a POST (with CSRF, from this page)
+    stops one stream (`stop=<key>`) or all of them (`stop=everything`). Nothing restarts a stream
+    here: that needs the consent form it came from.
+    """
+    record = links.preferences_record(token)
+    email_key = privacy.email_key_for_preferences(*record) if record else None
+    if email_key is None:
+        raise Http404
+    stopped = ""
+    status = 200
+    if request.method == "POST":
+        choice = request.POST.get("stop", "")
+        known = {stream.key for stream in privacy.streams(email_key)}
+        if choice == "everything":
+            privacy.stop_everything(email_key)
+            stopped = choice
+        elif choice in known:
+            privacy.stop_stream(email_key, choice)
+            stopped = choice
+        else:
+            status = 400
+    context = {
+        "streams": privacy.streams(email_key),
+        "stopped": stopped,
+        "invalid": status == 400,
+        "erased": email_key.startswith("erased:"),
+    }
+    return render(request, "letters/privacy/preferences.html", context, status=status)

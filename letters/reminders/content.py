@@ -32,6 +32,7 @@ from cases.figures import totals
 from cases.models import Case
 from idei.mail import RenderedEmail, absolute_url, render_email
 
+from ..delivery import links
 from ..models import Reminder, ReminderText, Signature, Subscription
 
 PLACEHOLDERS = {
@@ -197,6 +198,7 @@ class ReminderRunContext:
     _dates: dict[tuple[object, str], str] = field(default_factory=dict)
     _country_urls: dict[str, str] = field(default_factory=dict)
     _unsubscribe_url = None
+    _all_streams_url = None
     _preferences_url = None
 
     @classmethod
@@ -300,6 +302,12 @@ class ReminderRunContext:
         if self._preferences_url is None:
             self._preferences_url = _url_maker("letters:reminders:preferences")
         return self._preferences_url(token)
+
+    def all_streams_url(self, subscription_id: int) -> str:
+        """The page of every e-mail we send to the subscriber's address (all streams)."""
+        if self._all_streams_url is None:
+            self._all_streams_url = _url_maker("letters:preferences")
+        return self._all_streams_url(links.preferences_token(subscription_id=subscription_id))
 
     def text_for(self, reminder: Reminder, language: str) -> CompiledText:
         """The text in this language, else in English (a reminder is never skipped for it)."""
@@ -443,6 +451,7 @@ def render_reminder(
         "consent_date": shared.date(_consent_day(subscription), language),
         "preferences_url": shared.preferences_url(token),
         "unsubscribe_url": shared.unsubscribe_url(token),
+        "all_streams_url": shared.all_streams_url(subscription.pk),
     }
     rendered = render_email("reminder", context, language=language)
     # The subject is the admin's, already cut to fit: the template only carries it.

@@ -23,6 +23,7 @@ from idei.tokens import claim_by_link, new_token, pending_by_link, token_hash
 
 from ..models import MessageKind, Signature, Subscription
 from ..signing.addresses import normalise_email
+from ..signing.unsolicited import allow_unsolicited_mail
 from .schedule import default_time_zone, valid_time_zones
 
 logger = logging.getLogger(__name__)
@@ -133,12 +134,17 @@ def subscribe(
             subscription.consent_record = _with_history(subscription.consent_record, record)
             subscription.confirmation_mails_sent += 1
             subscription.save()
-        queue_confirmation_mail(subscription, token)
-    return SubscribeResult(subscription, created=created, mail_queued=True)
+        mail = queue_confirmation_mail(subscription, token)
+    return SubscribeResult(subscription, created=created, mail_queued=mail is not None)
 
 
-def queue_confirmation_mail(subscription: Subscription, token: str) -> OutgoingMessage:
-    """Put the confirmation e-mail in the outbox (sent once the transaction commits)."""
+def queue_confirmation_mail(subscription: Subscription, token: str) -> OutgoingMessage | None:
+    """Put the confirmation e-mail in the outbox (sent once the transaction commits).
+
+    None, and nothing sent, once the mailbox had its day's unsolicited mail (unsolicited.py).
+    """
+    if not allow_unsolicited_mail(subscription.email):
+        return None
     email = render_email(
         "subscription_confirmation",
         {

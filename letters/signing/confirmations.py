@@ -27,6 +27,7 @@ from idei.outbox.models import OutgoingMessage, ref
 from idei.tokens import new_token
 
 from ..models import MessageKind, Signature
+from .unsolicited import allow_unsolicited_mail
 
 CONFIRMATION_LIFETIME = Signature.LINK_LIFETIME
 MAX_CONFIRMATION_MAILS = Signature.MAX_LINKS
@@ -49,6 +50,8 @@ def issue_due_confirmations(limit: int = CONFIRMATION_BATCH) -> list[int]:
 
     Rows locked by another worker are skipped (SKIP LOCKED): two workers never issue two
     links for one signature. Only the link's hash is stored; the link itself is in the e-mail.
+    A mailbox past its daily cap of unsolicited mail (unsolicited.py) gets nothing: the
+    signature stays pending, without a link, and goes with the other unconfirmed ones.
     """
     with transaction.atomic():
         due = list(
@@ -59,9 +62,11 @@ def issue_due_confirmations(limit: int = CONFIRMATION_BATCH) -> list[int]:
         )
         pks = []
         for signature in due:
+            signature.confirmation_due_at = None
+            if not allow_unsolicited_mail(signature.email):
+                continue
             token, digest = new_token()
             signature.confirmation_token_hash = digest
-            signature.confirmation_due_at = None
             pks.append(queue_confirmation_mail(signature, token).pk)
         if due:
             Signature.objects.bulk_update(

@@ -74,9 +74,11 @@ def unsubscribe_path(signature):
     return links.unsubscribe_headers(signature)["List-Unsubscribe"].split("/letters/", 1)[1][:-1]
 
 
-def test_one_click_post_unsubscribes_every_signature_of_the_address_without_session_or_csrf():
+def test_one_click_post_stops_the_organisations_news_for_the_address_without_session_or_csrf():
     signature = person(email="two.campaigns@example.org")
-    same_person = person(email="two.campaigns@example.org", campaign=CampaignFactory())
+    same_organisation = CampaignFactory(organisation=signature.campaign.organisation)
+    same_person = person(email="two.campaigns@example.org", campaign=same_organisation)
+    other_organisation = person(email="two.campaigns@example.org", campaign=CampaignFactory())
     someone_else = person()
     client = Client(enforce_csrf_checks=True)
     response = client.post(
@@ -88,9 +90,11 @@ def test_one_click_post_unsubscribes_every_signature_of_the_address_without_sess
     assert not client.cookies.get("sessionid")
     for row in (signature, same_person):
         row.refresh_from_db()
-        assert not row.consent_updates and not row.consent_reminders
-    someone_else.refresh_from_db()
-    assert someone_else.consent_updates and someone_else.consent_reminders
+        assert not row.consent_updates
+    # Another organisation's news is another stream, with its own link.
+    for row in (other_organisation, someone_else):
+        row.refresh_from_db()
+        assert row.consent_updates
 
 
 def test_get_shows_a_button_and_never_unsubscribes(client):
