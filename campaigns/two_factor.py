@@ -77,6 +77,8 @@ def normalise_code(raw: str) -> str:
 @transaction.atomic
 def confirm_authenticator(device: TOTPDevice, code: str) -> list[str] | None:
     """Confirm the device with a code from the app; the new recovery codes, or None."""
+    # Not throttled: the key is on the person's screen, and the device guards nothing yet.
+    device.throttle_reset(commit=False)
     if not device.verify_token(normalise_code(code)):
         return None
     TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
