@@ -361,3 +361,29 @@ def test_the_dashboard_offers_two_factor_until_it_is_on(client):
     html = client.get("/dashboard/").content.decode()
     assert 'id="two-factor-offer"' not in html
     assert 'href="/accounts/two-factor/"' in html
+
+
+def test_a_person_invited_into_an_organisation_that_requires_it_sets_it_up_first(
+    client, smtp_server, django_capture_on_commit_callbacks
+):
+    owner = UserFactory(username="owner")
+    organisation = MembershipFactory(user=owner, role=Membership.Role.OWNER).organisation
+    organisation.require_two_factor = True
+    organisation.save()
+    owner_client = Client()
+    owner_client.force_login(owner)
+    set_up_in_browserless_app(owner_client)
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(
+            f"/dashboard/organisations/{organisation.slug}/invitations/new/",
+            {"email": "new.person@example.org", "role": "coordinator"},
+        )
+    text = smtp_server.wait_for(1)[0].get_body(("plain",)).get_content()
+    link = re.search(r"http://testserver(/accounts/invitations/[\w-]+/)", text).group(1)
+
+    passphrase = "a long passphrase of mine"
+    client.post(link, {"username": "newbie", "password1": passphrase, "password2": passphrase})
+    assert client.get("/dashboard/")["Location"] == "/accounts/two-factor/setup/"
+    assert client.get("/dashboard/officials/")["Location"] == "/accounts/two-factor/setup/"
+    set_up_in_browserless_app(client)
+    assert client.get("/dashboard/").status_code == 200
