@@ -19,7 +19,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Max, Q
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -189,8 +189,10 @@ def verify(request):
                     )
                     % {"count": left},
                 )
-            return HttpResponseRedirect(next_url or "/dashboard/")
-        logger.info("two-factor code refused", extra={"event": "two_factor_refused"})
+            return HttpResponseRedirect(next_url or resolve_url("dashboard:home"))
+        logger.info(
+            "two-factor code refused", extra={"event": "two_factor_refused", "user_id": user.pk}
+        )
         if result.wait_seconds:
             return too_many(
                 request,
@@ -219,7 +221,10 @@ def setup(request):
     if request.method == "POST" and form.is_valid():
         codes = two_factor.confirm_authenticator(device, form.cleaned_data["code"])
         if codes is not None:
-            logger.info("two-factor sign-in set up", extra={"event": "two_factor_set_up"})
+            logger.info(
+                "two-factor sign-in set up",
+                extra={"event": "two_factor_set_up", "user_id": user.pk},
+            )
             if request.user.is_authenticated:
                 otp_login(request, device)
             else:
@@ -227,7 +232,7 @@ def setup(request):
             return render(
                 request,
                 "registration/two_factor_recovery_codes.html",
-                {"codes": codes, "next": next_url or "/dashboard/"},
+                {"codes": codes, "next": next_url or resolve_url("dashboard:home")},
             )
         form.add_error(
             "code", _("That code is not right. Check the time on your phone and try again.")
@@ -259,13 +264,19 @@ def manage(request):
             return render(
                 request,
                 "registration/two_factor_recovery_codes.html",
-                {"codes": two_factor.new_recovery_codes(user), "next": "/accounts/two-factor/"},
+                {
+                    "codes": two_factor.new_recovery_codes(user),
+                    "next": resolve_url("two_factor"),
+                },
             )
         elif two_factor.required_for(user):
             form.add_error("code", _("Your account must use two-factor sign-in."))
         else:
             two_factor.turn_off(user)
-            logger.info("two-factor sign-in turned off", extra={"event": "two_factor_off"})
+            logger.info(
+                "two-factor sign-in turned off",
+                extra={"event": "two_factor_off", "user_id": user.pk},
+            )
             messages.success(request, _("Two-factor sign-in is off."))
             return redirect("two_factor")
     return render(

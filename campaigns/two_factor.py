@@ -5,12 +5,13 @@ recovery codes (a django-otp static device), each code good once. Staff and supe
 use it, and so must the members of an organisation whose owner requires it; anyone else may.
 The sign-in view (campaigns/accounts.py) asks for the code before it signs anyone in;
 RequireTwoFactorMiddleware sends a member who is already signed in when their organisation
-starts requiring it to set it up before anything else.
+starts requiring it to set it up (within REQUIREMENT_RECHECK_SECONDS) before anything else.
 """
 
 import base64
 import io
 import re
+import time
 
 import qrcode
 import qrcode.image.svg
@@ -121,7 +122,8 @@ def verify(user, raw_code: str) -> Verification:
     code = normalise_code(raw_code)
     if not code or len(code) > 16:
         return Verification()
-    devices = [authenticator(user)]
+    # Six digits are for the app; a recovery code tried on it would only count as a failure.
+    devices = [authenticator(user)] if code.isdigit() and len(code) == 6 else []
     devices.append(StaticDevice.objects.filter(user=user, confirmed=True).first())
     longest_wait = 0
     for device in filter(None, devices):
@@ -147,6 +149,35 @@ def turn_off(user) -> None:
 ALLOWED_URL_NAMES = {"two_factor_setup", "two_factor_verify", "logout", "set_language"}
 
 
+# Whether an organisation requires it is noted in the session at sign-in and looked up again
+# at most this often: a member already signed in when their owner turns it on is asked to set
+# it up within this time, and other requests cost no query.
+REQUIREMENT_RECHECK_SECONDS = 300
+REQUIREMENT_SESSION_KEY = "two_factor_required_by_organisation"
+
+
+def note_requirement(request, user) -> bool:
+    required = required_by_organisation(user)
+    request.session[REQUIREMENT_SESSION_KEY] = {"required": required, "at": int(time.time())}
+    return required
+
+
+def note_requirement_at_sign_in(sender, request, user, **kwargs):
+    """user_logged_in receiver (apps.py)."""
+    if request is not None and hasattr(request, "session"):
+        note_requirement(request, user)
+
+
+def organisation_requires(request) -> bool:
+    noted = request.session.get(REQUIREMENT_SESSION_KEY)
+    if (
+        not isinstance(noted, dict)
+        or time.time() - noted.get("at", 0) > REQUIREMENT_RECHECK_SECONDS
+    ):
+        return note_requirement(request, request.user)
+    return bool(noted.get("required"))
+
+
 class RequireTwoFactorMiddleware:
     """A member of an organisation that requires two-factor sign-in, signed in without it
     (before the requirement, or through an invitation), is sent to set it up or verify first."""
@@ -161,7 +192,7 @@ class RequireTwoFactorMiddleware:
             and user.is_authenticated
             and not user.is_verified()
             and not self._allowed(request)
-            and required_by_organisation(user)
+            and organisation_requires(request)
         ):
             next_step = "two_factor_verify" if is_enabled(user) else "two_factor_setup"
             return redirect(reverse(next_step))
