@@ -56,3 +56,19 @@ def test_an_admin_sets_up_two_factor_then_signs_in_with_a_code(page, artifacts_d
     page.get_by_role("textbox", name="Code").fill(code_for(key))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/dashboard/")
+
+
+@pytest.mark.parametrize("browser_context_args", [{"viewport": {"width": 375, "height": 740}}])
+def test_the_lockout_page_on_a_phone_says_how_long_to_wait(page, artifacts_dir):
+    UserFactory(username="ana")
+    page.goto("/accounts/login/")
+    for _ in range(5):
+        page.get_by_label("Username").fill("ana")
+        page.get_by_label("Password").fill("not the password")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Too many attempts").is_visible()
+    assert "Please wait 15 minutes, then try again." in page.locator("#wait-message").inner_text()
+    page.screenshot(path=str(artifacts_dir / "sign-in-locked-out-phone.png"), full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375
