@@ -74,8 +74,10 @@ def lockout_seconds_left(request, credentials) -> int:
 
 
 def lockout_username(request, credentials=None) -> str | None:
-    """AXES_USERNAME_CALLABLE: the user name tried, cut to what a user name can be (150), so
-    that a 10 kB name is counted (and locked out) instead of failing to be stored."""
+    """AXES_USERNAME_CALLABLE: the user name tried, cut to what a user name can be (150).
+
+    The sign-in form refuses longer names before authenticate(); any other caller's 10 kB name
+    is then still recorded (and locked out) instead of failing to be stored."""
     data = credentials if credentials else getattr(request, "POST", {})
     username = data.get("username")
     return None if username is None else str(username)[:150]
@@ -258,6 +260,18 @@ def manage(request):
     action = request.POST.get("action")
     if request.method == "POST" and form.is_valid() and action in {"codes", "off"}:
         result = two_factor.verify(user, form.cleaned_data["code"])
+        if result.device is None and result.wait_seconds:
+            return too_many(
+                request,
+                "registration/two_factor_manage.html",
+                {
+                    "form": form,
+                    "enabled": True,
+                    "required": two_factor.required_for(user),
+                    "recovery_codes_left": two_factor.recovery_codes_left(user),
+                },
+                result.wait_seconds,
+            )
         if result.device is None:
             form.add_error("code", _("That code is not right."))
         elif action == "codes":

@@ -398,3 +398,16 @@ def test_a_person_invited_into_an_organisation_that_requires_it_sets_it_up_first
     assert client.get("/dashboard/officials/")["Location"] == "/accounts/two-factor/setup/"
     set_up_in_browserless_app(client)
     assert client.get("/dashboard/").status_code == 200
+
+
+def test_guessing_codes_on_the_settings_page_is_throttled_too(client):
+    user, key, _ = enrolled("ana")
+    client.force_login(user)
+    TOTPDevice.objects.filter(user=user).update(
+        throttling_failure_count=10, throttling_failure_timestamp=timezone.now()
+    )
+    response = client.post("/accounts/two-factor/", {"action": "off", "code": current_code(key)})
+    assert response.status_code == 429
+    assert 400 <= int(response["Retry-After"]) <= 512
+    assert 'id="wait-message"' in response.content.decode()
+    assert TOTPDevice.objects.filter(user=user, confirmed=True).exists()
