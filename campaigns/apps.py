@@ -15,6 +15,20 @@ class CampaignsConfig(AppConfig):
 
         register_kinds(MessageKind.choices)
 
+        # One log line per sign-in lockout (django-axes decides them).
+        from axes.signals import user_locked_out
+
+        from .accounts import log_lockout
+
+        user_locked_out.connect(log_lockout, dispatch_uid="campaigns-log-lockout")
+
+        # Whether the user's organisation requires two-factor sign-in, noted at sign-in.
+        from django.contrib.auth.signals import user_logged_in
+
+        from .two_factor import note_requirement_at_sign_in
+
+        user_logged_in.connect(note_requirement_at_sign_in, dispatch_uid="campaigns-two-factor")
+
         # Campaign pages are served from idei.page_cache: whatever they show, changed, makes
         # them render again (after commit, so that no request caches what is about to change).
         from cases.models import Case, ImportRun

@@ -9,7 +9,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -152,6 +152,11 @@ class SignInForm(auth_forms.AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.helper = form_helper()
         self.fields["username"].widget.attrs["autocomplete"] = "username"
+        # Django sets the field's max_length after it is built, without its validator: a long
+        # name would reach authenticate() (and the lockout records) instead of being refused.
+        self.fields["username"].validators.append(
+            MaxLengthValidator(self.fields["username"].max_length)
+        )
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
@@ -170,6 +175,33 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = form_helper()
+
+
+class TwoFactorCodeForm(forms.Form):
+    """A six-digit code from the authenticator app, or one of the recovery codes."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=40,
+        help_text=_(
+            "The six digits your authenticator app shows now, or one of your recovery codes."
+        ),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper()
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split()).replace("-", "")
+        if not code.isalnum() or len(code) > 16:
+            raise ValidationError(
+                _("Type the six digits from your app, or a recovery code."), code="format"
+            )
+        return code
 
 
 class NewAccountForm(auth_forms.UserCreationForm):
@@ -202,7 +234,7 @@ class OrganisationForm(PlainTextMixin, forms.ModelForm):
     class Meta:
         model = Organisation
         formfield_callback = https_urls
-        fields = ["name", "country", "website", "contact_email", "logo"]
+        fields = ["name", "country", "website", "contact_email", "logo", "require_two_factor"]
         help_texts = {
             "logo": _("JPEG, PNG or WebP, at most 1 MB."),
             "contact_email": _("Shown to signers who want to reach your organisation."),

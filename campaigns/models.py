@@ -23,6 +23,14 @@ class Organisation(models.Model):
     website = models.URLField(_("website"), blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     logo = models.ImageField(_("logo"), upload_to="organisations/", blank=True)
+    require_two_factor = models.BooleanField(
+        _("members must use two-factor sign-in"),
+        default=False,
+        help_text=_(
+            "Each member then signs in with a code from an authenticator app as well as their "
+            "password. Members who have not set it up are asked to at their next visit."
+        ),
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="organisations"
     )

@@ -11,8 +11,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import dashboard, views
-from .forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm, SignInForm
+from . import accounts, dashboard, views
+from .forms import PasswordChangeForm, SetPasswordForm
 
 public_patterns = [
     path("", views.campaign_list, name="list"),
@@ -74,13 +74,11 @@ dashboard_patterns = [
 ]
 
 account_patterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=SignInForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    # The password, then (if the account uses it) the code of two-factor sign-in.
+    path("login/", accounts.SignInView.as_view(), name="login"),
+    path("two-factor/", accounts.manage, name="two_factor"),
+    path("two-factor/setup/", accounts.setup, name="two_factor_setup"),
+    path("two-factor/verify/", accounts.verify, name="two_factor_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/change/",
@@ -94,8 +92,7 @@ account_patterns = [
     ),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
-            form_class=PasswordResetForm,
+        accounts.ThrottledPasswordResetView.as_view(
             email_template_name="registration/password_reset_email.txt",
             html_email_template_name="registration/password_reset_email.html",
             subject_template_name="registration/password_reset_subject.txt",

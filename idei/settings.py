@@ -6,6 +6,7 @@ REDIS_URL and EMAIL_HOST to use PostgreSQL, a real Celery worker and SMTP. Every
 listed in README.md. A start-up log line says which mode is running (see idei/apps.py).
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -88,6 +89,10 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "django_celery_beat",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -105,9 +110,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "campaigns.two_factor.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "idei.urls"
@@ -221,12 +230,46 @@ else:
 
 # -- Auth ------------------------------------------------------------------------------------
 
+# Argon2 first: new passwords use it, and older hashes are rewritten with it at the next
+# successful sign-in (Django does so whenever the hasher that checked a password is not first).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes checks every sign-in (the site's and the admin's) before the password is read.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in lockout: after 5 failures in a row for one user name, or from one client network
+# (an IPv4 address or an IPv6 /64, read through TRUSTED_PROXY_COUNT like the sign form does),
+# further attempts are refused for 15 minutes, counted from the lockout (a locked-out attempt
+# does not restart it), with a 429, Retry-After and the time to wait (campaigns/accounts.py).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "idei.client_address.client_network"
+AXES_USERNAME_CALLABLE = "campaigns.accounts.lockout_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "campaigns.accounts.lockout_response"
+# Our own log line for each lockout (campaigns/apps.py) replaces axes' per-attempt chatter.
+AXES_VERBOSE = False
+# Two-factor sign-in (django-otp): the issuer shown in authenticator apps; a wrong code makes
+# the next try wait 1, 2, 4... seconds for that device.
+OTP_TOTP_ISSUER = "IDEI"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "home"

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
+from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from campaigns import views as campaign_views
@@ -25,6 +25,13 @@ urlpatterns = [
         name="privacy",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The admin signs in through the site's sign-in page: one page with the lockout and the
+    # second factor, which staff must use.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="login", query_string=True),
+        name="admin_login_redirect",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("idei.api_urls")),

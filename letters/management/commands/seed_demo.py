@@ -6,6 +6,7 @@ a real person who was killed.
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -412,7 +413,7 @@ class Command(BaseCommand):
                 "contact_email": "team@example.org",
             },
         )
-        user = self._coordinator(organisation)
+        user, login = self._coordinator(organisation)
 
         targets = []
         for name, position, institution, country, language in TARGETS:
@@ -461,10 +462,7 @@ class Command(BaseCommand):
                 f"campaign /campaigns/{campaign.slug}/."
             )
         )
-        self.stdout.write(
-            f"Coordinator login: username {DEMO_USERNAME!r}, password {DEMO_PASSWORD!r} "
-            "(also a Django admin superuser on this demo database)."
-        )
+        self.stdout.write(login)
 
     def _case(self, n, row, media, beats, perpetrators, incident):
         (
@@ -548,16 +546,38 @@ class Command(BaseCommand):
         return case
 
     def _coordinator(self, organisation):
+        """The demo coordinator. With DEBUG off (a production database), never the password
+        printed in the README, and an existing account's password and rights are left as they
+        are: the command says which it did."""
         user_model = get_user_model()
-        user, _ = user_model.objects.get_or_create(
+        user, created = user_model.objects.get_or_create(
             username=DEMO_USERNAME, defaults={"email": "coordinator@example.org"}
         )
-        user.is_staff = user.is_superuser = True
-        user.set_password(DEMO_PASSWORD)
-        user.save()
+        if settings.DEBUG:
+            user.is_staff = user.is_superuser = True
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            login = (
+                f"Coordinator login: username {DEMO_USERNAME!r}, password {DEMO_PASSWORD!r} "
+                "(also a Django admin superuser on this demo database; at the first sign-in "
+                "it asks you to set up two-factor sign-in with an authenticator app)."
+            )
+        elif created:
+            user.set_unusable_password()
+            user.save()
+            login = (
+                f"DEBUG is off: created coordinator {DEMO_USERNAME!r} without a password and "
+                "without admin rights; give it a password with "
+                f"`manage.py changepassword {DEMO_USERNAME}`."
+            )
+        else:
+            login = (
+                f"DEBUG is off: coordinator {DEMO_USERNAME!r} already exists; its password "
+                "and rights are unchanged."
+            )
         Membership.objects.get_or_create(
             user=user,
             organisation=organisation,
             defaults={"role": Membership.Role.OWNER},
         )
-        return user
+        return user, login
