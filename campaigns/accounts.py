@@ -318,10 +318,10 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form):
         address = form.cleaned_data["email"].strip().lower()
-        wait = rate_limits.hit_all(
+        wait = rate_limits.retry_after(
             [
-                (RESET_PER_ADDRESS, "address:" + address),
-                (RESET_PER_NETWORK, "network:" + client_network(self.request)),
+                ((RESET_PER_ADDRESS,), "address:" + address),
+                ((RESET_PER_NETWORK,), "network:" + client_network(self.request)),
             ]
         )
         if wait:

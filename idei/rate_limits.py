@@ -1,22 +1,36 @@
-"""Counting requests per key in the cache, for limits that answer "wait N seconds".
+"""Rate limits: sliding windows counted in the cache, all of a request's limits in one trip.
 
-A window opens at a key's first request and lasts `seconds`; every request in it counts, the
-refused ones too, so that a client who keeps trying stays refused until the window closes. The
-cache is Redis in production (shared by every web process) and the keys are hashed with the
-secret key, so the cache never holds an address in clear. If the cache is down, requests are
-allowed: the limits slow attackers down, they must not lock people out.
+Every limit of the platform is one of these: the sign form's (per network, per address), the
+privacy requests', the password reset's. A limit is a sliding window, counted in two fixed
+windows (this one and the previous, weighted by how much of it the sliding window still
+covers), so a burst across a boundary cannot pass twice the limit. Every request is counted,
+the refused ones too, so that a client who keeps trying stays refused. A refused request is
+told how long to wait (for `Retry-After`).
+
+The counts live with the cache under its key prefix: on Redis, every limit of a request, and
+whatever else the caller adds to the same pipeline, is counted in one round trip with a client
+of our own (Django's builds a new one per call); other cache backends take the portable
+add/incr path of Django's cache API. Keys are hashed with the secret key, so the cache never
+holds an address in clear. If the cache is down, requests are allowed: limits slow attackers
+down, they must not lock people out or lose a signature.
 """
 
 import hashlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger(__name__)
+
+# The time limits read, in one place so that tests can set it (the `abuse_clock` fixture).
+clock = time.time
 
 
 @dataclass(frozen=True)
@@ -26,37 +40,152 @@ class Limit:
     seconds: int
 
 
-def _key(limit: Limit, value: str, part: str) -> str:
+Group = tuple[tuple[Limit, ...], str]  # the limits one value is counted against
+
+
+def _key(limit: Limit, value: str, window: int) -> str:
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{value}".encode()).hexdigest()[:32]
-    return f"idei:limit:{limit.scope}:{digest}:{part}"
+    return f"idei:rl:{limit.scope}:{digest}:{window}"
 
 
-def hit(limit: Limit, value: str) -> int:
-    """Count one request; 0 if it is within the limit, else the seconds until the window closes."""
-    now = time.time()
-    count_key, opened_key = _key(limit, value, "count"), _key(limit, value, "opened")
+@dataclass(frozen=True)
+class _Window:
+    """Where one request falls for one limit: this window's key, the previous one's, and how
+    far into this window it is."""
+
+    limit: Limit
+    current: str
+    previous: str
+    into: float
+
+    @classmethod
+    def at(cls, limit: Limit, value: str, now: float) -> "_Window":
+        window, into = divmod(now, limit.seconds)
+        return cls(
+            limit, _key(limit, value, int(window)), _key(limit, value, int(window) - 1), into
+        )
+
+    @property
+    def ttl(self) -> int:
+        # A window's count is read again as "previous" throughout the next window.
+        return 2 * self.limit.seconds + 5
+
+    def wait(self, current: int, previous: int) -> int:
+        """0 if this request is within the limit, else the seconds until one would be.
+
+        The previous window's requests are taken as spread evenly over it: a burst at the end
+        of one window still counts almost fully just after, so no boundary doubles a limit.
+        """
+        seconds, count = self.limit.seconds, self.limit.count
+        if previous * (1 - self.into / seconds) + current <= count:
+            return 0
+        # Still in this window, once enough of the previous one has slid out...
+        room = count - current - 1
+        if previous and room >= 0:
+            return max(1, math.ceil(seconds * (1 - room / previous) - self.into))
+        # ...or in the next one, once enough of this one has.
+        slide = seconds * max(0.0, 1 - (count - 1) / current)
+        return max(1, math.ceil(seconds - self.into + slide))
+
+
+# One Redis client (with its connection pool) per process and server.
+_redis_clients: dict[tuple, redis.Redis] = {}
+
+
+def redis_client() -> redis.Redis | None:
+    """A Redis client of our own on the server of the default cache; None for another backend."""
+    if not isinstance(caches["default"], RedisCache):
+        return None
+    config = settings.CACHES["default"]
+    location = config["LOCATION"]
+    url = (location.split(",") if isinstance(location, str) else list(location))[0]
+    options = config.get("OPTIONS", {})
+    timeouts = (options.get("socket_connect_timeout", 2), options.get("socket_timeout", 2))
+    client = _redis_clients.get((url, timeouts))
+    if client is None:
+        client = _redis_clients[(url, timeouts)] = redis.Redis.from_url(
+            url, socket_connect_timeout=timeouts[0], socket_timeout=timeouts[1]
+        )
+    return client
+
+
+def hit(limits: tuple[Limit, ...], value: str) -> bool:
+    """Count one request against each limit; False when any limit is exceeded."""
+    return hit_many([(limits, value)])[0]
+
+
+def hit_many(groups: list[Group]) -> list[bool]:
+    """hit() for several groups at once; one answer per group."""
+    return [wait == 0 for wait in count_in_one_trip(groups)[0]]
+
+
+def retry_after(groups: list[Group]) -> int:
+    """Count one request against every group: 0 if all allow it, else the longest wait."""
+    return max(count_in_one_trip(groups)[0], default=0)
+
+
+def count_in_one_trip(
+    groups: list[Group], queue_more: Callable[[redis.client.Pipeline], None] | None = None
+) -> tuple[list[int], list | None]:
+    """Count each group's limits, with the commands `queue_more` adds, in one round trip.
+
+    (The wait in seconds for each group, 0 where it is allowed; the replies to `queue_more`'s
+    commands, None where Redis is not used or is down.)
+    """
+    now = clock()
+    windows = [[_Window.at(limit, value, now) for limit in limits] for limits, value in groups]
+    replies = None
     try:
-        cache.add(opened_key, now, timeout=limit.seconds)
-        cache.add(count_key, 0, timeout=limit.seconds)
-        try:
-            count = cache.incr(count_key)
-        except ValueError:  # the window closed between add and incr
-            cache.add(count_key, 1, timeout=limit.seconds)
-            count = 1
-        opened = float(cache.get(opened_key) or now)
+        client = redis_client()
+        if client is None:
+            counts = [[_count_portable(window) for window in group] for group in windows]
+        else:
+            counts, replies = _count_redis(client, windows, queue_more)
     except Exception:
-        logger.warning("rate limit cache unavailable, request allowed", exc_info=True)
-        return 0
-    if count <= limit.count:
-        return 0
-    return max(1, math.ceil(opened + limit.seconds - now))
+        logger.warning("rate limits: cache unavailable, request allowed", exc_info=True)
+        return [0] * len(groups), None
+    waits = [
+        max(window.wait(*count) for window, count in zip(group, group_counts, strict=True))
+        for group, group_counts in zip(windows, counts, strict=True)
+    ]
+    return waits, replies
 
 
-def reset(limit: Limit, value: str) -> None:
-    """Forget the count of one value (an admin lifting a limit, a test cleaning up)."""
-    cache.delete_many([_key(limit, value, "count"), _key(limit, value, "opened")])
+def _count_redis(client: redis.Redis, windows: list[list[_Window]], queue_more=None):
+    """(this window's count with this request, the previous window's count) for each window,
+    and the replies to the commands queue_more added."""
+    pipe = client.pipeline(transaction=False)
+    for group in windows:
+        for window in group:
+            current = cache.make_key(window.current)
+            pipe.set(current, 0, ex=window.ttl, nx=True)
+            pipe.incr(current)
+            pipe.get(cache.make_key(window.previous))
+    if queue_more is not None:
+        queue_more(pipe)
+    replies = iter(pipe.execute())
+    counts = []
+    for group in windows:
+        group_counts = []
+        for _ in group:
+            _created, current, previous = next(replies), next(replies), next(replies)
+            group_counts.append((int(current), int(previous or 0)))
+        counts.append(group_counts)
+    return counts, list(replies)
 
 
-def hit_all(checks: list[tuple[Limit, str]]) -> int:
-    """Count one request against every (limit, value); the longest wait, or 0 if all allow it."""
-    return max((hit(limit, value) for limit, value in checks), default=0)
+def _count_portable(window: _Window) -> tuple[int, int]:
+    cache.add(window.current, 0, timeout=window.ttl)
+    try:
+        current = cache.incr(window.current)
+    except ValueError:  # expired between add and incr
+        cache.add(window.current, 1, timeout=window.ttl)
+        current = 1
+    return current, int(cache.get(window.previous) or 0)
+
+
+def reset(limits: tuple[Limit, ...], value: str) -> None:
+    """Forget one value's counts (an admin lifting a limit, a test cleaning up)."""
+    now = clock()
+    windows = [_Window.at(limit, value, now) for limit in limits]
+    cache.delete_many([key for window in windows for key in (window.current, window.previous)])

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from campaigns.models import Campaign
 from campaigns.views import letter_for_reader, letter_preview, share_links
+from idei.client_address import client_ip
 from idei.tokens import LinkError, LinkExpired
 
 from . import services
@@ -146,9 +147,9 @@ def sign(request, slug):
 
 def answer_sign_post(request, campaign, form, token_state, admission):
     """The sign POST's answer, once the form is checked and the request admitted."""
-    if not admission.network_allowed:
+    if admission.network_wait:
         logger.info("sign: rate limited (network)", extra={"campaign": campaign.slug})
-        return respond_with_form(
+        response = respond_with_form(
             request,
             campaign,
             form,
@@ -158,6 +159,8 @@ def answer_sign_post(request, campaign, form, token_state, admission):
                 "few minutes, then send the form again: what you wrote is kept below."
             ),
         )
+        response["Retry-After"] = str(admission.network_wait)
+        return response
     if form.is_bot:
         logger.info("sign: honeypot filled, dropped", extra={"campaign": campaign.slug})
         return respond_done(request, campaign)
@@ -179,8 +182,8 @@ def answer_sign_post(request, campaign, form, token_state, admission):
         )
     if not form.is_valid():
         return respond_with_form(request, campaign, form, status=400)
-    if not admission.address_allowed:
-        return respond_with_form(
+    if admission.address_wait:
+        response = respond_with_form(
             request,
             campaign,
             form,
@@ -190,6 +193,8 @@ def answer_sign_post(request, campaign, form, token_state, admission):
                 "hour, or look for the e-mail we already sent: it holds your confirmation link."
             ),
         )
+        response["Retry-After"] = str(admission.address_wait)
+        return response
     language = get_language() or "en"
     data = {
         **form.cleaned_data,
@@ -200,7 +205,7 @@ def answer_sign_post(request, campaign, form, token_state, admission):
             campaign,
             data,
             language=language,
-            client_ip=abuse.client_ip(request),
+            client_ip=client_ip(request),
             wake_claimed=admission.wake_claimed,
         )
     except signing.SigningClosed:

@@ -155,7 +155,8 @@ def _fresh_page_cache():
 
 
 class StoppedClock:
-    """A clock that stands still until the test moves it: abuse.clock during a test."""
+    """A clock that stands still until the test moves it: the clock of the form tokens and the
+    rate limits during a test."""
 
     def __init__(self, now: float):
         self.now = now
@@ -174,10 +175,12 @@ class StoppedClock:
 def abuse_clock(monkeypatch):
     """The clock of the rate limits and form tokens (letters.signing.abuse), stopped at the time
     the test starts: a burst never crosses a window boundary unless the test moves it there."""
+    from idei import rate_limits
     from letters.signing import abuse
 
     clock = StoppedClock(time.time())
     monkeypatch.setattr(abuse, "clock", clock)
+    monkeypatch.setattr(rate_limits, "clock", clock)
     return clock
 
 

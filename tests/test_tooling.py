@@ -42,11 +42,11 @@ def test_clearing_the_test_cache_leaves_everyone_elses_keys_in_the_same_database
 def test_rate_limit_counts_are_cleared_with_the_test_cache(redis_broker):
     import redis
 
-    from letters.signing import abuse
+    from idei import rate_limits
 
-    abuse.hit((abuse.Limit("test-cleared", 5, 60),), "k")
+    rate_limits.hit((rate_limits.Limit("test-cleared", 5, 60),), "k")
     client = redis.Redis.from_url(redis_broker)
-    match = f"{TEST_CACHE_PREFIX}:*letters:rl:test-cleared:*"
+    match = f"{TEST_CACHE_PREFIX}:*idei:rl:test-cleared:*"
     assert list(client.scan_iter(match=match))
 
     cache.clear()

@@ -28,7 +28,8 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from campaigns.models import Campaign
-from idei import page_cache, tokens
+from idei import page_cache, rate_limits, tokens
+from idei.client_address import client_network
 from idei.mail import absolute_url, render_email
 from idei.outbox.models import OutgoingMessage, ref
 from idei.outbox.services import enqueue
@@ -36,7 +37,6 @@ from idei.outbox.services import enqueue
 from ..delivery import services as delivery
 from ..delivery import tasks as delivery_tasks
 from ..models import Letter, MessageKind, Signature, Subscription
-from ..signing import abuse
 from ..signing.addresses import normalise_email
 from ..signing.unsolicited import allow_unsolicited_mail, mailbox_key
 
@@ -46,8 +46,8 @@ ERASURE_LINK_LIFETIME = timedelta(days=3)
 ERASED = "[erased]"
 
 # Data and erasure requests: per address and per IP (or IPv6 /64).
-REQUEST_EMAIL_LIMITS = (abuse.Limit("privacy-email-day", 3, 86400),)
-REQUEST_IP_LIMITS = (abuse.Limit("privacy-ip-hour", 10, 3600),)
+REQUEST_EMAIL_LIMITS = (rate_limits.Limit("privacy-email-day", 3, 86400),)
+REQUEST_IP_LIMITS = (rate_limits.Limit("privacy-ip-hour", 10, 3600),)
 
 
 # -- Unsubscribe and preferences: one stream at a time, or everything -----------------------
@@ -137,9 +137,13 @@ def stop_everything(email_key: str) -> int:
 
 def allow_request(request, email_key: str) -> bool:
     """Rate limits for data and erasure requests (both limits are counted)."""
-    by_ip = abuse.hit(REQUEST_IP_LIMITS, "privacy-ip:" + abuse.ip_group(abuse.client_ip(request)))
-    # A keyed hash: the cache holds no address.
-    by_address = abuse.hit(REQUEST_EMAIL_LIMITS, "privacy-email:" + mailbox_key(email_key))
+    # mailbox_key is a keyed hash: the cache holds no address.
+    by_ip, by_address = rate_limits.hit_many(
+        [
+            (REQUEST_IP_LIMITS, "privacy-ip:" + client_network(request)),
+            (REQUEST_EMAIL_LIMITS, "privacy-email:" + mailbox_key(email_key)),
+        ]
+    )
     return by_ip and by_address
 
 

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from idei import rate_limits
 from idei.celery import tasks_run_inline
 from idei.outbox import services as outbox
 from idei.tokens import LinkError, claim_by_link, pending_by_link
@@ -60,8 +61,9 @@ class SignResult:
 class Admission:
     """What the sign POST's one trip to Redis decided (see admit)."""
 
-    network_allowed: bool
-    address_allowed: bool
+    # Seconds to wait before the network, or the address, may sign again; 0: allowed now.
+    network_wait: int
+    address_wait: int
     # True: this request won the claim to wake the confirmation worker and must queue the
     # wake-up after its INSERT (queue_claimed_wake_up); False: a wake-up is queued already;
     # None: nothing claimed (nothing to sign, tasks run inline, or Redis not configured or
@@ -82,11 +84,11 @@ def admit(request, email_key: str | None) -> Admission:
     groups = abuse.sign_limit_groups(request, email_key)
     # Where tasks run inline there is no worker to wake: sign() sends the e-mail itself.
     claim = queue_wake_claim if email_key is not None and not tasks_run_inline() else None
-    answers, replies = abuse.count_in_one_trip(groups, claim)
+    waits, replies = rate_limits.count_in_one_trip(groups, claim)
     wake_claimed = bool(replies[0]) if claim is not None and replies is not None else None
     return Admission(
-        network_allowed=answers[0],
-        address_allowed=answers[1] if email_key is not None else True,
+        network_wait=waits[0],
+        address_wait=waits[1] if email_key is not None else 0,
         wake_claimed=wake_claimed,
     )
 

@@ -7,6 +7,8 @@ from django.core.cache import cache
 from django.test import RequestFactory
 from django.urls import reverse
 
+from idei import rate_limits
+from idei.client_address import client_ip, client_network
 from idei.outbox.models import OutgoingMessage
 from letters.models import BlockedEmailDomain, Signature
 from letters.signing import abuse, confirmations
@@ -135,6 +137,8 @@ def test_too_many_signatures_from_one_address_get_429_with_the_input_kept(client
     response = post_sign(client, campaign, email="late@example.org", city="Mérida")
 
     assert response.status_code == 429
+    # Within the next minute and the part of this one that still counts (idei.rate_limits).
+    assert 1 <= int(response["Retry-After"]) <= 2 * 60
     html = response.content.decode()
     assert "Please wait a few minutes" in html
     assert 'value="late@example.org"' in html and 'value="Mérida"' in html
@@ -181,20 +185,21 @@ def test_ipv6_addresses_in_one_64_share_a_limit_and_other_networks_do_not(client
     ("address", "group"),
     [
         ("203.0.113.9", "203.0.113.9"),
-        ("2001:db8:aa:bb:1:2:3:4", "2001:db8:aa:bb::/64"),
+        ("2001:db8:aa:bb:1:2:3:4", "2001:db8:aa:bb::"),
         ("::ffff:203.0.113.9", "203.0.113.9"),
-        ("garbage", "unknown"),
+        ("garbage", "0.0.0.0"),  # noqa: S104 - no usable address: one shared unit
     ],
 )
 def test_ip_group(address, group):
-    assert abuse.ip_group(address) == group
+    # The unit the sign form's network limits count (idei.client_address).
+    assert client_network(RequestFactory().post("/", REMOTE_ADDR=address)) == group
 
 
 def test_x_forwarded_for_is_ignored_without_trusted_proxies(settings):
     settings.TRUSTED_PROXY_COUNT = 0
     request = RequestFactory().post("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.5")
 
-    assert abuse.client_ip(request) == "10.0.0.1"
+    assert client_ip(request) == "10.0.0.1"
 
 
 def test_x_forwarded_for_is_read_as_deep_as_the_trusted_proxies_and_no_deeper(settings):
@@ -204,7 +209,7 @@ def test_x_forwarded_for_is_read_as_deep_as_the_trusted_proxies_and_no_deeper(se
         "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.5"
     )
 
-    assert abuse.client_ip(request) == "203.0.113.5"
+    assert client_ip(request) == "203.0.113.5"
 
 
 def test_two_trusted_proxies(settings):
@@ -213,7 +218,7 @@ def test_two_trusted_proxies(settings):
         "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.5, 10.0.0.1"
     )
 
-    assert abuse.client_ip(request) == "203.0.113.5"
+    assert client_ip(request) == "203.0.113.5"
 
 
 def test_a_short_or_garbled_forwarded_header_falls_back_to_the_connection(settings):
@@ -223,8 +228,8 @@ def test_a_short_or_garbled_forwarded_header_falls_back_to_the_connection(settin
         "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="<script>, 10.0.0.9"
     )
 
-    assert abuse.client_ip(short) == "10.0.0.1"
-    assert abuse.client_ip(garbled) == "10.0.0.1"
+    assert client_ip(short) == "10.0.0.1"
+    assert client_ip(garbled) == "10.0.0.1"
 
 
 def test_behind_a_trusted_proxy_clients_are_limited_one_by_one(client, settings):
@@ -258,6 +263,7 @@ def test_one_address_entered_too_often_gets_429(client):
     response = post_sign(client, other, ip="203.0.113.99", email="ANA@example.org")
 
     assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 2 * 3600
     assert "entered many times" in response.content.decode()
     assert not Signature.objects.filter(campaign=other).exists()
 
@@ -275,7 +281,7 @@ def test_a_limited_address_does_not_block_other_addresses_on_the_same_network(cl
 
 
 def test_rate_limit_keys_never_hold_an_address_in_clear():
-    key = abuse._key(abuse.EMAIL_LIMITS[0], "email:ana@example.org", window=0)
+    key = rate_limits._key(abuse.EMAIL_LIMITS[0], "email:ana@example.org", window=0)
 
     assert "ana" not in key and "example" not in key
 
@@ -404,7 +410,7 @@ def rate_limit_store(request, settings):
     """Rate limits counted on the real Redis (one pipeline) or through Django's cache API."""
     if request.param == "redis":
         request.getfixturevalue("redis_broker")
-        assert abuse._redis_client() is not None
+        assert rate_limits.redis_client() is not None
     else:
         settings.CACHES = {
             "default": {
@@ -412,7 +418,7 @@ def rate_limit_store(request, settings):
                 "LOCATION": "test-rate-limits",
             }
         }
-        assert abuse._redis_client() is None
+        assert rate_limits.redis_client() is None
     cache.clear()
     yield request.param
     cache.clear()
@@ -424,14 +430,14 @@ def next_window_start(clock, seconds: int = MINUTE) -> float:
 
 def passed(limits, value: str, requests: int) -> int:
     """How many of so many requests, sent now, a limit lets through."""
-    return sum(abuse.hit(limits, value) for _ in range(requests))
+    return sum(rate_limits.hit(limits, value) for _ in range(requests))
 
 
 @pytest.mark.parametrize("before_boundary", [1, 5, 9, 10])
 def test_a_burst_straddling_a_window_boundary_passes_the_limit_once(
     rate_limit_store, abuse_clock, before_boundary
 ):
-    limits = (abuse.Limit("test-burst", 10, MINUTE),)
+    limits = (rate_limits.Limit("test-burst", 10, MINUTE),)
     boundary = next_window_start(abuse_clock)
 
     abuse_clock.set(boundary - 0.5)
@@ -445,7 +451,7 @@ def test_a_burst_straddling_a_window_boundary_passes_the_limit_once(
 
 
 def test_the_limit_frees_up_as_the_window_slides(rate_limit_store, abuse_clock):
-    limits = (abuse.Limit("test-slide", 10, MINUTE),)
+    limits = (rate_limits.Limit("test-slide", 10, MINUTE),)
     start = next_window_start(abuse_clock)
 
     abuse_clock.set(start)
@@ -460,15 +466,28 @@ def test_the_limit_frees_up_as_the_window_slides(rate_limit_store, abuse_clock):
     assert passed(limits, "k", 11) == 10  # a whole minute without a request
 
 
-def test_limits_counted_together_keep_each_groups_own_count(rate_limit_store):
-    tight = (abuse.Limit("test-tight", count=1, seconds=MINUTE),)
-    loose = (abuse.Limit("test-loose", count=5, seconds=MINUTE),)
+@pytest.mark.parametrize(
+    ("previous", "current", "wait"),
+    [
+        (10, 1, 0),  # half of the previous minute still counts: 5 + 1 is within 10
+        (20, 6, 21),  # 10 + 6 is over; at 51 s into this minute, 3 + 6 + 1 fits
+        (0, 11, 41),  # this minute alone is over: the next one, once 2/11 of it slid out
+    ],
+)
+def test_a_refused_request_is_told_how_long_to_wait(previous, current, wait):
+    window = rate_limits._Window.at(rate_limits.Limit("test-wait", 10, MINUTE), "k", 600 + 30)
+    assert window.wait(current, previous) == wait
 
-    assert abuse.hit_many([(tight, "a"), (loose, "b")]) == [True, True]
+
+def test_limits_counted_together_keep_each_groups_own_count(rate_limit_store):
+    tight = (rate_limits.Limit("test-tight", count=1, seconds=MINUTE),)
+    loose = (rate_limits.Limit("test-loose", count=5, seconds=MINUTE),)
+
+    assert rate_limits.hit_many([(tight, "a"), (loose, "b")]) == [True, True]
     # The first group is over its limit; the second is still counted, and only once.
-    assert abuse.hit_many([(tight, "a"), (loose, "b")]) == [False, True]
-    assert [abuse.hit(loose, "b") for _ in range(3)] == [True, True, True]
-    assert abuse.hit(loose, "b") is False  # the 6th
+    assert rate_limits.hit_many([(tight, "a"), (loose, "b")]) == [False, True]
+    assert [rate_limits.hit(loose, "b") for _ in range(3)] == [True, True, True]
+    assert rate_limits.hit(loose, "b") is False  # the 6th
 
 
 def test_on_redis_all_limits_of_a_sign_request_are_counted_in_one_round_trip(
@@ -497,7 +516,7 @@ def test_on_redis_all_limits_of_a_sign_request_are_counted_in_one_round_trip(
     finally:
         celery_app.conf.task_always_eager = True
 
-    assert (first.network_allowed, first.address_allowed) == (True, True)
+    assert (first.network_wait, first.address_wait) == (0, 0)
     # The limits and the claim to wake the confirmation worker, in one pipeline each time;
     # the first request wins the claim, the second sees a wake-up already claimed.
     per_request = 3 * (len(abuse.IP_LIMITS) + len(abuse.EMAIL_LIMITS)) + 1
@@ -520,10 +539,10 @@ def test_a_form_that_will_not_be_signed_counts_its_network_only_and_claims_nothi
 def test_on_redis_counts_are_kept_under_the_cache_key_prefix_and_expire(redis_broker):
     import redis
 
-    abuse.hit((abuse.Limit("test-prefix", 5, MINUTE),), "k")
+    rate_limits.hit((rate_limits.Limit("test-prefix", 5, MINUTE),), "k")
 
     client = redis.Redis.from_url(redis_broker)
-    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*letters:rl:test-prefix:*"))
+    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*idei:rl:test-prefix:*"))
     assert len(keys) == 1
     # Kept through the next window, where it is read as the previous window's count.
     assert MINUTE < client.ttl(keys[0]) <= 2 * MINUTE + 5

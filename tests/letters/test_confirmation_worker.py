@@ -107,9 +107,7 @@ def test_a_signature_committed_after_a_runs_last_look_is_sent_by_its_follow_up(
 
 
 @worker_test
-def test_the_request_that_claims_the_wake_up_queues_it_after_its_insert(
-    celery_worker, smtp_server
-):
+def test_the_request_that_claims_the_wake_up_queues_it_after_its_insert(celery_worker, smtp_server):
     campaign = open_campaign()
     cache.delete(confirmations.WAKE_KEY)
 
