@@ -165,8 +165,17 @@ def answer_sign_post(request, campaign, form, token_state, admission):
         logger.info("sign: honeypot filled, dropped", extra={"campaign": campaign.slug})
         return respond_done(request, campaign)
     if token_state == abuse.FormToken.TOO_FAST:
-        logger.info("sign: sent too fast, dropped", extra={"campaign": campaign.slug})
-        return respond_done(request, campaign)
+        # A quick person is told, and a bot learns only that its form came back (the same as
+        # for any mistake); nothing is saved. The same token works a moment later.
+        logger.info("sign: sent too fast, shown again", extra={"campaign": campaign.slug})
+        form.is_valid()  # show any other problem at the same time
+        return respond_with_form(
+            request,
+            campaign,
+            form,
+            status=400,
+            notice=_("Please check your details and press Sign again."),
+        )
     if token_state == abuse.FormToken.EXPIRED:
         form.refresh_token()
         form.is_valid()  # show any other problem at the same time
@@ -258,11 +267,7 @@ def confirm(request, token):
             signature = signing.pending_signature(token)
         except LinkError as error:
             return confirmation_problem(request, error)
-        return render(
-            request,
-            "letters/confirm.html",
-            {"signature": signature, "campaign": signature.campaign},
-        )
+        return render(request, "letters/confirm.html", confirm_context(signature))
     try:
         signature = services.confirm(token)
     except LinkError as error:
@@ -279,6 +284,24 @@ def confirm(request, token):
         samesite="Lax",
     )
     return response
+
+
+def confirm_context(signature) -> dict:
+    """Everything the confirmation will put a name to: the letter, the message, each consent.
+
+    The consents are shown in the words the signer was shown (the consent record).
+    """
+    campaign = signature.campaign
+    letter = None
+    if not signature.letter_text:
+        template = letter_for_reader(list(campaign.letter_templates.all()), signature.language)
+        letter = letter_preview(template, campaign.cases.published())
+    record = signature.consent_record or {}
+    consents = [
+        {"text": text, "given": bool(record.get("given", {}).get(name))}
+        for name, text in record.get("texts", {}).items()
+    ]
+    return {"signature": signature, "campaign": campaign, "letter": letter, "consents": consents}
 
 
 def signature_from_cookie(request, campaign) -> Signature | None:

@@ -112,8 +112,9 @@ def sign(
 
     - new address: one INSERT, nothing else in the request; the signature is marked as owed
       a confirmation e-mail, which a worker writes and sends (`send_due_confirmations`);
-    - pending, under the cap: the details are replaced by the new ones and a new link will be
-      sent (the old link stops working at once);
+    - pending, under the cap: a new link is sent to the address (the old link stops working at
+      once); what was signed is never changed by a second submission, which anyone who knows
+      the address could send: the confirm page shows the owner everything they confirm;
     - pending at the cap, or already confirmed: nothing is changed or sent.
 
     Whether the campaign takes signatures is decided on `campaign` as the caller read it, so
@@ -142,7 +143,7 @@ def sign(
     signature = _insert_new(campaign, email_key, values)
     created = signature is not None
     if not created:
-        signature, refreshed = _sign_again(campaign, email_key, values, client_ip)
+        signature, refreshed = _sign_again(campaign, email_key, client_ip)
         if not refreshed:
             return SignResult(signature=signature, created=False, mail_queued=False)
     if wake_claimed is None:
@@ -166,8 +167,8 @@ def _insert_new(campaign: Campaign, email_key: str, values: dict) -> Signature |
         return None
 
 
-def _sign_again(campaign, email_key: str, values: dict, client_ip: str) -> tuple[Signature, bool]:
-    """A pending signature under the cap takes the new details and is owed a new link.
+def _sign_again(campaign, email_key: str, client_ip: str) -> tuple[Signature, bool]:
+    """A pending signature under the cap is owed a new link; its content stays as signed.
 
     The signature, and whether it was refreshed (False: confirmed already, or at the cap).
     """
@@ -185,11 +186,19 @@ def _sign_again(campaign, email_key: str, values: dict, client_ip: str) -> tuple
                 extra={"signature_id": signature.pk, "client_ip": client_ip},
             )
             return signature, False
-        for field, value in values.items():
-            setattr(signature, field, value)
+        now = timezone.now()
         signature.confirmation_token_hash = ""  # the link sent before stops working now
         signature.confirmation_mails_sent += 1
-        signature.save()
+        signature.confirmation_due_at = now
+        signature.confirmation_expires_at = now + CONFIRMATION_LIFETIME
+        signature.save(
+            update_fields=[
+                "confirmation_token_hash",
+                "confirmation_mails_sent",
+                "confirmation_due_at",
+                "confirmation_expires_at",
+            ]
+        )
     return signature, True
 
 

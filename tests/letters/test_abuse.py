@@ -77,15 +77,24 @@ def test_the_honeypot_is_hidden_from_people_screen_readers_and_the_tab_key(clien
     assert 'autocomplete="off"' in trap
 
 
-def test_a_form_sent_faster_than_a_person_can_gets_the_usual_answer_and_nothing_is_stored(
+def test_a_form_sent_faster_than_a_person_can_is_shown_again_and_nothing_is_stored(
     client, abuse_clock
 ):
     campaign = open_campaign()
+    started = abuse.form_token(now=abuse_clock() - 1)
 
-    response = post_sign(client, campaign, started=abuse.form_token(now=abuse_clock() - 1))
+    response = post_sign(client, campaign, city="Oaxaca", started=started)
 
-    assert response.status_code == 302 and response["Location"].endswith(CHECK_EMAIL)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Please check your details and press Sign again." in html
+    assert 'value="Oaxaca"' in html
     assert not Signature.objects.exists()
+
+    # The person reads, presses Sign again a moment later: signed.
+    abuse_clock.advance(3)
+    assert post_sign(client, campaign, started=started).status_code == 302
+    assert Signature.objects.count() == 1
 
 
 def test_a_form_open_for_days_is_shown_again_with_the_input_kept(client, abuse_clock):
