@@ -135,16 +135,15 @@ def stop_everything(email_key: str) -> int:
 # -- Requests by e-mail address -------------------------------------------------------------
 
 
-def allow_request(request, email_key: str) -> bool:
-    """Rate limits for data and erasure requests (both limits are counted)."""
+def request_wait(request, email_key: str) -> int:
+    """Rate limits for data and erasure requests (both counted): 0, or the seconds to wait."""
     # mailbox_key is a keyed hash: the cache holds no address.
-    by_ip, by_address = rate_limits.hit_many(
+    return rate_limits.retry_after(
         [
             (REQUEST_IP_LIMITS, "privacy-ip:" + client_network(request)),
             (REQUEST_EMAIL_LIMITS, "privacy-email:" + mailbox_key(email_key)),
         ]
     )
-    return by_ip and by_address
 
 
 def held_address(email_key: str) -> tuple[str, str] | None:

@@ -31,9 +31,11 @@ def _address_request(request, *, template: str, action):
     form = AddressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
-        if not privacy.allow_request(request, normalise_email(email)):
+        if wait := privacy.request_wait(request, normalise_email(email)):
             context = {"form": form, "limited": True}
-            return render(request, template, context, status=429)
+            response = render(request, template, context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         action(email)
         return render(request, template, {"sent": True})
     status = 400 if request.method == "POST" else 200

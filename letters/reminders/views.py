@@ -40,12 +40,14 @@ def subscribe(request):
         form = SubscribeForm(initial={"language": get_language() or "en"})
         return _subscribe_page(request, form, status=200)
     form = SubscribeForm(request.POST)
-    if not abuse.allow_ip(request):
+    if wait := abuse.network_wait(request):
         notice = _(
             "Many requests were sent from your network in a short time. Please wait a few "
             "minutes, then send the form again."
         )
-        return _subscribe_page(request, form, status=429, notice=notice)
+        response = _subscribe_page(request, form, status=429, notice=notice)
+        response["Retry-After"] = str(wait)
+        return response
     if not form.is_valid():
         return _subscribe_page(request, form, status=400)
     data = form.cleaned_data

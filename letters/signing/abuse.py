@@ -76,8 +76,9 @@ def sign_limit_groups(request, email_key: str | None) -> list[tuple[tuple[Limit,
     return groups
 
 
-def allow_ip(request) -> bool:
-    return rate_limits.hit(IP_LIMITS, "ip:" + client_network(request))
+def network_wait(request) -> int:
+    """Count a request against its network's limits: 0 if allowed, else the seconds to wait."""
+    return rate_limits.retry_after([(IP_LIMITS, "ip:" + client_network(request))])
 
 
 # -- Blocked e-mail domains -----------------------------------------------------------------

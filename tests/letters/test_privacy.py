@@ -195,6 +195,7 @@ def test_data_requests_are_rate_limited_per_address_with_the_form_kept(client):
         assert client.post(url, {"email": "often@example.org"}).status_code == 200
     response = client.post(url, {"email": "often@example.org"})
     assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 2 * 86400  # a sliding day
     assert b'value="often@example.org"' in response.content
     assert OutgoingMessage.objects.filter(kind=Kind.DATA_REQUEST).count() == 3
     # Another address from another network is not blocked by this one.

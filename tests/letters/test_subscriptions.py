@@ -329,3 +329,15 @@ def test_an_invalid_time_zone_is_refused_by_the_service():
             page="/",
         )
     assert Subscription.objects.count() == 0
+
+
+def test_too_many_sign_ups_from_one_network_get_429_with_retry_after(client):
+    for n in range(20):
+        client.post(SUBSCRIBE, form(email=f"often{n}@example.org"), REMOTE_ADDR="198.51.100.31")
+
+    response = client.post(SUBSCRIBE, form(email="late@example.org"), REMOTE_ADDR="198.51.100.31")
+
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 2 * 60  # a sliding minute
+    assert 'value="late@example.org"' in response.content.decode()
+    assert not Subscription.objects.filter(email="late@example.org").exists()
