@@ -39,8 +39,11 @@ from .importers import (
     MAX_FILE_BYTES,
     NEW,
     OUTCOMES,
+    REJECTED,
     REVIEW,
+    STRAY_VALUE,
     UNCHANGED,
+    UNKNOWN_VALUE,
     UPDATED,
     ImportRefused,
     file_too_large_message,
@@ -60,6 +63,7 @@ from .models import (
     Medium,
     Perpetrator,
     ReviewItem,
+    ValueAlias,
     compute_unresolved,
 )
 
@@ -100,6 +104,31 @@ class CountryAliasAdmin(admin.ModelAdmin):
     list_editable = ["country"]
     list_filter = [("country", CountryFilter)]
     search_fields = ["name", "note"]
+
+
+class ValueAliasDecidedFilter(admin.SimpleListFilter):
+    title = gettext_lazy("decided")
+    parameter_name = "decided"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Waiting")), ("yes", _("Decided"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(value="")
+        if self.value() == "yes":
+            return queryset.exclude(value="")
+        return queryset
+
+
+@admin.register(ValueAlias)
+class ValueAliasAdmin(admin.ModelAdmin):
+    """Variants of one value ("Freelancer" → freelance), managed like country aliases."""
+
+    list_display = ["field", "name", "value", "note"]
+    list_editable = ["value"]
+    list_filter = [ValueAliasDecidedFilter, "field"]
+    search_fields = ["name", "value", "note"]
 
 
 # -- Cases ------------------------------------------------------------------------------------
@@ -503,10 +532,11 @@ def take_upload(token: str, user) -> tuple[bytes, dict]:
 
 def preview_sections(report):
     """Rows per outcome for the preview page, the most important first, within reason."""
-    order = [ERROR, REVIEW, UPDATED, NEW, UNCHANGED]
+    order = [ERROR, REVIEW, REJECTED, UPDATED, NEW, UNCHANGED]
     titles = {
         ERROR: _("Errors (not imported)"),
         REVIEW: _("Waiting for review (not imported)"),
+        REJECTED: _("Rejected earlier in the review queue (not imported)"),
         UPDATED: _("Updated"),
         NEW: _("New"),
         UNCHANGED: _("Unchanged"),
@@ -544,6 +574,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         "finished_at",
         "publish",
         "summary",
+        "warnings_table",
         "report_table",
     ]
 
@@ -561,9 +592,17 @@ class ImportRunAdmin(admin.ModelAdmin):
             UPDATED: _("updated"),
             UNCHANGED: _("unchanged"),
             REVIEW: _("waiting for review"),
+            REJECTED: _("rejected earlier"),
             ERROR: _("errors"),
         }
-        return ", ".join(f"{counts.get(key, 0)} {labels[key]}" for key in OUTCOMES)
+        parts = [f"{counts.get(key, 0)} {labels[key]}" for key in OUTCOMES]
+        parts.append(_("%(count)s blank rows skipped") % {"count": counts.get("blank", 0)})
+        parts.append(_("%(count)s warnings") % {"count": counts.get("warnings", 0)})
+        return ", ".join(parts)
+
+    @admin.display(description=gettext_lazy("Warnings"))
+    def warnings_table(self, run):
+        return warnings_html(run.warnings)
 
     @admin.display(description=gettext_lazy("Report"))
     def report_table(self, run):
@@ -591,6 +630,39 @@ class ImportRunAdmin(admin.ModelAdmin):
             _("What happened"),
             rows,
         )
+
+
+def warnings_html(warnings: list[dict]):
+    """Warnings by column and value: what was imported as written, what was skipped as blank."""
+    if not warnings:
+        return "—"
+    kinds = {
+        UNKNOWN_VALUE: _("unknown value, imported and kept as written"),
+        STRAY_VALUE: _("stray value in a blank row, row skipped"),
+    }
+    return format_html(
+        '<table><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th>'
+        '<th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
+        _("Column"),
+        _("Value"),
+        _("What happened"),
+        _("Rows"),
+        _("Lines"),
+        format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    w["column"],
+                    w["value"],
+                    kinds.get(w["kind"], w["kind"]),
+                    w["count"],
+                    ", ".join(str(line) for line in w["lines"]),
+                )
+                for w in warnings
+            ),
+        ),
+    )
 
 
 def case_link(case_id, name: str):
@@ -640,18 +712,30 @@ class CountryDecisionForm(forms.Form):
 class ReviewItemAdmin(admin.ModelAdmin):
     """The review queue: rows an import could not decide alone."""
 
-    list_display = ["kind", "message", "line", "run", "case", "created_at", "resolved_at"]
-    list_filter = [ResolvedFilter, "kind"]
+    list_display = [
+        "kind",
+        "message",
+        "line",
+        "run",
+        "case",
+        "updated_at",
+        "decision",
+        "resolved_at",
+    ]
+    list_filter = [ResolvedFilter, "kind", "decision"]
     list_select_related = ["run", "case"]
-    search_fields = ["message"]
+    search_fields = ["message", "person_key"]
     fields = readonly_fields = [
         "kind",
         "message",
         "run",
         "line",
         "case",
+        "side_by_side_table",
         "raw_table",
         "created_at",
+        "updated_at",
+        "decision",
         "resolved_at",
         "resolved_by",
     ]
@@ -681,21 +765,46 @@ class ReviewItemAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=gettext_lazy("Mark as decided (import nothing)"))
+    @admin.display(description=gettext_lazy("The case and this row, side by side"))
+    def side_by_side_table(self, item):
+        lines = review_queue.side_by_side(item)
+        if not lines:
+            return "—"
+        return format_html(
+            '<table><thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
+            '<th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
+            _("Field"),
+            _("Case now"),
+            _("This row"),
+            format_html_join(
+                "",
+                '<tr><th scope="row">{}</th><td>{}</td><td>{}</td></tr>',
+                (
+                    (
+                        label,
+                        ours,
+                        theirs if ours == theirs else format_html("<mark>{}</mark>", theirs),
+                    )
+                    for label, ours, theirs in lines
+                ),
+            ),
+        )
+
+    @admin.action(description=gettext_lazy("Reject (import nothing, now or in later imports)"))
     def resolve(self, request, queryset):
         count = review_queue.resolve(list(queryset), request.user)
-        self.message_user(request, _("%(count)d items marked as decided.") % {"count": count})
+        self.message_user(request, _("%(count)d items rejected.") % {"count": count})
 
     @admin.action(description=gettext_lazy("Import again (after setting a country alias)"))
     def reapply(self, request, queryset):
         self.report(request, review_queue.reapply(list(queryset), request.user))
 
-    @admin.action(description=gettext_lazy("Apply to the suggested case (a corrected name)"))
+    @admin.action(description=gettext_lazy("Same person: update the suggested case"))
     def apply_to_suggested_case(self, request, queryset):
         items = list(queryset.exclude(case=None))
         self.report(request, review_queue.reapply(items, request.user, mode=review_queue.MATCH))
 
-    @admin.action(description=gettext_lazy("Import as a new case"))
+    @admin.action(description=gettext_lazy("Different person: import as a new case"))
     def import_as_new(self, request, queryset):
         items = list(queryset)
         self.report(request, review_queue.reapply(items, request.user, mode=review_queue.NEW_CASE))

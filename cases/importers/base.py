@@ -413,6 +413,12 @@ class Importer:
                     RowOutcome(row.line, ERROR, " ".join(name.split()), None, str(error))
                 )
                 continue
+            if not result.country_raw.strip():
+                # With the name and the year, the country identifies the person: an error.
+                self.report.add(
+                    RowOutcome(row.line, ERROR, result.name, None, _("The country is empty."))
+                )
+                continue
             country = self.resolver.resolve(result.country_raw)
             if not country.code:
                 self.review(result, country.review_kind, country.message)
