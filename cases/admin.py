@@ -6,12 +6,7 @@ be edited and imported back.
 """
 
 import datetime
-import hashlib
-import re
-import secrets
-import tempfile
 import time
-from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
@@ -20,7 +15,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -33,6 +28,7 @@ from django_countries.filters import CountryFilter
 
 from idei.csv_export import csv_lines, csv_response
 
+from . import import_jobs
 from .fields import CIRCUMSTANCES, WHO
 from .importers import (
     ERROR,
@@ -47,10 +43,11 @@ from .importers import (
     UPDATED,
     ImportRefused,
     file_too_large_message,
-    import_file,
+    get_format,
 )
 from .importers import review as review_queue
 from .importers.native import export_rows
+from .importers.reading import read_table
 from .models import (
     Beat,
     Case,
@@ -66,15 +63,7 @@ from .models import (
     ValueAlias,
     compute_unresolved,
 )
-
-# Uploaded files wait here between the preview and the confirmation, under a random name that
-# only a signed token refers to: no path ever comes from the request.
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "idei-case-imports"
-UPLOAD_NAME = re.compile(r"^[0-9a-f]{32}\.upload$")
-UPLOAD_MAX_AGE = 60 * 60  # seconds between preview and confirmation
-SIGNING_SALT = "cases.admin.import"
-PREVIEW_ROWS = 500  # per outcome on the preview page
-
+from .tasks import start_import
 
 # -- Vocabularies, incidents, aliases -------------------------------------------------------
 
@@ -276,6 +265,11 @@ class CaseAdmin(admin.ModelAdmin):
             path(
                 "import/confirm/", wrap(self.import_confirm_view), name="cases_case_import_confirm"
             ),
+            path(
+                "import/job/<str:job_id>/",
+                wrap(self.import_job_view),
+                name="cases_case_import_job",
+            ),
             path("export/<str:kind>/", wrap(self.export_view), name="cases_case_export"),
             *super().get_urls(),
         ]
@@ -396,6 +390,7 @@ class CaseAdmin(admin.ModelAdmin):
             raise PermissionDenied
 
     def import_view(self, request):
+        """Upload: a sound file is kept and its preview (a dry run) starts as a Celery task."""
         if request.method not in {"GET", "POST"}:
             return HttpResponse(status=405, headers={"Allow": "GET, POST"})
         self.check_import_permission(request)
@@ -405,30 +400,14 @@ class CaseAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             data = upload.read()
             try:
-                report = import_file(
-                    data,
-                    format=form.cleaned_data["format"],
-                    file_name=upload.name,
-                    dry_run=True,
-                    publish=form.cleaned_data["publish"],
-                    user=request.user,
-                )
+                # Refuse an unsound file at once, with the reason, before any task runs.
+                get_format(form.cleaned_data["format"]).map_header(read_table(data).header)
             except ImportRefused as refusal:
                 form.add_error("file", str(refusal))
             else:
-                token = keep_upload(data, request.user, upload.name, form.cleaned_data)
-                return TemplateResponse(
-                    request,
-                    "admin/cases/case/import_preview.html",
-                    {
-                        **context,
-                        "title": _("Preview of the import"),
-                        "report": report,
-                        "sections": preview_sections(report),
-                        "confirm_form": ConfirmImportForm(initial={"token": token}),
-                        "file_name": upload.name,
-                    },
-                )
+                token = import_jobs.keep_upload(data, request.user, upload.name, form.cleaned_data)
+                job_id = start_import(request.user, token, dry_run=True)
+                return redirect("admin:cases_case_import_job", job_id)
         return TemplateResponse(
             request,
             "admin/cases/case/import.html",
@@ -443,7 +422,8 @@ class CaseAdmin(admin.ModelAdmin):
         try:
             if not form.is_valid():
                 raise signing.BadSignature
-            data, details = take_upload(form.cleaned_data["token"], request.user)
+            token = form.cleaned_data["token"]
+            import_jobs.claim_upload(token, request.user.pk)
         except (signing.BadSignature, FileNotFoundError):
             self.message_user(
                 request,
@@ -451,28 +431,63 @@ class CaseAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return redirect("admin:cases_case_import")
-        try:
-            report = import_file(
-                data,
-                format=details["format"],
-                file_name=details["name"],
-                publish=details["publish"],
-                user=request.user,
+        job_id = start_import(request.user, token, dry_run=False)
+        return redirect("admin:cases_case_import_job", job_id)
+
+    def import_job_view(self, request, job_id: str):
+        """Progress while the task runs; then the preview, or the import run's report."""
+        if request.method != "GET":
+            return HttpResponse(status=405, headers={"Allow": "GET"})
+        self.check_import_permission(request)
+        job = import_jobs.job_for(job_id, request.user)
+        if job is None:
+            raise Http404(_("No such import, or it has expired."))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "job": job}
+        if job["state"] == import_jobs.DONE and job["run_id"]:
+            counts = job["counts"]
+            self.message_user(
+                request,
+                _(
+                    "Imported: %(new)s new, %(updated)s updated, %(unchanged)s unchanged, "
+                    "%(review)s waiting for review, %(error)s errors."
+                )
+                % counts,
+                messages.SUCCESS,
             )
-        except ImportRefused as refusal:  # the database changed its mind, not the file
-            self.message_user(request, str(refusal), messages.ERROR)
-            return redirect("admin:cases_case_import")
-        counts = report.counts
-        self.message_user(
+            return redirect("admin:cases_importrun_change", job["run_id"])
+        if job["state"] == import_jobs.DONE:
+            return TemplateResponse(
+                request,
+                "admin/cases/case/import_preview.html",
+                {
+                    **context,
+                    "title": _("Preview of the import"),
+                    "report": job,
+                    "sections": job["sections"],
+                    "warnings": warnings_html(job["warnings"]),
+                    "confirm_form": ConfirmImportForm(initial={"token": job["token"]}),
+                    "file_name": job["file_name"],
+                },
+            )
+        return TemplateResponse(
             request,
-            _(
-                "Imported: %(new)s new, %(updated)s updated, %(unchanged)s unchanged, "
-                "%(review)s waiting for review, %(error)s errors."
-            )
-            % counts,
-            messages.SUCCESS,
+            "admin/cases/case/import_progress.html",
+            {**context, "title": _("Import in progress"), **progress_figures(job)},
         )
-        return redirect("admin:cases_importrun_change", report.run_id)
+
+
+def progress_figures(job: dict) -> dict:
+    """Rows done, rate and time left, for the progress page."""
+    done, total = job.get("done", 0), job.get("total", 0)
+    elapsed = time.time() - job.get("started", time.time())
+    rate = done / elapsed if elapsed > 0 and done else 0
+    return {
+        "done": done,
+        "total": total,
+        "stage": job.get("stage", ""),
+        "rate": round(rate),
+        "seconds_left": round((total - done) / rate) if rate else None,
+    }
 
 
 def xlsx_bytes(rows) -> bytes:
@@ -494,66 +509,6 @@ def xlsx_bytes(rows) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def keep_upload(data: bytes, user, name: str, options: dict) -> str:
-    """Store the uploaded file until it is confirmed; the signed token is its only handle."""
-    UPLOAD_DIR.mkdir(mode=0o700, exist_ok=True)
-    for old in UPLOAD_DIR.glob("*.upload"):
-        if old.stat().st_mtime < time.time() - UPLOAD_MAX_AGE:
-            old.unlink(missing_ok=True)
-    stored = f"{secrets.token_hex(16)}.upload"
-    (UPLOAD_DIR / stored).write_bytes(data)
-    return signing.dumps(
-        {
-            "file": stored,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "user": user.pk,
-            "name": name[:200],
-            "format": options["format"],
-            "publish": bool(options["publish"]),
-        },
-        salt=SIGNING_SALT,
-    )
-
-
-def take_upload(token: str, user) -> tuple[bytes, dict]:
-    """The file a preview token refers to (once: it is removed), if the token is the user's."""
-    details = signing.loads(token, salt=SIGNING_SALT, max_age=UPLOAD_MAX_AGE)
-    if details.get("user") != user.pk or not UPLOAD_NAME.match(details.get("file", "")):
-        raise signing.BadSignature
-    path = UPLOAD_DIR / details["file"]
-    data = path.read_bytes()
-    path.unlink(missing_ok=True)
-    if hashlib.sha256(data).hexdigest() != details["sha256"]:
-        raise signing.BadSignature
-    return data, details
-
-
-def preview_sections(report):
-    """Rows per outcome for the preview page, the most important first, within reason."""
-    order = [ERROR, REVIEW, REJECTED, UPDATED, NEW, UNCHANGED]
-    titles = {
-        ERROR: _("Errors (not imported)"),
-        REVIEW: _("Waiting for review (not imported)"),
-        REJECTED: _("Rejected earlier in the review queue (not imported)"),
-        UPDATED: _("Updated"),
-        NEW: _("New"),
-        UNCHANGED: _("Unchanged"),
-    }
-    sections = []
-    for outcome in order:
-        rows = report.lines(outcome)
-        sections.append(
-            {
-                "outcome": outcome,
-                "title": titles[outcome],
-                "count": len(rows),
-                "rows": rows[:PREVIEW_ROWS],
-                "more": max(0, len(rows) - PREVIEW_ROWS),
-            }
-        )
-    return sections
 
 
 # -- Import runs and the review queue --------------------------------------------------------
