@@ -4,6 +4,7 @@ import csv
 import datetime
 import importlib.util
 import io
+from collections import Counter
 from functools import cache
 from pathlib import Path
 
@@ -650,3 +651,33 @@ def test_xlsx_workbook_imports_like_csv_and_formulas_stay_text():
     run(buffer.getvalue())
     case = Case.objects.get()
     assert (case.full_name, case.outlets) == ('=HYPERLINK("http://x","y")', "El Tiempo")
+
+
+def test_generated_export_has_the_rows_real_exports_have():
+    export, newer = generated()
+    rows = export.rows
+    deaths = {row["typeOfDeath"] for row in rows}
+    assert {"N/A", "Unknown"} <= deaths
+    assert any(rows[i] == rows[i + 1] and rows[i]["fullName"] for i in range(len(rows) - 1))
+    assert any(not row["fullName"] and row["gender"] for row in rows)  # stray-value blank rows
+    assert any("/" in row["organizations"] or "/" in row["jobs"] for row in rows)
+    assert not any(sep in row["mediums"] for row in rows for sep in (";", "|", " / "))
+    assert any(row["employedAs"] in ("Contractor", "Stringer") for row in rows)
+    assert newer.rows[newer.renamed]["fullName"] != export.rows[newer.renamed]["fullName"]
+
+
+def test_generated_identical_rows_become_one_case_each_and_unknown_values_warn():
+    export, _newer = generated()
+    report = run(generator().csv_bytes(export.rows))
+    identical = Counter(
+        (row["fullName"], row["country"], row["year"])
+        for row, outcome in zip(export.rows, export.expected, strict=True)
+        if outcome == "new" and row["fullName"] in generator().SINGLE_NAMES
+    )
+    codes = {written: code for written, code, *_rest in generator().COUNTRIES}
+    assert identical
+    for (name, country, year), copies in identical.items():
+        cases = Case.objects.filter(full_name=name, country=codes[country], year=int(year))
+        assert cases.count() == copies
+    assert {w["value"] for w in report.warnings if w["kind"] == "unknown"} >= {"Contractor"}
+    assert any(w["kind"] == "stray" for w in report.warnings)
