@@ -225,7 +225,7 @@ class CaseAdmin(admin.ModelAdmin):
     show_full_result_count = False  # one COUNT fewer on a 20,000-case table
     autocomplete_fields = ["incident"]
     filter_horizontal = ["media", "beats", "perpetrators"]
-    readonly_fields = ["is_unresolved", "created_at", "updated_at"]
+    readonly_fields = ["is_unresolved", "created_at", "updated_at", "raw_values"]
     prepopulated_fields = {"slug": ["full_name"]}
     inlines = [CaseEventInline, CaseSourceInline, ExternalIdInline]
     actions = ["publish", "unpublish", "set_impunity", "set_unesco_status"]
@@ -254,7 +254,15 @@ class CaseAdmin(admin.ModelAdmin):
         ),
         (
             gettext_lazy("Publication"),
-            {"fields": ["is_published", "last_reviewed", "created_at", "updated_at"]},
+            {
+                "fields": [
+                    "is_published",
+                    "last_reviewed",
+                    "created_at",
+                    "updated_at",
+                    "raw_values",
+                ]
+            },
         ),
     ]
 

@@ -12,7 +12,7 @@ from . import get_format
 from .base import NEW, UNCHANGED, UPDATED, current_value, display, field_label, import_table
 from .countries import CountryResolver, normalise_country_name
 from .reading import RawRow, Table
-from .values import RowError
+from .values import RowError, ValueAliases
 
 APPLIED = {NEW, UPDATED, UNCHANGED}
 AUTO, MATCH, NEW_CASE = "auto", "match", "new"
@@ -110,6 +110,7 @@ def side_by_side(item: ReviewItem) -> list[tuple[str, str, str]]:
     fmt = get_format(item.run.format) if item.run else None
     if fmt is None or not item.raw:
         return []
+    fmt.aliases = ValueAliases.load()
     mapping = fmt.map_header(list(item.raw))
     row = RawRow(line=item.line or 0, raw=dict(item.raw))
     row.values = {canonical: row.raw.get(header, "") for canonical, header in mapping.items()}
