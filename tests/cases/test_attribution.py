@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.core.cache import cache
 
 from cases.models import ExternalId
 from tests.factories import CaseFactory
@@ -16,6 +17,7 @@ CURATED_CREDIT = "Curated by the IDEI editors"
 
 @pytest.fixture
 def cases():
+    cache.clear()  # the sources of a country are cached like its figures
     cpj = CaseFactory(full_name="From CPJ", country="MX")
     ExternalId.objects.create(case=cpj, source="cpj", value="from-cpj:MX:2019")
     unesco = CaseFactory(full_name="From UNESCO", country="BR")
