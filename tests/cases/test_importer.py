@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.exceptions import ValidationError
 
 from cases.importers import ImportRefused, import_file
 from cases.importers.native import export_rows
@@ -22,6 +23,7 @@ from cases.models import (
     Medium,
     Perpetrator,
     ReviewItem,
+    ValueAlias,
     case_slug_base,
     unique_case_slug,
 )
@@ -681,3 +683,15 @@ def test_generated_identical_rows_become_one_case_each_and_unknown_values_warn()
         assert cases.count() == copies
     assert {w["value"] for w in report.warnings if w["kind"] == "unknown"} >= {"Contractor"}
     assert any(w["kind"] == "stray" for w in report.warnings)
+
+
+def test_a_value_alias_maps_a_job_spelling_to_the_one_kept():
+    ValueAlias.objects.create(field="jobs", name="Cameraman", value="Camera Operator")
+    run(to_csv([cpj_row(jobs="cameraman, Editor,")]))
+    assert Case.objects.get().jobs == "Camera Operator, Editor"
+
+
+def test_a_value_alias_with_a_code_that_is_not_a_choice_is_refused_by_the_admin_form():
+    alias = ValueAlias(field="employment", name="Stringer", value="stringer")
+    with pytest.raises(ValidationError, match="Use one of the codes"):
+        alias.full_clean()
