@@ -223,6 +223,7 @@ class ValueAliases:
     def __init__(self, mapped: dict[tuple[str, str], str] | None = None):
         self.mapped = mapped or {}
         self.first_spelling: dict[tuple[str, str], str] = {}
+        self.spelled: dict[tuple[str, str], str] = {}
         self.unseen: dict[tuple[str, str], str] = {}
 
     @classmethod
@@ -245,13 +246,18 @@ class ValueAliases:
 
     def spelling(self, field: str, written: str, known: dict[str, str]) -> str:
         """One spelling per value: an admin's alias, a known spelling, else the first seen."""
+        # Remembered as written: a 20,000-row file repeats a few hundred outlets and jobs.
+        remembered = self.spelled.get((field, written))
+        if remembered is not None:
+            return remembered
         key = alias_key(written)
-        mapped = self.mapped.get((field, key))
-        if mapped:
-            return mapped
-        if key in known:
-            return known[key]
-        return self.first_spelling.setdefault((field, key), text(written))
+        spelling = (
+            self.mapped.get((field, key))
+            or known.get(key)
+            or self.first_spelling.setdefault((field, key), text(written))
+        )
+        self.spelled[(field, written)] = spelling
+        return spelling
 
 
 class Lenient:
