@@ -381,6 +381,7 @@ class Importer:
         self.resolver = CountryResolver()
         self.reviews: list[ReviewItem] = []
         self.pending_aliases: dict[str, str] = {}
+        self.queued_keys: Counter = Counter()
         self.fmt.aliases = ValueAliases.load()
         self.headers: dict[str, str] = {}  # canonical column → header as written
         self.progress: Progress = lambda stage, done, total: None
@@ -455,10 +456,17 @@ class Importer:
                 line=row.line,
                 raw=raw,
                 message=message,
-                person_key=self.person_key(row),
+                person_key=self.queued_person_key(row),
             )
         )
         self.report.add(RowOutcome(row.line, REVIEW, row.name, case_id, message))
+
+    def queued_person_key(self, row: ParsedRow) -> str:
+        """The person key of a review item: identical rows (different people) are numbered."""
+        key = self.person_key(row)
+        self.queued_keys[key] += 1
+        number = self.queued_keys[key]
+        return key if number == 1 else f"{key}:{number}"[:250]
 
     def person_key(self, row: ParsedRow) -> str:
         """Who a row is about, in its source: the key, else name, country as written and year."""

@@ -252,3 +252,11 @@ def test_columns_are_mapped_by_header_whatever_their_order_quoting_and_line_ends
     assert spreadsheet.counts["unchanged"] == 7
     ana = Case.objects.get(full_name="Ana Quintero")
     assert (ana.country.code, ana.place, ana.impunity) == ("MX", "Culiacán, Sinaloa", "complete")
+
+
+def test_identical_rows_waiting_for_a_country_are_two_items_and_stay_two():
+    row = "2014,Ahmad,Congo\r\n"
+    data = ("year,fullName,country\r\n" + row + row).encode()
+    assert import_file(data, format="cpj", file_name="congo.csv").counts["review"] == 2
+    import_file(data, format="cpj", file_name="congo.csv")
+    assert ReviewItem.objects.count() == 2
