@@ -6,12 +6,7 @@ be edited and imported back.
 """
 
 import datetime
-import hashlib
-import re
-import secrets
-import tempfile
 import time
-from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
@@ -20,7 +15,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -33,21 +28,26 @@ from django_countries.filters import CountryFilter
 
 from idei.csv_export import csv_lines, csv_response
 
+from . import import_jobs
 from .fields import CIRCUMSTANCES, WHO
 from .importers import (
     ERROR,
     MAX_FILE_BYTES,
     NEW,
     OUTCOMES,
+    REJECTED,
     REVIEW,
+    STRAY_VALUE,
     UNCHANGED,
+    UNKNOWN_VALUE,
     UPDATED,
     ImportRefused,
     file_too_large_message,
-    import_file,
+    get_format,
 )
 from .importers import review as review_queue
 from .importers.native import export_rows
+from .importers.reading import read_table
 from .models import (
     Beat,
     Case,
@@ -60,17 +60,10 @@ from .models import (
     Medium,
     Perpetrator,
     ReviewItem,
+    ValueAlias,
     compute_unresolved,
 )
-
-# Uploaded files wait here between the preview and the confirmation, under a random name that
-# only a signed token refers to: no path ever comes from the request.
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "idei-case-imports"
-UPLOAD_NAME = re.compile(r"^[0-9a-f]{32}\.upload$")
-UPLOAD_MAX_AGE = 60 * 60  # seconds between preview and confirmation
-SIGNING_SALT = "cases.admin.import"
-PREVIEW_ROWS = 500  # per outcome on the preview page
-
+from .tasks import start_import
 
 # -- Vocabularies, incidents, aliases -------------------------------------------------------
 
@@ -100,6 +93,31 @@ class CountryAliasAdmin(admin.ModelAdmin):
     list_editable = ["country"]
     list_filter = [("country", CountryFilter)]
     search_fields = ["name", "note"]
+
+
+class ValueAliasDecidedFilter(admin.SimpleListFilter):
+    title = gettext_lazy("decided")
+    parameter_name = "decided"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Waiting")), ("yes", _("Decided"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(value="")
+        if self.value() == "yes":
+            return queryset.exclude(value="")
+        return queryset
+
+
+@admin.register(ValueAlias)
+class ValueAliasAdmin(admin.ModelAdmin):
+    """Variants of one value ("Freelancer" → freelance), managed like country aliases."""
+
+    list_display = ["field", "name", "value", "note"]
+    list_editable = ["value"]
+    list_filter = [ValueAliasDecidedFilter, "field"]
+    search_fields = ["name", "value", "note"]
 
 
 # -- Cases ------------------------------------------------------------------------------------
@@ -207,7 +225,7 @@ class CaseAdmin(admin.ModelAdmin):
     show_full_result_count = False  # one COUNT fewer on a 20,000-case table
     autocomplete_fields = ["incident"]
     filter_horizontal = ["media", "beats", "perpetrators"]
-    readonly_fields = ["is_unresolved", "created_at", "updated_at"]
+    readonly_fields = ["is_unresolved", "created_at", "updated_at", "raw_values"]
     prepopulated_fields = {"slug": ["full_name"]}
     inlines = [CaseEventInline, CaseSourceInline, ExternalIdInline]
     actions = ["publish", "unpublish", "set_impunity", "set_unesco_status"]
@@ -236,7 +254,15 @@ class CaseAdmin(admin.ModelAdmin):
         ),
         (
             gettext_lazy("Publication"),
-            {"fields": ["is_published", "last_reviewed", "created_at", "updated_at"]},
+            {
+                "fields": [
+                    "is_published",
+                    "last_reviewed",
+                    "created_at",
+                    "updated_at",
+                    "raw_values",
+                ]
+            },
         ),
     ]
 
@@ -246,6 +272,11 @@ class CaseAdmin(admin.ModelAdmin):
             path("import/", wrap(self.import_view), name="cases_case_import"),
             path(
                 "import/confirm/", wrap(self.import_confirm_view), name="cases_case_import_confirm"
+            ),
+            path(
+                "import/job/<str:job_id>/",
+                wrap(self.import_job_view),
+                name="cases_case_import_job",
             ),
             path("export/<str:kind>/", wrap(self.export_view), name="cases_case_export"),
             *super().get_urls(),
@@ -367,6 +398,7 @@ class CaseAdmin(admin.ModelAdmin):
             raise PermissionDenied
 
     def import_view(self, request):
+        """Upload: a sound file is kept and its preview (a dry run) starts as a Celery task."""
         if request.method not in {"GET", "POST"}:
             return HttpResponse(status=405, headers={"Allow": "GET, POST"})
         self.check_import_permission(request)
@@ -376,30 +408,14 @@ class CaseAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             data = upload.read()
             try:
-                report = import_file(
-                    data,
-                    format=form.cleaned_data["format"],
-                    file_name=upload.name,
-                    dry_run=True,
-                    publish=form.cleaned_data["publish"],
-                    user=request.user,
-                )
+                # Refuse an unsound file at once, with the reason, before any task runs.
+                get_format(form.cleaned_data["format"]).map_header(read_table(data).header)
             except ImportRefused as refusal:
                 form.add_error("file", str(refusal))
             else:
-                token = keep_upload(data, request.user, upload.name, form.cleaned_data)
-                return TemplateResponse(
-                    request,
-                    "admin/cases/case/import_preview.html",
-                    {
-                        **context,
-                        "title": _("Preview of the import"),
-                        "report": report,
-                        "sections": preview_sections(report),
-                        "confirm_form": ConfirmImportForm(initial={"token": token}),
-                        "file_name": upload.name,
-                    },
-                )
+                token = import_jobs.keep_upload(data, request.user, upload.name, form.cleaned_data)
+                job_id = start_import(request.user, token, dry_run=True)
+                return redirect("admin:cases_case_import_job", job_id)
         return TemplateResponse(
             request,
             "admin/cases/case/import.html",
@@ -414,7 +430,8 @@ class CaseAdmin(admin.ModelAdmin):
         try:
             if not form.is_valid():
                 raise signing.BadSignature
-            data, details = take_upload(form.cleaned_data["token"], request.user)
+            token = form.cleaned_data["token"]
+            import_jobs.claim_upload(token, request.user.pk)
         except (signing.BadSignature, FileNotFoundError):
             self.message_user(
                 request,
@@ -422,28 +439,63 @@ class CaseAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return redirect("admin:cases_case_import")
-        try:
-            report = import_file(
-                data,
-                format=details["format"],
-                file_name=details["name"],
-                publish=details["publish"],
-                user=request.user,
+        job_id = start_import(request.user, token, dry_run=False)
+        return redirect("admin:cases_case_import_job", job_id)
+
+    def import_job_view(self, request, job_id: str):
+        """Progress while the task runs; then the preview, or the import run's report."""
+        if request.method != "GET":
+            return HttpResponse(status=405, headers={"Allow": "GET"})
+        self.check_import_permission(request)
+        job = import_jobs.job_for(job_id, request.user)
+        if job is None:
+            raise Http404(_("No such import, or it has expired."))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "job": job}
+        if job["state"] == import_jobs.DONE and job["run_id"]:
+            counts = job["counts"]
+            self.message_user(
+                request,
+                _(
+                    "Imported: %(new)s new, %(updated)s updated, %(unchanged)s unchanged, "
+                    "%(review)s waiting for review, %(error)s errors."
+                )
+                % counts,
+                messages.SUCCESS,
             )
-        except ImportRefused as refusal:  # the database changed its mind, not the file
-            self.message_user(request, str(refusal), messages.ERROR)
-            return redirect("admin:cases_case_import")
-        counts = report.counts
-        self.message_user(
+            return redirect("admin:cases_importrun_change", job["run_id"])
+        if job["state"] == import_jobs.DONE:
+            return TemplateResponse(
+                request,
+                "admin/cases/case/import_preview.html",
+                {
+                    **context,
+                    "title": _("Preview of the import"),
+                    "report": job,
+                    "sections": job["sections"],
+                    "warnings": warnings_html(job["warnings"]),
+                    "confirm_form": ConfirmImportForm(initial={"token": job["token"]}),
+                    "file_name": job["file_name"],
+                },
+            )
+        return TemplateResponse(
             request,
-            _(
-                "Imported: %(new)s new, %(updated)s updated, %(unchanged)s unchanged, "
-                "%(review)s waiting for review, %(error)s errors."
-            )
-            % counts,
-            messages.SUCCESS,
+            "admin/cases/case/import_progress.html",
+            {**context, "title": _("Import in progress"), **progress_figures(job)},
         )
-        return redirect("admin:cases_importrun_change", report.run_id)
+
+
+def progress_figures(job: dict) -> dict:
+    """Rows done, rate and time left, for the progress page."""
+    done, total = job.get("done", 0), job.get("total", 0)
+    elapsed = time.time() - job.get("started", time.time())
+    rate = done / elapsed if elapsed > 0 and done else 0
+    return {
+        "done": done,
+        "total": total,
+        "stage": job.get("stage", ""),
+        "rate": round(rate),
+        "seconds_left": round((total - done) / rate) if rate else None,
+    }
 
 
 def xlsx_bytes(rows) -> bytes:
@@ -467,65 +519,6 @@ def xlsx_bytes(rows) -> bytes:
     return buffer.getvalue()
 
 
-def keep_upload(data: bytes, user, name: str, options: dict) -> str:
-    """Store the uploaded file until it is confirmed; the signed token is its only handle."""
-    UPLOAD_DIR.mkdir(mode=0o700, exist_ok=True)
-    for old in UPLOAD_DIR.glob("*.upload"):
-        if old.stat().st_mtime < time.time() - UPLOAD_MAX_AGE:
-            old.unlink(missing_ok=True)
-    stored = f"{secrets.token_hex(16)}.upload"
-    (UPLOAD_DIR / stored).write_bytes(data)
-    return signing.dumps(
-        {
-            "file": stored,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "user": user.pk,
-            "name": name[:200],
-            "format": options["format"],
-            "publish": bool(options["publish"]),
-        },
-        salt=SIGNING_SALT,
-    )
-
-
-def take_upload(token: str, user) -> tuple[bytes, dict]:
-    """The file a preview token refers to (once: it is removed), if the token is the user's."""
-    details = signing.loads(token, salt=SIGNING_SALT, max_age=UPLOAD_MAX_AGE)
-    if details.get("user") != user.pk or not UPLOAD_NAME.match(details.get("file", "")):
-        raise signing.BadSignature
-    path = UPLOAD_DIR / details["file"]
-    data = path.read_bytes()
-    path.unlink(missing_ok=True)
-    if hashlib.sha256(data).hexdigest() != details["sha256"]:
-        raise signing.BadSignature
-    return data, details
-
-
-def preview_sections(report):
-    """Rows per outcome for the preview page, the most important first, within reason."""
-    order = [ERROR, REVIEW, UPDATED, NEW, UNCHANGED]
-    titles = {
-        ERROR: _("Errors (not imported)"),
-        REVIEW: _("Waiting for review (not imported)"),
-        UPDATED: _("Updated"),
-        NEW: _("New"),
-        UNCHANGED: _("Unchanged"),
-    }
-    sections = []
-    for outcome in order:
-        rows = report.lines(outcome)
-        sections.append(
-            {
-                "outcome": outcome,
-                "title": titles[outcome],
-                "count": len(rows),
-                "rows": rows[:PREVIEW_ROWS],
-                "more": max(0, len(rows) - PREVIEW_ROWS),
-            }
-        )
-    return sections
-
-
 # -- Import runs and the review queue --------------------------------------------------------
 
 
@@ -544,6 +537,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         "finished_at",
         "publish",
         "summary",
+        "warnings_table",
         "report_table",
     ]
 
@@ -561,9 +555,17 @@ class ImportRunAdmin(admin.ModelAdmin):
             UPDATED: _("updated"),
             UNCHANGED: _("unchanged"),
             REVIEW: _("waiting for review"),
+            REJECTED: _("rejected earlier"),
             ERROR: _("errors"),
         }
-        return ", ".join(f"{counts.get(key, 0)} {labels[key]}" for key in OUTCOMES)
+        parts = [f"{counts.get(key, 0)} {labels[key]}" for key in OUTCOMES]
+        parts.append(_("%(count)s blank rows skipped") % {"count": counts.get("blank", 0)})
+        parts.append(_("%(count)s warnings") % {"count": counts.get("warnings", 0)})
+        return ", ".join(parts)
+
+    @admin.display(description=gettext_lazy("Warnings"))
+    def warnings_table(self, run):
+        return warnings_html(run.warnings)
 
     @admin.display(description=gettext_lazy("Report"))
     def report_table(self, run):
@@ -591,6 +593,39 @@ class ImportRunAdmin(admin.ModelAdmin):
             _("What happened"),
             rows,
         )
+
+
+def warnings_html(warnings: list[dict]):
+    """Warnings by column and value: what was imported as written, what was skipped as blank."""
+    if not warnings:
+        return "—"
+    kinds = {
+        UNKNOWN_VALUE: _("unknown value, imported and kept as written"),
+        STRAY_VALUE: _("stray value in a blank row, row skipped"),
+    }
+    return format_html(
+        '<table><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th>'
+        '<th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
+        _("Column"),
+        _("Value"),
+        _("What happened"),
+        _("Rows"),
+        _("Lines"),
+        format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    w["column"],
+                    w["value"],
+                    kinds.get(w["kind"], w["kind"]),
+                    w["count"],
+                    ", ".join(str(line) for line in w["lines"]),
+                )
+                for w in warnings
+            ),
+        ),
+    )
 
 
 def case_link(case_id, name: str):
@@ -640,18 +675,30 @@ class CountryDecisionForm(forms.Form):
 class ReviewItemAdmin(admin.ModelAdmin):
     """The review queue: rows an import could not decide alone."""
 
-    list_display = ["kind", "message", "line", "run", "case", "created_at", "resolved_at"]
-    list_filter = [ResolvedFilter, "kind"]
+    list_display = [
+        "kind",
+        "message",
+        "line",
+        "run",
+        "case",
+        "updated_at",
+        "decision",
+        "resolved_at",
+    ]
+    list_filter = [ResolvedFilter, "kind", "decision"]
     list_select_related = ["run", "case"]
-    search_fields = ["message"]
+    search_fields = ["message", "person_key"]
     fields = readonly_fields = [
         "kind",
         "message",
         "run",
         "line",
         "case",
+        "side_by_side_table",
         "raw_table",
         "created_at",
+        "updated_at",
+        "decision",
         "resolved_at",
         "resolved_by",
     ]
@@ -681,21 +728,46 @@ class ReviewItemAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=gettext_lazy("Mark as decided (import nothing)"))
+    @admin.display(description=gettext_lazy("The case and this row, side by side"))
+    def side_by_side_table(self, item):
+        lines = review_queue.side_by_side(item)
+        if not lines:
+            return "—"
+        return format_html(
+            '<table><thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
+            '<th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
+            _("Field"),
+            _("Case now"),
+            _("This row"),
+            format_html_join(
+                "",
+                '<tr><th scope="row">{}</th><td>{}</td><td>{}</td></tr>',
+                (
+                    (
+                        label,
+                        ours,
+                        theirs if ours == theirs else format_html("<mark>{}</mark>", theirs),
+                    )
+                    for label, ours, theirs in lines
+                ),
+            ),
+        )
+
+    @admin.action(description=gettext_lazy("Reject (import nothing, now or in later imports)"))
     def resolve(self, request, queryset):
         count = review_queue.resolve(list(queryset), request.user)
-        self.message_user(request, _("%(count)d items marked as decided.") % {"count": count})
+        self.message_user(request, _("%(count)d items rejected.") % {"count": count})
 
     @admin.action(description=gettext_lazy("Import again (after setting a country alias)"))
     def reapply(self, request, queryset):
         self.report(request, review_queue.reapply(list(queryset), request.user))
 
-    @admin.action(description=gettext_lazy("Apply to the suggested case (a corrected name)"))
+    @admin.action(description=gettext_lazy("Same person: update the suggested case"))
     def apply_to_suggested_case(self, request, queryset):
         items = list(queryset.exclude(case=None))
         self.report(request, review_queue.reapply(items, request.user, mode=review_queue.MATCH))
 
-    @admin.action(description=gettext_lazy("Import as a new case"))
+    @admin.action(description=gettext_lazy("Different person: import as a new case"))
     def import_as_new(self, request, queryset):
         items = list(queryset)
         self.report(request, review_queue.reapply(items, request.user, mode=review_queue.NEW_CASE))

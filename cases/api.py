@@ -25,10 +25,10 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from . import figures
+from . import attribution, figures
 from .fields import API_FIELDS
 from .filters import SORTS, CaseFilter
-from .models import Case, CaseEvent, CaseSource, Medium
+from .models import Case, CaseEvent, CaseSource, ExternalId, Medium
 
 
 class EscapedJSONRenderer(JSONRenderer):
@@ -49,6 +49,22 @@ class ApiPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_paginated_response(self, data):
+        # Every list names the sources of its data and their terms (attribution.py).
+        response = super().get_paginated_response(data)
+        response.data.update(attribution.about_the_data())
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["sources"] = {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The credit each source of these data asks for.",
+        }
+        schema["properties"]["terms"] = {"type": "string", "description": "Terms of the data."}
+        return schema
 
 
 class PageQuery(serializers.Serializer):
@@ -202,11 +218,18 @@ class CaseSerializer(serializers.ModelSerializer):
         help_text=_("The public status badge: unresolved, noinfo, partial or justice."),
     )
     incident = IncidentSerializer(allow_null=True)
+    source_of_record = serializers.SerializerMethodField(
+        help_text=_("The credit the case's source of record asks for (CPJ, UNESCO, or curated).")
+    )
 
     class Meta:
         model = Case
         fields = list(API_FIELDS)
         read_only_fields = fields
+
+    @extend_schema_field({"type": "array", "items": {"type": "string"}})
+    def get_source_of_record(self, case) -> list[str]:
+        return attribution.case_credits(case)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, case) -> str:
@@ -218,10 +241,14 @@ class CaseSerializer(serializers.ModelSerializer):
 class CaseDetailSerializer(CaseSerializer):
     events = CaseEventSerializer(many=True, read_only=True)
     sources = CaseSourceSerializer(many=True, read_only=True)
+    terms = serializers.SerializerMethodField(help_text=_("Terms of the data."))
 
     class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "summary", "events", "sources"]
+        fields = [*CaseSerializer.Meta.fields, "summary", "events", "sources", "terms"]
         read_only_fields = fields
+
+    def get_terms(self, case) -> str:
+        return attribution.terms()
 
 
 # -- Cases -----------------------------------------------------------------------------------
@@ -232,7 +259,10 @@ def published_cases(detail: bool = False):
     cases = (
         Case.objects.published()
         .select_related("incident")
-        .prefetch_related(Prefetch("media", queryset=Medium.objects.only("slug")))
+        .prefetch_related(
+            Prefetch("media", queryset=Medium.objects.only("slug")),
+            Prefetch("external_ids", queryset=ExternalId.objects.only("case_id", "source")),
+        )
         .order_by(*SORTS["newest"])
     )
     if detail:
@@ -332,6 +362,10 @@ class CountryDetailSerializer(CountrySerializer):
         allow_null=True,
     )
     impunity_method = serializers.CharField()
+    sources = serializers.ListField(
+        child=serializers.CharField(), help_text=_("The credit each source asks for.")
+    )
+    terms = serializers.CharField(help_text=_("Terms of the data."))
 
 
 def percent_unresolved(killed: int, unresolved: int) -> dict:
@@ -429,5 +463,6 @@ class CountryViewSet(viewsets.ViewSet):
                 "source": str(figures.POPULATION_SOURCE),
             },
             "impunity_method": str(data["impunity_method"]),
+            **attribution.about_the_data(code),
         }
         return Response(CountryDetailSerializer(result).data)

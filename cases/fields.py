@@ -64,6 +64,7 @@ DOWNLOAD_FIELDS = (
     "resolved_on",
     "summary",
     "last_reviewed",
+    "source_of_record",  # the credit its source asks for (attribution.py)
 )
 
 # A case in the API's lists; one case alone also has its summary, events and sources.
@@ -82,6 +83,7 @@ API_FIELDS = (
     "status",
     "outlets",
     "incident",
+    "source_of_record",  # the credit its source asks for (attribution.py)
 )
 
 # The native file's columns (date_precision and year are written in the date of death's cell).

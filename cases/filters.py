@@ -10,7 +10,6 @@ allowed is a form error naming the parameter: the page shows it, the API answers
 
 import django_filters
 from django import forms
-from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +17,7 @@ from django_countries import countries
 
 from .figures import STATUS_FILTERS, STATUS_ORDER, cached, vocabulary_choices
 from .models import STATUS_LABELS, Case, Medium, Perpetrator
+from .search import search_cases
 
 YEAR_FIRST, YEAR_LAST = 1900, 2100
 SEARCH_MAX_LENGTH = 200
@@ -206,20 +206,7 @@ class CaseFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        if connection.vendor == "postgresql":
-            # search_vector is kept by a trigger and GIN-indexed (migration 0002); 'simple'
-            # because names and places come in every language.
-            query = SearchQuery(value, config="simple", search_type="websearch")
-            return queryset.filter(search_vector=query).annotate(
-                rank=SearchRank(F("search_vector"), query)
-            )
-        # SQLite has no full-text column: a plain substring search is good enough for dev.
-        return queryset.filter(
-            Q(full_name__icontains=value)
-            | Q(place__icontains=value)
-            | Q(outlets__icontains=value)
-            | Q(summary__icontains=value)
-        )
+        return search_cases(queryset, value)
 
     def filter_status(self, queryset, name, value):
         if not value:

@@ -1,7 +1,11 @@
 """Cases: journalists and media workers killed, and where justice stands for each."""
 
+import re
+import unicodedata
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -215,6 +219,9 @@ class Case(models.Model):
     is_unresolved = models.BooleanField(_("unresolved"), default=True, editable=False)
 
     summary = models.TextField(_("summary"), blank=True)
+    # Cells of the source row the importer did not understand, as written ({"typeOfDeath":
+    # "Poisoned"}): kept so that nothing is lost while an admin adds a value alias for them.
+    raw_values = models.JSONField(_("values as imported, not understood"), default=dict, blank=True)
     is_published = models.BooleanField(_("published"), default=False, db_index=True)
     last_reviewed = models.DateField(_("last reviewed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -415,6 +422,81 @@ class CountryAlias(models.Model):
         super().save(*args, **kwargs)
 
 
+class ValueAlias(models.Model):
+    """A spelling a data set uses for a value ("Freelancer", "N/A"), mapped to the value we store.
+
+    Like country aliases: an unknown value seen in an import appears here with no value, and an
+    admin fills it in; the next import then understands it.
+    """
+
+    class Field(models.TextChoices):
+        GENDER = "gender", _("gender")
+        ROLE = "role", _("role")
+        EMPLOYMENT = "employment", _("staff or freelance")
+        ORIGIN = "origin", _("local or foreign")
+        TYPE_OF_DEATH = "type_of_death", _("type of death")
+        IMPUNITY = "impunity", _("impunity (CPJ)")
+        JOBS = "jobs", _("jobs")
+        OUTLETS = "outlets", _("outlets")
+
+    field = models.CharField(_("field"), max_length=20, choices=Field.choices)
+    name = models.CharField(
+        _("value as written"),
+        max_length=200,
+        help_text=_("Compared without case, accents, punctuation or spacing."),
+    )
+    value = models.CharField(
+        _("stored as"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "For a field with fixed choices, one of its codes; otherwise the spelling to keep. "
+            "Blank: not decided yet (the value is kept as written and reported)."
+        ),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("value alias")
+        verbose_name_plural = _("value aliases")
+        ordering = ["field", "name"]
+        constraints = [models.UniqueConstraint(fields=["field", "name"], name="unique_value_alias")]
+
+    def __str__(self):
+        return f"{self.field}: {self.name} → {self.value or '?'}"
+
+    def save(self, *args, **kwargs):
+        self.name = alias_key(self.name)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        choices = VALUE_ALIAS_CHOICES.get(self.field)
+        if self.value and choices is not None and self.value not in choices:
+            raise ValidationError(
+                {
+                    "value": _("Use one of the codes: %(codes)s.")
+                    % {"codes": ", ".join(sorted(choices))}
+                }
+            )
+
+
+VALUE_ALIAS_CHOICES = {
+    "gender": {v for v, _label in Case.Gender.choices},
+    "role": {v for v, _label in Case.Role.choices},
+    "employment": {v for v, _label in Case.Employment.choices},
+    "origin": {v for v, _label in Case.Origin.choices},
+    "type_of_death": {v for v, _label in Case.TypeOfDeath.choices},
+    "impunity": {v for v, _label in Case.Impunity.choices if v},
+}
+
+
+def alias_key(value: str) -> str:
+    """A value as compared: "Broadcast  Reporter", "broadcast-reporter" → "broadcast reporter"."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[\W_]+", " ", stripped).split())[:200]
+
+
 class ImportRun(models.Model):
     """One run of the case importer, with its report."""
 
@@ -440,6 +522,9 @@ class ImportRun(models.Model):
     counts = models.JSONField(_("counts"), default=dict)
     # Per-row lines: [{"line": 12, "outcome": "error", "message": "..."}], capped in length.
     report = models.JSONField(_("report"), default=list)
+    # [{"column": "typeOfDeath", "value": "Poisoned", "kind": "unknown", "count": 3,
+    #   "lines": [4, 9, 12]}]: values imported as written, and stray values in blank rows.
+    warnings = models.JSONField(_("warnings"), default=list)
 
     class Meta:
         verbose_name = _("import run")
@@ -459,6 +544,12 @@ class ReviewItem(models.Model):
         POSSIBLE_DUPLICATE = "possible_duplicate", _("Possible duplicate")
         CONFLICT = "conflict", _("Conflicting values")
 
+    class Decision(models.TextChoices):
+        SAME_PERSON = "same", _("Same person: update the case")
+        DIFFERENT_PERSON = "different", _("Different person: create a case")
+        REJECTED = "rejected", _("Rejected: import nothing")
+        DONE = "done", _("Decided without importing")
+
     run = models.ForeignKey(
         ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_items"
     )
@@ -469,7 +560,12 @@ class ReviewItem(models.Model):
     line = models.PositiveIntegerField(_("line"), null=True, blank=True)
     raw = models.JSONField(_("row as imported"), default=dict)
     message = models.TextField(_("message"))
+    # Who the row is about, in its source ("cpj:maria-lopez:MX:2019"): one pending item per
+    # person, refreshed by later imports; a decision on it is respected by later imports.
+    person_key = models.CharField(_("person"), max_length=250, blank=True, db_index=True)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -20,7 +20,7 @@ from django_countries import countries
 
 from idei.csv_export import csv_lines, csv_response
 
-from . import charts, figures
+from . import attribution, charts, figures
 from .fields import DOWNLOAD_FIELDS
 from .filters import CaseFilter
 from .models import STATUS_LABELS, UNRESOLVED_RULE, Case, CaseEvent
@@ -67,6 +67,7 @@ def case_list(request):
             "page": page,
             "export_query": query.urlencode(),
             "filtering": any(v for k, v in query.items() if k != "sort"),
+            "credits": attribution.aggregate_credits(),
         },
     )
 
@@ -83,6 +84,7 @@ def export_attribution(request) -> dict:
             "When you reuse it, credit IDEI and link to %(source)s."
         )
         % {"source": source},
+        **attribution.about_the_data(),
         "source": source,
         "exported_at": timezone.now().isoformat(timespec="seconds"),
     }
@@ -91,7 +93,7 @@ def export_attribution(request) -> dict:
 def export_queryset(request):
     filterset, cases = filtered_cases(
         request,
-        Case.objects.published().prefetch_related("media", "perpetrators"),
+        Case.objects.published().prefetch_related("media", "perpetrators", "external_ids"),
     )
     return filterset, cases
 
@@ -113,6 +115,7 @@ def export_record(case: Case, base_url: str) -> dict:
         "unresolved": case.is_unresolved,
         "resolved_on": iso(case.resolved_on),
         "last_reviewed": iso(case.last_reviewed),
+        "source_of_record": attribution.case_credits(case),
     }
     # Every other field is the case's attribute of the same name.
     return {
@@ -154,7 +157,8 @@ def export_csv(request):
         return bad_filters_response(filterset)
     about = export_attribution(request)
     # The first line says where the data comes from and how to credit it, then the header.
-    credit = f"# {about['attribution']} {_('Exported')}: {about['exported_at']}"
+    exported = f"{_('Exported')}: {about['exported_at']}"
+    credit = " ".join([f"# {about['attribution']}", *about["sources"], about["terms"], exported])
     records = export_records(request, cases)
     rows = chain(
         [[credit], DOWNLOAD_FIELDS],
@@ -218,6 +222,7 @@ def country_detail(request, country_code):
             "status_order": figures.STATUS_ORDER,
             "unesco_replies": charts.share_rows(country_figures["unesco_replies"], unesco_labels),
             "page": page,
+            "credits": attribution.aggregate_credits(country_code),
         },
     )
 
@@ -230,7 +235,7 @@ def case_detail(request, country_code, slug):
     case = get_object_or_404(
         Case.objects.published()
         .select_related("incident")
-        .prefetch_related("events", "sources", "media"),
+        .prefetch_related("events", "sources", "media", "external_ids"),
         slug=slug,
     )
     if case.country.code != country_code:
@@ -247,6 +252,7 @@ def case_detail(request, country_code, slug):
             "sources": case.sources.all(),
             "unresolved_rule": UNRESOLVED_RULE,
             "event_kinds": CaseEvent.Kind,
+            "credits": attribution.case_credits(case),
         },
     )
 
@@ -317,5 +323,6 @@ def statistics(request):
             "country_rows": country_rows,
             "country_names": {row["code"]: row["name"] for row in country_rows},
             "unresolved_rule": UNRESOLVED_RULE,
+            "credits": attribution.aggregate_credits(),
         },
     )

@@ -1,11 +1,15 @@
 """Realistic, messy CPJ-format exports for tests and benchmarks (fictional people only).
 
-The rows look like CPJ's "killed" database export, with the mess real exports have: year-only
-and month-only dates, stray spaces in names, multi-valued cells with mixed separators and
-trailing commas, case variants of one value, blank rows, country names that are not ISO names
-(UK, USA, Ivory Coast...), ambiguous and former states (Congo, Korea, Yugoslavia...), namesakes
-(two people with the same name, country and year), a few broken rows, photo columns and columns
-the importer does not know.
+The rows look like CPJ's "killed" database export, with what real exports have: year-only
+and month-only dates, stray spaces in names, multi-valued cells split by commas with or without
+a space and with trailing commas, values with slashes inside ("Columnist/Commentator", "Radio
+Free Europe/Radio Liberty"), case variants of one value, `N/A` and `Unknown` types of death
+(unconfirmed cases, media workers), rows identical in every column (unnamed or single-name
+victims of one attack: different people), blank rows and rows blank but for a stray value,
+country names that are not ISO names (UK, USA, Ivory Coast...), ambiguous and former states
+(Congo, Korea, Yugoslavia...), namesakes (two people with the same name, country and year),
+values the importer does not know (imported with a warning), a few broken rows, photo columns
+and columns the importer does not know. newer_export() adds renames between two snapshots.
 
 Every row comes with the outcome a first import should give it, so that tests can assert exact
 counts; newer_export() derives a later export with known changes for the import-twice test.
@@ -117,6 +121,7 @@ OUTLETS = [
     "El Diario", "Río Doce", "Radio Progreso", "Al-Jazeera", "Reuters", "Noticias Hoy",
     "La Voz", "Daily Star", "Dawn", "Radio Shabelle", "Novaya Gazeta", "Gauri Lankesh Patrike",
     "TV Azteca", "Channel 4", "Kabul News", "Al-Mayadeen", "Radio Okapi", "The Guardian",
+    "Radio Free Europe/Radio Liberty",
 ]  # fmt: skip
 JOBS = ["Print Reporter", "Broadcast Reporter", "Camera Operator", "Editor", "Photographer",
         "Columnist/Commentator", "Producer", "Publisher/Owner", "Internet Reporter"]  # fmt: skip
@@ -126,7 +131,12 @@ MEDIUMS = ["Print", "Internet", "Television", "Radio"]
 FIRE = ["Criminal Group", "Government Officials", "Military Officials", "Political Group",
         "Paramilitary Group", "Local Residents", "Mob Violence", "Unknown Fire"]  # fmt: skip
 IMPUNITY = ["Complete Impunity", "Partial Impunity", "Full Justice"]
-SEPARATORS = [", ", ",", "; ", " / ", " | ", ";"]
+# CPJ separates values with commas only, with or without a space.
+SEPARATORS = [", ", ","]
+# Single names, as CPJ lists some victims of one attack (rows identical in every column).
+SINGLE_NAMES = ["Ahmad", "Mustafa", "Khalid", "Yusuf", "Hamza", "Ibrahim", "Tariq", "Bilal"]
+# Values the importer does not know: imported and kept as written, with a warning.
+UNKNOWN_EMPLOYMENT = ["Contractor", "Stringer"]
 
 NEW, REVIEW, ERROR = "new", "review", "error"
 
@@ -174,7 +184,7 @@ def _messy_list(rng: random.Random, items: list[str]) -> str:
     for index, item in enumerate(written):
         cell += item if index == 0 else rng.choice(SEPARATORS) + item
     if rng.random() < 0.1:
-        cell += rng.choice([",", ", ", ";", " |"])
+        cell += rng.choice([",", ", "])
     return cell
 
 
@@ -219,6 +229,12 @@ def _row(
     place = rng.choice(places)
     gender = rng.choices(["Male", "Female", "male", "FEMALE", ""], [70, 22, 4, 2, 2])[0]
     confirmed = rng.random() < 0.85
+    role = rng.choices(["Journalist", "Media Worker", "journalist"], [85, 12, 3])[0]
+    if not confirmed or role == "Media Worker":
+        # CPJ writes N/A for every unconfirmed case and every media worker; murder is unknown.
+        type_of_death, murder = "N/A", False
+    elif rng.random() < 0.02:
+        type_of_death, murder = "Unknown", False
     nationality = rng.choice([written.strip(), "", "Mexico", "USA"])
     return {
         "year": str(date.year),
@@ -231,11 +247,14 @@ def _row(
         "gender": gender,
         "photoUrl": "https://cpj.org/wp-content/uploads/photo.jpg",
         "photoCredit": "Family photo",
-        "type": rng.choices(["Journalist", "Media Worker", "journalist"], [85, 12, 3])[0],
+        "type": role,
         "lastStatus": "",
         "typeOfDeath": type_of_death,
         "status": "Killed",
-        "employedAs": rng.choice(["Staff", "Freelance", "staff", ""]),
+        "employedAs": rng.choices(
+            ["Staff", "Freelance", "staff", "freelance", "Freelancer", "", *UNKNOWN_EMPLOYMENT],
+            [40, 30, 5, 5, 5, 13, 1, 1],
+        )[0],
         "organizations": _messy_list(rng, rng.sample(OUTLETS, rng.choice([1, 1, 1, 2]))),
         "jobs": _messy_list(rng, rng.sample(JOBS, rng.choice([1, 1, 2]))),
         "coverage": _messy_list(rng, rng.sample(BEATS, rng.choice([1, 2, 3]))),
@@ -272,7 +291,7 @@ def _new_person_row(rng: random.Random, export: GeneratedExport, avoid_dates=())
         name = _person(rng)
         cell, precise = _date_cell(rng, date)
         key = person_key(name, country[1], date.year)
-        if key in export.people or (country[1], date) in avoid_dates:
+        if key in export.people or (country[1], date.year) in avoid_dates:
             continue
         if precise and (country[1], date) in export.dates:
             continue  # keeps exact (country, date) pairs unique: no accidental rename matches
@@ -290,6 +309,7 @@ def generate_cpj_export(
     error_rate: float = 0.005,
     blank_rate: float = 0.005,
     namesake_rate: float = 0.01,
+    identical_rate: float = 0.005,
 ) -> GeneratedExport:
     """n rows (blank ones included) of a CPJ export, with the first-import outcome of each."""
     rng = random.Random(seed)
@@ -297,8 +317,18 @@ def generate_cpj_export(
     while len(export.rows) < n:
         roll = rng.random()
         if roll < blank_rate:
-            export.rows.append(dict.fromkeys(CPJ_COLUMNS, ""))
+            blank = dict.fromkeys(CPJ_COLUMNS, "")
+            if rng.random() < 0.5:
+                blank["gender"] = str(rng.randrange(1, 10))  # a stray value: still blank
+            export.rows.append(blank)
             export.expected.append(None)
+        elif roll > 1 - identical_rate and len(export.rows) < n - 2:
+            # Victims of one attack, each listed by a single name: rows identical in every
+            # column are different people.
+            copies = rng.choice([2, 2, 3])
+            row = _single_name_row(rng, export)
+            export.rows += [copy.deepcopy(row) for _ in range(copies)]
+            export.expected += [NEW] * copies
         elif roll < blank_rate + error_rate:
             row = _new_person_row(rng, export)
             if rng.random() < 0.5:
@@ -333,6 +363,19 @@ def generate_cpj_export(
             export.rows.append(_new_person_row(rng, export))
             export.expected.append(NEW)
     return export
+
+
+def _single_name_row(rng: random.Random, export: GeneratedExport) -> dict:
+    """A row for a victim known by one name, unique by name, country and year in the export."""
+    while True:
+        country = rng.choice(COUNTRIES)
+        date = _random_date(rng)
+        name = rng.choice(SINGLE_NAMES)
+        key = person_key(name, country[1], date.year)
+        if key in export.people:
+            continue
+        export.people.add(key)
+        return _row(rng, name, country, date, f"{date:%B} {date.day}, {date.year}")
 
 
 def generate_cpj_rows(n: int, seed: int = 0, **options) -> list[dict[str, str]]:
@@ -393,10 +436,13 @@ def newer_export(
     rows.append(twin)
     expected.append("new")
 
+    # Renames are detected by country and year (CPJ often gives only the year): no new row may
+    # share the renamed case's country and year, or it could be taken for it.
     renamed_code = next(c[1] for c in COUNTRIES if c[0] == rows[renamed]["country"])
-    avoid = {(renamed_code, _row_date(rows[renamed]))}
-    if (renamed_code, second_date) in avoid:
-        raise ValueError("seed gives a namesake on the renamed case's date: use another seed")
+    avoid = {(renamed_code, _row_date(rows[renamed]).year)}
+    twin_code = next(c[1] for c in COUNTRIES if c[0] == twin["country"])
+    if (twin_code, second_date.year) in avoid:
+        raise ValueError("seed gives a namesake in the renamed case's year: use another seed")
     for _ in range(new_rows):
         rows.append(_new_person_row(rng, later, avoid_dates=avoid))
         expected.append("new")

@@ -7,8 +7,10 @@ leaves the database exactly as it was.
 
 import datetime
 import difflib
+import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,7 @@ from cases.models import (
     Medium,
     Perpetrator,
     ReviewItem,
+    ValueAlias,
     case_slug_base,
     compute_unresolved,
 )
@@ -36,10 +39,18 @@ from cases.models import (
 from . import bulk
 from .countries import CountryResolver, normalise_country_name
 from .reading import ImportRefused, RawRow, Table, column_key
-from .values import RowError, name_key
+from .values import RowError, ValueAliases, name_key
 
 NEW, UPDATED, UNCHANGED, REVIEW, ERROR = "new", "updated", "unchanged", "review", "error"
-OUTCOMES = (NEW, UPDATED, UNCHANGED, REVIEW, ERROR)
+# A row about a person a reviewer rejected earlier: not imported, not queued again.
+REJECTED = "rejected"
+OUTCOMES = (NEW, UPDATED, UNCHANGED, REVIEW, REJECTED, ERROR)
+# Warning kinds: a value imported as written (the row imports), a stray value in a blank row.
+UNKNOWN_VALUE, STRAY_VALUE = "unknown", "stray"
+WARNING_LINES = 20  # line numbers kept per warning
+# Progress stages, for a terminal or the admin's progress page.
+CHECKING, WRITING = "checking", "writing"
+Progress = Callable[[str, int, int], None]
 # ImportRun.report keeps what an admin needs to read (not the unchanged rows), within reason.
 STORED_REPORT_LINES = 5000
 BATCH = 1000
@@ -68,6 +79,7 @@ class ParsedRow:
     external_ids: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     group_size: int = 1  # rows in this file with the same name, country and year
+    kept: dict[str, str] = field(default_factory=dict)  # cells not understood, as written
     match: int | None = None
     add_key: bool = False  # matched without its key: record the key for next time
 
@@ -109,9 +121,35 @@ class ImportReport:
     rows: list[RowOutcome] = field(default_factory=list)
     blank_rows: int = 0
     run_id: int | None = None
+    # (column, value, kind) → line numbers where it was met
+    warning_lines: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
+    warning_counts: Counter = field(default_factory=Counter)
 
     def add(self, outcome: RowOutcome):
         self.rows.append(outcome)
+
+    def warn(self, column: str, value: str, kind: str, line: int):
+        key = (column, value, kind)
+        self.warning_counts[key] += 1
+        lines = self.warning_lines.setdefault(key, [])
+        if len(lines) < WARNING_LINES:
+            lines.append(line)
+
+    @property
+    def warnings(self) -> list[dict]:
+        """One entry per column and value, the most frequent first."""
+        return [
+            {
+                "column": column,
+                "value": value,
+                "kind": kind,
+                "count": count,
+                "lines": self.warning_lines[(column, value, kind)],
+            }
+            for (column, value, kind), count in sorted(
+                self.warning_counts.items(), key=lambda item: (-item[1], item[0])
+            )
+        ]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -120,6 +158,7 @@ class ImportReport:
             counts[row.outcome] += 1
         counts["rows"] = len(self.rows)
         counts["blank"] = self.blank_rows
+        counts["warnings"] = sum(self.warning_counts.values())
         return counts
 
     def lines(self, outcome: str) -> list[RowOutcome]:
@@ -140,8 +179,11 @@ class CaseFormat:
     country_column = "country"
     name_column = "full_name"
     never_imported: frozenset[str] = frozenset()  # column_key() of columns never stored
-    # Look for a renamed case (same source, country and exact date) before creating one.
+    # Look for a renamed case (same source, country, year, outlet, job and circumstances)
+    # before creating one.
     detects_renames = False
+    # Values an admin mapped (ValueAlias), set for each import by the Importer.
+    aliases = ValueAliases()
 
     def map_header(self, header: list[str]) -> dict[str, str]:
         """Canonical column → header as written; refuses the file without a required column."""
@@ -215,12 +257,22 @@ def disambiguate(base: str, group: list[ParsedRow]):
             for row, value in zip(group, values, strict=True):
                 row.key = row.key or f"{base}:{value}"[:200]
             return
-    seen: dict[str, str] = {}
-    for number, row in enumerate(group, start=1):
-        # A row repeated word for word is the same case twice, not a namesake.
-        copy = json.dumps(row.raw, sort_keys=True)
-        row.key = row.key or seen.get(copy) or (base if number == 1 else f"{base}:{number}")
-        seen.setdefault(copy, row.key)
+    # Nothing tells them apart: rows identical in every column are different people (CPJ lists
+    # unnamed victims of one attack so), keyed by their occurrence number among the rows that
+    # look alike, so that a re-import finds each again and never merges or adds one.
+    signatures = [
+        hashlib.sha256(json.dumps([criterion(row) for criterion in criteria]).encode()).hexdigest()[
+            :8
+        ]
+        for row in group
+    ]
+    alike = len(set(signatures)) == 1
+    occurrences: Counter = Counter()
+    for row, signature in zip(group, signatures, strict=True):
+        occurrences[signature] += 1
+        number = occurrences[signature]
+        prefix = base if alike else f"{base}:{signature}"
+        row.key = row.key or (prefix if number == 1 else f"{prefix}:{number}")[:200]
 
 
 @dataclass
@@ -233,6 +285,8 @@ class KnownCase:
     place: str
     outlets: str
     name: str = ""  # name_key() of the full name
+    jobs: str = ""
+    type_of_death: str = ""
 
 
 def similar_names(a: str, b: str) -> bool:
@@ -255,6 +309,26 @@ def compatible(row: ParsedRow, known: KnownCase) -> bool:
     )
 
 
+def probably_renamed(row: ParsedRow, known: KnownCase) -> bool:
+    """The same person under a corrected spelling: same outlet, job and circumstances.
+
+    CPJ gives only the year for many cases, so the date counts only when both are exact. The
+    caller has already checked the country, the year, and that the case left the file.
+    """
+    date = row.fields.get("date_of_death")
+    exact = row.fields.get("date_precision") == DatePrecision.DAY and known.precise
+    if exact and date != known.date:
+        return False
+    for mine, theirs in (
+        (name_key(row.fields.get("outlets", "")), known.outlets),
+        (name_key(row.fields.get("jobs", "")), known.jobs),
+        (row.fields.get("type_of_death", ""), known.type_of_death),
+    ):
+        if mine and theirs and mine != theirs:
+            return False
+    return similar_names(row.person[0], known.name)
+
+
 def display(field_name: str, value) -> str:
     """A value as the report shows it: choice labels, ISO dates, yes/no."""
     if value is None or value == "" or value == []:
@@ -265,6 +339,8 @@ def display(field_name: str, value) -> str:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())[:200]
     model_field = Case._meta.get_field(field_name)
     if model_field.choices and not field_name.startswith(("country", "nationalities")):
         return str(dict(model_field.choices).get(value, value))
@@ -305,14 +381,30 @@ class Importer:
         self.resolver = CountryResolver()
         self.reviews: list[ReviewItem] = []
         self.pending_aliases: dict[str, str] = {}
+        self.queued_keys: Counter = Counter()
+        self.fmt.aliases = ValueAliases.load()
+        self.headers: dict[str, str] = {}  # canonical column → header as written
+        self.progress: Progress = lambda stage, done, total: None
 
     # -- Parse -----------------------------------------------------------------------------
 
     def parse_rows(self, rows: list[RawRow]) -> list[ParsedRow]:
         parsed = []
-        for row in rows:
+        for number, row in enumerate(rows, start=1):
+            if number % 500 == 0:
+                self.progress(CHECKING, number, len(rows))
             if row.is_blank():
                 self.report.blank_rows += 1
+                continue
+            if not any(row.values.get(column, "").strip() for column in self.fmt.required):
+                # Blank but for a stray value (a number left in a column at the end of a sheet):
+                # skipped as blank, the value reported.
+                self.report.blank_rows += 1
+                for header, value in row.raw.items():
+                    if value.strip():
+                        self.report.warn(
+                            header, " ".join(value.split())[:200], STRAY_VALUE, row.line
+                        )
                 continue
             try:
                 result = self.fmt.parse(row, self.resolver)
@@ -320,6 +412,12 @@ class Importer:
                 name = row.values.get(self.fmt.name_column, "")
                 self.report.add(
                     RowOutcome(row.line, ERROR, " ".join(name.split()), None, str(error))
+                )
+                continue
+            if not result.country_raw.strip():
+                # With the name and the year, the country identifies the person: an error.
+                self.report.add(
+                    RowOutcome(row.line, ERROR, result.name, None, _("The country is empty."))
                 )
                 continue
             country = self.resolver.resolve(result.country_raw)
@@ -331,7 +429,16 @@ class Importer:
                     )
                 continue
             result.fields["country"] = country.code
+            if result.kept:
+                written = {
+                    self.headers.get(column, column): value for column, value in result.kept.items()
+                }
+                result.kept = written
+                result.fields["raw_values"] = written
+                for header, value in written.items():
+                    self.report.warn(header, value, UNKNOWN_VALUE, row.line)
             parsed.append(result)
+        self.progress(CHECKING, len(rows), len(rows))
         return parsed
 
     def review(self, row: ParsedRow, kind: str, message: str, case_id: int | None = None):
@@ -349,15 +456,35 @@ class Importer:
                 line=row.line,
                 raw=raw,
                 message=message,
+                person_key=self.queued_person_key(row),
             )
         )
         self.report.add(RowOutcome(row.line, REVIEW, row.name, case_id, message))
+
+    def queued_person_key(self, row: ParsedRow) -> str:
+        """The person key of a review item: identical rows (different people) are numbered."""
+        key = self.person_key(row)
+        self.queued_keys[key] += 1
+        number = self.queued_keys[key]
+        return key if number == 1 else f"{key}:{number}"[:250]
+
+    def person_key(self, row: ParsedRow) -> str:
+        """Who a row is about, in its source: the key, else name, country as written and year."""
+        key = row.key or ":".join(
+            (
+                name_key(row.name),
+                normalise_country_name(row.country_raw),
+                str(row.fields.get("year") or ""),
+            )
+        )
+        return f"{self.fmt.source}:{key}"[:250]
 
     # -- Match -----------------------------------------------------------------------------
 
     def match(self, rows: list[ParsedRow]) -> list[ParsedRow]:
         """Find each row's case: its key, else the same person, else (maybe) a renamed case."""
         rows = self.drop_duplicates(rows)
+        rows = self.drop_rejected(rows)
         keys = self.fmt.key_index(rows)
         claimed: set[int] = set()
         unmatched = []
@@ -374,7 +501,7 @@ class Importer:
         if not unmatched:
             return rows
         people: dict[tuple, list[KnownCase]] = defaultdict(list)
-        by_date: dict[tuple, list[KnownCase]] = defaultdict(list)
+        by_year: dict[tuple, list[KnownCase]] = defaultdict(list)
         for (
             case_id,
             full_name,
@@ -384,6 +511,8 @@ class Importer:
             precision,
             place,
             outlets,
+            jobs,
+            type_of_death,
         ) in Case.objects.values_list(
             "id",
             "full_name",
@@ -393,6 +522,8 @@ class Importer:
             "date_precision",
             "place",
             "outlets",
+            "jobs",
+            "type_of_death",
         ).iterator(chunk_size=5000):
             known = KnownCase(
                 case_id,
@@ -401,10 +532,11 @@ class Importer:
                 name_key(place),
                 name_key(outlets),
                 name_key(full_name),
+                name_key(jobs),
+                type_of_death,
             )
             people[(known.name, country, year)].append(known)
-            if known.precise:
-                by_date[(country, date)].append(known)
+            by_year[(country, year)].append(known)
         source_cases = set(keys.values())
         held = set()
         for row in unmatched:
@@ -430,18 +562,12 @@ class Importer:
             for row in unmatched:
                 if row.match or row.line in held or row.line in self.force_new:
                     continue
-                if row.fields.get("date_precision") != DatePrecision.DAY:
-                    continue
-                outlets = name_key(row.fields.get("outlets", ""))
                 renamed = [
                     known
-                    for known in by_date.get(
-                        (row.fields["country"], row.fields["date_of_death"]), []
-                    )
+                    for known in by_year.get((row.fields["country"], row.fields.get("year")), [])
                     if known.id in source_cases
                     and known.id not in claimed
-                    and (not outlets or not known.outlets or outlets == known.outlets)
-                    and similar_names(row.person[0], known.name)
+                    and probably_renamed(row, known)
                 ]
                 if renamed:
                     held.add(row.line)
@@ -450,13 +576,39 @@ class Importer:
                         row,
                         ReviewItem.Kind.POSSIBLE_DUPLICATE,
                         _(
-                            "A case imported earlier from this source has the same country and "
-                            "date but another name: is this a corrected name? Apply it to that "
-                            "case, or import it as a new case."
+                            "A case imported earlier from this source, no longer in this file, "
+                            "has the same country, year, outlet, job and circumstances but "
+                            "another spelling of the name: is it the same person?"
                         ),
                         renamed[0].id,
                     )
         return [row for row in rows if row.line not in held]
+
+    def drop_rejected(self, rows: list[ParsedRow]) -> list[ParsedRow]:
+        """Rows about a person a reviewer rejected: reported, neither imported nor queued."""
+        # Rejections are few: all of them in one query, rather than 20,000 keys in an IN list.
+        rejected = set(
+            ReviewItem.objects.filter(decision=ReviewItem.Decision.REJECTED).values_list(
+                "person_key", flat=True
+            )
+        )
+        if not rejected:
+            return rows
+        kept = []
+        for row in rows:
+            if self.person_key(row) in rejected:
+                self.report.add(
+                    RowOutcome(
+                        row.line,
+                        REJECTED,
+                        row.name,
+                        None,
+                        _("Rejected earlier in the review queue; not imported."),
+                    )
+                )
+            else:
+                kept.append(row)
+        return kept
 
     def drop_duplicates(self, rows: list[ParsedRow]) -> list[ParsedRow]:
         self.fmt.assign_keys(rows)
@@ -499,7 +651,9 @@ class Importer:
         update_fields: set[str] = set()
         # field → ("row", line) for a new case or ("case", id) for an existing one → term ids
         m2m_writes: dict[str, dict[tuple[str, int], set[int]]] = defaultdict(dict)
-        for row in rows:
+        for number, row in enumerate(rows, start=1):
+            if number % 500 == 0:
+                self.progress(WRITING, number, len(rows))
             values = dict(row.fields)
             if row.incident_name is not None:
                 values["incident_id"] = incidents.get(row.incident_name)
@@ -581,8 +735,10 @@ class Importer:
         for name, new in values.items():
             attribute = name.removesuffix("_id") if name == "incident_id" else name
             old = case.incident_id if name == "incident_id" else current_value(case, name)
-            if old == new or (old in (None, "") and new in (None, "")):
+            if old == new or (old in (None, "", {}) and new in (None, "", {})):
                 continue
+            if name == "nationalities" and set(old) == set(new):
+                continue  # stored sorted, written in any order: a set
             setattr(case, name, new)
             label_field = "incident" if name == "incident_id" else attribute
             changes.append(
@@ -658,11 +814,11 @@ class Importer:
             for start in range(0, len(replaced), 5000):
                 through.objects.filter(case_id__in=replaced[start : start + 5000]).delete()
             links = [
-                through(case_id=new_ids[pk] if kind == "row" else pk, **{column: term})
+                (new_ids[pk] if kind == "row" else pk, term)
                 for (kind, pk), terms in writes[name].items()
                 for term in terms
             ]
-            bulk.insert(through, links)
+            bulk.insert_pairs(through, ("case_id", column), links)
 
     def write_external_ids(self, rows: list[ParsedRow], creates):
         """The row's key (so that the next import finds the case) and any ids the row carries."""
@@ -713,18 +869,58 @@ class Importer:
         bulk.insert(LogEntry, entries)
 
     def write_reviews(self):
-        """Review items, without queueing twice a row that is already waiting for a decision."""
-        waiting = {
-            (kind, json.dumps(raw, sort_keys=True))
-            for kind, raw in ReviewItem.objects.filter(resolved_at=None).values_list("kind", "raw")
-        }
-        fresh = []
+        """One waiting item per person: a later import refreshes it with the newer row.
+
+        An item is the same person's when it has the same person key, or (a probable rename)
+        the same kind and suggested case.
+        """
+        by_person, by_case = {}, {}
+        for item in ReviewItem.objects.filter(resolved_at=None).only(
+            "id", "kind", "person_key", "case_id"
+        ):
+            if item.person_key:
+                by_person.setdefault(item.person_key, item)
+            if item.case_id and item.kind == ReviewItem.Kind.POSSIBLE_DUPLICATE:
+                by_case.setdefault(item.case_id, item)
+        fresh, refreshed = [], {}
         for item in self.reviews:
-            signature = (item.kind, json.dumps(item.raw, sort_keys=True))
-            if signature not in waiting:
-                waiting.add(signature)
+            waiting = by_person.get(item.person_key) or (
+                by_case.get(item.case_id)
+                if item.kind == ReviewItem.Kind.POSSIBLE_DUPLICATE
+                else None
+            )
+            if waiting is None:
+                by_person[item.person_key] = item
+                if item.case_id and item.kind == ReviewItem.Kind.POSSIBLE_DUPLICATE:
+                    by_case[item.case_id] = item
                 fresh.append(item)
+                continue
+            if waiting.pk is None:
+                continue  # twice in this file: the first row stands for the person
+            for name in ("run", "case_id", "kind", "line", "raw", "message", "person_key"):
+                setattr(waiting, name, getattr(item, name))
+            waiting.updated_at = timezone.now()
+            refreshed[waiting.pk] = waiting
         ReviewItem.objects.bulk_create(fresh, batch_size=BATCH)
+        ReviewItem.objects.bulk_update(
+            list(refreshed.values()),
+            ["run", "case", "kind", "line", "raw", "message", "person_key", "updated_at"],
+            batch_size=BATCH,
+        )
+        unseen = self.fmt.aliases.unseen
+        if unseen:
+            # Unknown values appear in the value aliases with no value, for an admin to map.
+            ValueAlias.objects.bulk_create(
+                [
+                    ValueAlias(
+                        field=field_name,
+                        name=name,
+                        note=_("Seen in an import: %(value)s") % {"value": written[:200]},
+                    )
+                    for (field_name, name), written in unseen.items()
+                ],
+                ignore_conflicts=True,
+            )
         if self.pending_aliases:
             # Unknown names appear in the alias table with no country, for an admin to fill in.
             CountryAlias.objects.bulk_create(
@@ -768,8 +964,12 @@ def import_table(
     user=None,
     forced_matches: dict[int, int] | None = None,
     force_new: set[int] | frozenset = frozenset(),
+    progress: Progress | None = None,
 ) -> ImportReport:
-    """Import parsed rows in one transaction; a dry run rolls everything back."""
+    """Import parsed rows in one transaction; a dry run rolls everything back.
+
+    `progress(stage, done, total)` is called every few hundred rows.
+    """
     columns = fmt.map_header(table.header)
     for row in table.rows:
         row.values = {canonical: row.raw.get(header, "") for canonical, header in columns.items()}
@@ -791,16 +991,21 @@ def import_table(
             forced_matches=forced_matches,
             force_new=force_new,
         )
+        importer.headers = columns
+        if progress:
+            importer.progress = progress
         rows = importer.parse_rows(table.rows)
         rows = importer.match(rows)
         importer.apply(rows)
         importer.write_reviews()
         run.finished_at = timezone.now()
+        importer.progress(WRITING, len(rows), len(rows))
         run.counts = report.counts
         run.report = [row.as_dict() for row in report.sorted_rows() if row.outcome != UNCHANGED][
             :STORED_REPORT_LINES
         ]
-        run.save(update_fields=["finished_at", "counts", "report"])
+        run.warnings = report.warnings[:STORED_REPORT_LINES]
+        run.save(update_fields=["finished_at", "counts", "report", "warnings"])
         if dry_run:
             transaction.set_rollback(True)
         else:

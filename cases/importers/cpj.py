@@ -8,7 +8,7 @@ import datetime
 
 from django.utils.translation import gettext as _
 
-from cases.models import Case, DatePrecision, ExternalId
+from cases.models import Case, DatePrecision, ExternalId, alias_key
 
 from .base import CaseFormat, ParsedRow
 from .reading import RawRow
@@ -16,22 +16,23 @@ from .values import (
     BEAT_TERMS,
     MEDIUM_TERMS,
     PERPETRATOR_TERMS,
+    Lenient,
     RowError,
-    choice,
     choices_mapping,
     join_multi,
     limited,
-    parse_date,
+    loose,
     parse_year,
     split_multi,
     text,
     vocabulary_term,
-    yes_no,
 )
 
 GENDERS = choices_mapping(Case.Gender.choices, {"m": "male", "f": "female"})
 ROLES = choices_mapping(Case.Role.choices, {"media worker": "media_worker"})
-EMPLOYMENT = choices_mapping(Case.Employment.choices, {"free lance": "freelance"})
+EMPLOYMENT = choices_mapping(
+    Case.Employment.choices, {"free lance": "freelance", "freelancer": "freelance"}
+)
 ORIGINS = choices_mapping(Case.Origin.choices)
 DEATHS = choices_mapping(
     Case.TypeOfDeath.choices,
@@ -40,6 +41,9 @@ DEATHS = choices_mapping(
         "crossfire combat": "crossfire",
         "combat related": "crossfire",
         "dangerous assignment": "dangerous_assignment",
+        # CPJ writes N/A for every unconfirmed case and every media worker.
+        "n a": "unknown",
+        "unknown": "unknown",
     },
 )
 IMPUNITY = choices_mapping(
@@ -54,6 +58,25 @@ IMPUNITY = choices_mapping(
     },
 )
 KILLED = {"killed", ""}
+# Other lists of CPJ's database, never killings: a row from them is refused.
+NOT_KILLED = {"imprisoned", "missing", "jailed", "released"}
+# CPJ's jobs as its exports spell them; other case variants keep their first spelling.
+JOB_SPELLINGS = {
+    alias_key(job): job
+    for job in (
+        "Broadcast Reporter",
+        "Camera Operator",
+        "Columnist/Commentator",
+        "Editor",
+        "Internet Reporter",
+        "Photographer",
+        "Print Reporter",
+        "Producer",
+        "Publisher/Owner",
+        "Technician",
+        "Translator",
+    )
+}
 
 
 class CpjFormat(CaseFormat):
@@ -98,56 +121,59 @@ class CpjFormat(CaseFormat):
     required = ("fullName", "country", "year")
 
     def parse(self, row: RawRow, resolver) -> ParsedRow:
+        """One row; only a missing name, country or year refuses it (see Lenient)."""
         v = row.values
         fields: dict = {}
         notes: list[str] = []
+        cells = Lenient(self.aliases)
         fields["full_name"] = limited(text(v["fullName"]), 200, "fullName")
         if not fields["full_name"]:
             raise RowError(_("fullName is empty."))
         if "sortName" in v:
-            fields["sort_name"] = limited(text(v["sortName"]), 200, "sortName")
-        status = text(v.get("status", "")).casefold()
-        if status not in KILLED:
+            fields["sort_name"] = shortened(text(v["sortName"]), 200, notes)
+        status = loose(v.get("status", ""))
+        if status in NOT_KILLED:
             raise RowError(
                 _("Status is “%(status)s”: only killings are imported.") % {"status": v["status"]}
             )
+        if status not in KILLED:
+            cells.keep("status", v["status"])
 
         year = parse_year(v["year"], "year")
-        date, precision = parse_date(v.get("date", ""), "startDisplay")
+        date, precision = cells.date(v.get("date", ""), "date")
         if date and year and date.year != year:
-            raise RowError(
-                _("The date %(date)s is not in the year %(year)s.") % {"date": date, "year": year}
-            )
+            cells.keep("date", v["date"])
+            date = None
         if not date and not year:
             raise RowError(_("No year and no date."))
         if not date:
             date, precision = date_from_year(year)
         fields.update(date_of_death=date, date_precision=precision, year=year or date.year)
 
-        if "gender" in v:
-            fields["gender"] = choice(v["gender"], GENDERS, "gender", blank="unknown")
-        if "type" in v:
-            fields["role"] = choice(v["type"], ROLES, "type", blank="journalist")
-        if "typeOfDeath" in v:
-            fields["type_of_death"] = choice(v["typeOfDeath"], DEATHS, "typeOfDeath", "unknown")
-        if "employedAs" in v:
-            fields["employment"] = choice(v["employedAs"], EMPLOYMENT, "employedAs", "unknown")
-        if "localOrForeign" in v:
-            fields["origin"] = choice(v["localOrForeign"], ORIGINS, "localOrForeign", "unknown")
-        if "impunityMurder" in v:
-            fields["impunity"] = choice(v["impunityMurder"], IMPUNITY, "impunityMurder")
+        for column, field_name, mapping, default in (
+            ("gender", "gender", GENDERS, "unknown"),
+            ("type", "role", ROLES, "journalist"),
+            ("typeOfDeath", "type_of_death", DEATHS, "unknown"),
+            ("employedAs", "employment", EMPLOYMENT, "unknown"),
+            ("localOrForeign", "origin", ORIGINS, "unknown"),
+            ("impunityMurder", "impunity", IMPUNITY, ""),
+        ):
+            if column in v:
+                fields[field_name] = cells.choice(v[column], mapping, column, field_name, default)
         if "motiveConfirmed" in v:
-            fields["motive_confirmed"] = yes_no(v["motiveConfirmed"], "motiveConfirmed")
+            fields["motive_confirmed"] = cells.yes_no(v["motiveConfirmed"], "motiveConfirmed")
         elif "combinedStatus" in v:
             fields["motive_confirmed"] = motive_from_combined_status(v["combinedStatus"])
         for column in ("tortured", "captive", "threatened"):
             if column in v:
-                fields[column] = yes_no(v[column], column)
+                fields[column] = cells.yes_no(v[column], column)
 
         if "organizations" in v:
-            fields["outlets"] = shortened(join_multi(split_multi(v["organizations"])), 300, notes)
+            outlets = self.spelled("outlets", v["organizations"], {})
+            fields["outlets"] = shortened(join_multi(outlets), 300, notes)
         if "jobs" in v:
-            fields["jobs"] = shortened(join_multi(split_multi(v["jobs"])), 300, notes)
+            jobs = self.spelled("jobs", v["jobs"], JOB_SPELLINGS)
+            fields["jobs"] = shortened(join_multi(jobs), 300, notes)
         place = place_from(v)
         if place is not None:
             fields["place"] = shortened(place, 200, notes)
@@ -165,10 +191,8 @@ class CpjFormat(CaseFormat):
                     if code and code not in codes:
                         codes.append(code)
                     elif not code:
-                        notes.append(
-                            _("Nationality “%(name)s” not recognised; left out.") % {"name": name}
-                        )
-            fields["nationalities"] = codes
+                        cells.keep(column, v[column])
+            fields["nationalities"] = sorted(codes)
 
         m2m = {}
         if "mediums" in v:
@@ -177,6 +201,7 @@ class CpjFormat(CaseFormat):
             m2m["beats"] = terms(v["coverage"], BEAT_TERMS)
         if "sourcesOfFire" in v:
             m2m["perpetrators"] = terms(v["sourcesOfFire"], PERPETRATOR_TERMS)
+        fields["raw_values"] = cells.kept
         return ParsedRow(
             line=row.line,
             raw=row.raw,
@@ -184,7 +209,13 @@ class CpjFormat(CaseFormat):
             m2m=m2m,
             country_raw=v["country"],
             notes=notes,
+            kept=cells.kept,
         )
+
+    def spelled(self, field_name: str, cell: str, known: dict[str, str]) -> list[str]:
+        """The values of a cell, each in one spelling whatever its case in this row."""
+        spellings = [self.aliases.spelling(field_name, item, known) for item in split_multi(cell)]
+        return list(dict.fromkeys(spellings))
 
 
 def date_from_year(year: int):

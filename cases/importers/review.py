@@ -8,12 +8,20 @@ from django.utils.translation import gettext as _
 
 from cases.models import CountryAlias, ReviewItem
 
-from .base import NEW, UNCHANGED, UPDATED, import_table
-from .countries import normalise_country_name
+from . import get_format
+from .base import NEW, UNCHANGED, UPDATED, current_value, display, field_label, import_table
+from .countries import CountryResolver, normalise_country_name
 from .reading import RawRow, Table
+from .values import RowError, ValueAliases
 
 APPLIED = {NEW, UPDATED, UNCHANGED}
 AUTO, MATCH, NEW_CASE = "auto", "match", "new"
+# The decision each mode records on the items it applies; later imports respect it.
+DECISIONS = {
+    AUTO: ReviewItem.Decision.DONE,
+    MATCH: ReviewItem.Decision.SAME_PERSON,
+    NEW_CASE: ReviewItem.Decision.DIFFERENT_PERSON,
+}
 
 
 def country_header(item: ReviewItem, fmt) -> str | None:
@@ -37,8 +45,6 @@ def reapply(
     With `country`, each row's country becomes that code; with `remember`, the country name
     is also saved as an alias so that future imports resolve it alone.
     """
-    from . import get_format
-
     results = {"applied": 0, "still_waiting": 0, "skipped": 0}
     by_format = defaultdict(list)
     for item in items:
@@ -81,8 +87,9 @@ def reapply(
                 item = lines[row.line]
                 if row.outcome in APPLIED:
                     item.resolved_at, item.resolved_by = now, user
-                    item.case_id = item.case_id or row.case_id
-                    item.save(update_fields=["resolved_at", "resolved_by", "case"])
+                    item.decision = DECISIONS[mode]
+                    item.case_id = row.case_id if mode == NEW_CASE else item.case_id or row.case_id
+                    item.save(update_fields=["resolved_at", "resolved_by", "case", "decision"])
                     results["applied"] += 1
                 else:
                     results["still_waiting"] += 1
@@ -90,7 +97,32 @@ def reapply(
 
 
 def resolve(items, user) -> int:
-    """Mark items as decided without importing anything (the row was wrong, or is done)."""
+    """Reject items: import nothing, now or in later imports of the same person's row."""
     return ReviewItem.objects.filter(pk__in=[i.pk for i in items], resolved_at=None).update(
-        resolved_at=timezone.now(), resolved_by=user
+        resolved_at=timezone.now(),
+        resolved_by=user,
+        decision=ReviewItem.Decision.REJECTED,
     )
+
+
+def side_by_side(item: ReviewItem) -> list[tuple[str, str, str]]:
+    """(field, the suggested case's value, the row's value) for the fields the row carries."""
+    fmt = get_format(item.run.format) if item.run else None
+    if fmt is None or not item.raw:
+        return []
+    fmt.aliases = ValueAliases.load()
+    mapping = fmt.map_header(list(item.raw))
+    row = RawRow(line=item.line or 0, raw=dict(item.raw))
+    row.values = {canonical: row.raw.get(header, "") for canonical, header in mapping.items()}
+    try:
+        parsed = fmt.parse(row, CountryResolver())
+    except RowError as error:
+        return [(_("Row"), "", str(error))]
+    parsed.fields["country"] = parsed.country_raw
+    lines = []
+    for name, value in parsed.fields.items():
+        if name in ("date_precision", "raw_values", "sort_name"):
+            continue
+        ours = current_value(item.case, name) if item.case else ""
+        lines.append((field_label(name), display(name, ours), display(name, value)))
+    return lines

@@ -8,7 +8,7 @@ import unicodedata
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from cases.models import DatePrecision
+from cases.models import DatePrecision, ValueAlias, alias_key
 
 
 class RowError(Exception):
@@ -28,14 +28,16 @@ def limited(value: str, max_length: int, label: str) -> str:
     return value
 
 
-_SEPARATORS = re.compile(r"\s*[,;/|\n]\s*")
+# Commas only: CPJ writes "Columnist/Commentator", "Publisher/Owner" and "Radio Free
+# Europe/Radio Liberty" as single values, so a slash (or anything else) never separates.
+_SEPARATORS = re.compile(r"\s*,\s*")
 
 
 def split_multi(value: str) -> list[str]:
-    """The values of a multi-valued cell: "Print, Internet; radio |" gives three.
+    """The values of a multi-valued cell: "Print, Internet,radio," gives three.
 
-    Any of , ; / | separates; blanks go; case variants of one value are kept once (the first
-    spelling wins).
+    Only commas separate (with or without a space; trailing commas ignored); case variants of
+    one value are kept once (the first spelling wins).
     """
     seen, items = set(), []
     for item in _SEPARATORS.split(value or ""):
@@ -206,3 +208,96 @@ PERPETRATOR_TERMS = {
     "unknown": ("unknown", "Unknown"),
     "unknown fire": ("unknown", "Unknown"),
 }
+
+
+NOT_APPLICABLE = {"n a", "na", "not applicable", "unknown", "not known", "none", "-"}
+
+
+class ValueAliases:
+    """Spellings of values an admin mapped (ValueAlias), plus the spellings seen in one import.
+
+    Loaded once per import. Unknown values met during the import are remembered in `unseen` so
+    that they appear in the admin's value aliases, waiting for a decision.
+    """
+
+    def __init__(self, mapped: dict[tuple[str, str], str] | None = None):
+        self.mapped = mapped or {}
+        self.first_spelling: dict[tuple[str, str], str] = {}
+        self.spelled: dict[tuple[str, str], str] = {}
+        self.unseen: dict[tuple[str, str], str] = {}
+
+    @classmethod
+    def load(cls) -> "ValueAliases":
+        return cls(
+            {
+                (field, name): value
+                for field, name, value in ValueAlias.objects.values_list("field", "name", "value")
+            }
+        )
+
+    def value(self, field: str, written: str) -> str:
+        """The value an admin mapped this spelling to, or ""."""
+        return self.mapped.get((field, alias_key(written)), "")
+
+    def remember_unknown(self, field: str, written: str):
+        key = (field, alias_key(written))
+        if key[1] and key not in self.mapped:
+            self.unseen.setdefault(key, text(written))
+
+    def spelling(self, field: str, written: str, known: dict[str, str]) -> str:
+        """One spelling per value: an admin's alias, a known spelling, else the first seen."""
+        # Remembered as written: a 20,000-row file repeats a few hundred outlets and jobs.
+        remembered = self.spelled.get((field, written))
+        if remembered is not None:
+            return remembered
+        key = alias_key(written)
+        spelling = (
+            self.mapped.get((field, key))
+            or known.get(key)
+            or self.first_spelling.setdefault((field, key), text(written))
+        )
+        self.spelled[(field, written)] = spelling
+        return spelling
+
+
+class Lenient:
+    """Cells of one row read without refusing it: what is not understood is kept as written.
+
+    `kept` (column → value as written) goes to Case.raw_values and to the report's warnings, so
+    that a new word in a source's vocabulary never drops a person again.
+    """
+
+    def __init__(self, aliases: ValueAliases):
+        self.aliases = aliases
+        self.kept: dict[str, str] = {}
+
+    def keep(self, column: str, value: str):
+        self.kept[column] = text(value)[:500]
+
+    def choice(self, value: str, mapping: dict[str, str], column: str, field: str, default: str):
+        key = loose(value)
+        if not key:
+            return default
+        if key in mapping:
+            return mapping[key]
+        mapped = self.aliases.value(field, value)
+        if mapped:
+            return mapped
+        if key not in NOT_APPLICABLE:
+            self.keep(column, value)
+            self.aliases.remember_unknown(field, value)
+        return default
+
+    def yes_no(self, value: str, column: str) -> bool | None:
+        try:
+            return yes_no(value, column)
+        except RowError:
+            self.keep(column, value)
+            return None
+
+    def date(self, value: str, column: str) -> tuple[datetime.date | None, str]:
+        try:
+            return parse_date(value, column)
+        except RowError:
+            self.keep(column, value)
+            return None, DatePrecision.UNKNOWN

@@ -4,6 +4,8 @@ import csv
 import datetime
 import io
 import re
+import time
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -308,7 +310,7 @@ def test_export_is_denied_to_staff_without_permission(staff_without_permissions)
     assert staff_without_permissions.get("/admin/cases/case/export/csv/").status_code == 403
 
 
-def test_export_redirects_anonymous_visitors_to_login(client):
+def test_export_redirects_anonymous_visitors_to_login(client, preview, confirm):
     response = client.get("/admin/cases/case/export/csv/")
     assert response.status_code == 302
 
@@ -316,11 +318,37 @@ def test_export_redirects_anonymous_visitors_to_login(client):
 # -- Import: upload, preview, confirm ----------------------------------------------------------
 
 
-def preview(client, rows, **options):
-    return client.post(IMPORT, {"file": cpj_file(rows), "format": "cpj", "publish": "", **options})
+@pytest.fixture
+def preview(django_capture_on_commit_callbacks, settings, tmp_path):
+    """Upload, let the preview task run (inline here), and follow to the preview page."""
+    settings.PRIVATE_FILES_ROOT = tmp_path  # where uploads wait for their confirmation
+
+    def upload(client, rows, **options):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                IMPORT, {"file": cpj_file(rows), "format": "cpj", "publish": "", **options}
+            )
+        assert response.status_code == 302, response.content
+        return client.get(response["Location"])
+
+    return upload
 
 
-def test_import_preview_shows_what_will_change_and_writes_nothing(admin_client):
+@pytest.fixture
+def confirm(django_capture_on_commit_callbacks):
+    """Confirm, let the import task run (inline here), and follow to where the job leads."""
+
+    def post(client, token):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(CONFIRM, {"token": token})
+        if response.status_code == 302 and "/import/job/" in response["Location"]:
+            return client.get(response["Location"])
+        return response
+
+    return post
+
+
+def test_import_preview_shows_what_will_change_and_writes_nothing(admin_client, preview):
     CaseFactory(full_name="Ana Ruiz", country="CO", impunity="complete")
     ExternalId.objects.create(case=Case.objects.get(), source="cpj", value="ana-ruiz:CO:")
     response = preview(
@@ -342,9 +370,9 @@ def test_import_preview_shows_what_will_change_and_writes_nothing(admin_client):
     assert ImportRun.objects.count() == 0 and ReviewItem.objects.count() == 0
 
 
-def test_import_confirm_applies_the_previewed_file(admin_client):
+def test_import_confirm_applies_the_previewed_file(admin_client, preview, confirm):
     response = preview(admin_client, [cpj_row(), cpj_row(fullName="Other Person")])
-    response = admin_client.post(CONFIRM, {"token": token_from(response)})
+    response = confirm(admin_client, token_from(response))
     run = ImportRun.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:cases_importrun_change", args=[run.pk])
@@ -352,22 +380,22 @@ def test_import_confirm_applies_the_previewed_file(admin_client):
     assert run.started_by.is_superuser
 
 
-def test_import_confirm_twice_applies_once(admin_client):
+def test_import_confirm_twice_applies_once(admin_client, preview, confirm):
     token = token_from(preview(admin_client, [cpj_row()]))
-    admin_client.post(CONFIRM, {"token": token})
-    response = admin_client.post(CONFIRM, {"token": token})
+    confirm(admin_client, token)
+    response = confirm(admin_client, token)
     assert response.status_code == 302
     assert ImportRun.objects.count() == 1
 
 
-def test_import_confirm_with_a_tampered_token_writes_nothing(admin_client):
+def test_import_confirm_with_a_tampered_token_writes_nothing(admin_client, preview):
     token = token_from(preview(admin_client, [cpj_row()]))
     response = admin_client.post(CONFIRM, {"token": token[:-2] + "xx"})
     assert response.status_code == 302
     assert Case.objects.count() == 0
 
 
-def test_import_confirm_refuses_a_token_made_for_another_user(admin_client, client):
+def test_import_confirm_refuses_a_token_made_for_another_user(admin_client, client, preview):
     token = token_from(preview(admin_client, [cpj_row()]))
     other = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(other)
@@ -402,7 +430,7 @@ def test_import_of_a_bad_file_says_why_and_writes_nothing(admin_client):
     assert Case.objects.count() == 0 and ImportRun.objects.count() == 0
 
 
-def test_import_preview_escapes_hostile_values(admin_client):
+def test_import_preview_escapes_hostile_values(admin_client, preview):
     response = preview(admin_client, [cpj_row(fullName=HOSTILE), cpj_row(country=HOSTILE)])
     content = response.content.decode()
     assert HOSTILE not in content
@@ -417,9 +445,9 @@ def test_import_run_report_page_escapes_hostile_names_and_links_cases(admin_clie
     assert f"/admin/cases/case/{Case.objects.get().pk}/change/" in content
 
 
-def test_import_history_shows_on_the_case_history_page(admin_client):
+def test_import_history_shows_on_the_case_history_page(admin_client, preview, confirm):
     token = token_from(preview(admin_client, [cpj_row()]))
-    admin_client.post(CONFIRM, {"token": token})
+    confirm(admin_client, token)
     case = Case.objects.get()
     content = admin_client.get(f"{CHANGELIST}{case.pk}/history/").content.decode()
     assert "cpj.csv" in content
@@ -512,3 +540,88 @@ def test_country_alias_list_is_editable_in_place(admin_client):
     CountryAlias.objects.create(name="Ivory Coast", country="CI")
     content = admin_client.get("/admin/cases/countryalias/").content.decode()
     assert 'name="form-0-country"' in content
+
+
+# -- Import as a Celery task, with a progress page ------------------------------------------
+
+
+def job_id_of(response) -> str:
+    return re.search(r"/import/job/([0-9a-f]{32})/", response["Location"]).group(1)
+
+
+def test_upload_answers_at_once_with_a_progress_page_while_the_task_waits(
+    admin_client, settings, tmp_path
+):
+    settings.PRIVATE_FILES_ROOT = tmp_path
+    response = admin_client.post(IMPORT, {"file": cpj_file([cpj_row()]), "format": "cpj"})
+    page = admin_client.get(response["Location"])
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert '<meta http-equiv="refresh" content="2">' in content
+    assert 'role="status"' in content and "Waiting for a worker" in content
+    assert Case.objects.count() == 0
+
+
+def test_progress_page_shows_rows_done_of_total(admin_client, admin_user, settings, tmp_path):
+    from cases import import_jobs
+
+    settings.PRIVATE_FILES_ROOT = tmp_path
+    response = admin_client.post(IMPORT, {"file": cpj_file([cpj_row()]), "format": "cpj"})
+    job_id = job_id_of(response)
+    job = import_jobs.job_for(job_id, admin_user)
+    import_jobs.update(job_id, job, state="running", stage="checking", done=5000, total=20000)
+    content = admin_client.get(response["Location"]).content.decode()
+    assert "5000 of 20000 rows" in content
+    assert '<progress id="import-progress" max="20000" value="5000">' in content
+
+
+def test_a_job_is_seen_only_by_the_user_who_started_it(admin_client, client, settings, tmp_path):
+    settings.PRIVATE_FILES_ROOT = tmp_path
+    response = admin_client.post(IMPORT, {"file": cpj_file([cpj_row()]), "format": "cpj"})
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get(response["Location"]).status_code == 404
+    assert admin_client.get("/admin/cases/case/import/job/not-a-job/").status_code == 404
+    assert admin_client.post(response["Location"]).status_code == 405
+
+
+def test_preview_lists_warnings_by_column_and_value(admin_client, preview):
+    content = preview(admin_client, [cpj_row(employedAs="Contractor")]).content.decode()
+    assert "Warnings by column and value" in content
+    assert "employedAs" in content and "Contractor" in content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_import_runs_on_a_real_worker_and_ends_on_the_import_report(
+    celery_worker, settings, tmp_path
+):
+    from django.test import Client
+
+    settings.PRIVATE_FILES_ROOT = tmp_path
+    admin = UserFactory(username="importer", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    data = (Path(__file__).parent / "data" / "cpj-killed-2024-11-02.csv").read_bytes()
+    upload = SimpleUploadedFile("cpj-killed-2024-11-02.csv", data)
+    response = client.post(IMPORT, {"file": upload, "format": "cpj"})
+    preview_page = wait_for_job(client, response["Location"])
+    assert preview_page.status_code == 200
+    assert "Preview of the import" in preview_page.content.decode()
+    assert Case.objects.count() == 0
+    response = client.post(CONFIRM, {"token": token_from(preview_page)})
+    report = wait_for_job(client, response["Location"])
+    run = ImportRun.objects.get()
+    assert report.status_code == 302
+    assert report["Location"] == reverse("admin:cases_importrun_change", args=[run.pk])
+    assert run.counts["new"] == 9 and run.counts["error"] == 1
+    page = client.get(report["Location"]).content.decode()
+    assert "Contractor" in page and "Pedro Salas" in page
+
+
+def wait_for_job(client, url, attempts: int = 150):
+    """The job page until it is no longer the progress page (bounded: about 30 s)."""
+    for _attempt in range(attempts):
+        response = client.get(url)
+        if 'http-equiv="refresh"' not in response.content.decode():
+            return response
+        time.sleep(0.2)
+    raise AssertionError("the import job did not finish")

@@ -195,7 +195,7 @@ def test_case_representation_has_public_fields_only(client):
         "id", "slug", "url", "full_name", "country", "country_name", "place", "date_of_death",
         "date_precision", "year", "role", "gender", "origin", "employment", "media",
         "type_of_death", "impunity", "unesco_status", "unresolved", "status", "outlets",
-        "incident",
+        "incident", "source_of_record",
     }  # fmt: skip
     assert item["url"] == f"http://testserver/cases/ph/{case.slug}/"
     assert item["country"] == "PH"
@@ -417,25 +417,26 @@ def test_api_runs_a_fixed_number_of_queries_at_20000_cases(
     client, twenty_thousand_cases, django_assert_max_num_queries
 ):
     assert connection.vendor == "postgresql"
-    # count, page of cases with their incident, media of the page
+    # count, page of cases with their incident, media and sources of record of the page, and
+    # the sources of all the data (attribution, cached)
     for page_size in (1, 100):
-        with django_assert_max_num_queries(3):
+        with django_assert_max_num_queries(5):
             data = get_json(client, CASES, {"page_size": page_size})
         assert data["count"] == 20_000
         assert len(data["results"]) == page_size
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(5):
         data = get_json(client, CASES, {"country": "MX", "impunity": "complete", "q": "journalist"})
     assert data["count"] > 0
-    # case, media, events, sources
-    with django_assert_max_num_queries(4):
+    # case, media, sources of record, events, sources
+    with django_assert_max_num_queries(5):
         get_json(client, f"{CASES}{twenty_thousand_cases[0].slug}/")
-    # killed and unresolved per country, impunity index
-    with django_assert_max_num_queries(2):
+    # killed and unresolved per country, impunity index, sources of the data
+    with django_assert_max_num_queries(3):
         data = get_json(client, COUNTRIES, {"page_size": 100})
     assert data["count"] == len(COUNTRY_CODES)
     assert sum(row["killed"] for row in data["results"]) == 20_000
-    # totals, per year by status, UNESCO replies, impunity index
-    with django_assert_max_num_queries(4):
+    # totals, per year by status, UNESCO replies, impunity index, the country's sources
+    with django_assert_max_num_queries(5):
         get_json(client, f"{COUNTRIES}mx/")
 
 
