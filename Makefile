@@ -8,23 +8,32 @@ PORT ?= 8000
 # Links in e-mails sent by `make run` point at the port it serves, unless SITE_URL is set.
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test test-fast setup test-setup lint check bench help
+.PHONY: run test test-fast setup test-setup lint check bench help lock
 
 help:
 	@echo "make run    set up, migrate, load demo data and serve on http://127.0.0.1:$(PORT)/"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make test-fast  the suite without the slow volume/fault tests and the browser tests"
 	@echo "make lint   ruff, import contracts, migrations check, deploy check"
+	@echo "make lock   compile pyproject.toml's ranges into requirements.lock (exact, hashed)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+# Exact versions, with hashes, from requirements.lock: a fresh clone runs what the tests and
+# the benchmark figures ran with. pyproject.toml keeps the ranges (for those who embed the
+# apps); `make lock` compiles them into the lock file again after a change.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
 setup: $(VENV)/.installed
+
+lock: | $(BIN)/python
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --generate-hashes \
+		--output-file requirements.lock pyproject.toml
 
 run: setup
 	$(BIN)/python manage.py migrate --noinput

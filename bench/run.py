@@ -27,6 +27,9 @@ def main(argv: list[str]) -> int:
         return 2
     selected, rest = (argv[:1], argv[1:]) if argv else (names, [])
     sys.path.insert(0, str(BENCH_DIR.parent))
+    from bench import versions
+
+    print(versions.line(), flush=True)
     status = 0
     for name in selected:
         print(f"== {name} ==", flush=True)
