@@ -6,8 +6,10 @@ REDIS_URL and EMAIL_HOST to use PostgreSQL, a real Celery worker and SMTP. Every
 listed in README.md. A start-up log line says which mode is running (see idei/apps.py).
 """
 
+import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -91,7 +93,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "anymail",
     "idei.outbox",
+    "idei.inbound",
     "cases",
     "campaigns",
     "letters",
@@ -218,6 +222,38 @@ if EMAIL_HOST:
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# The outbox's retries of a temporary failure (4xx, a server that does not answer): the wait
+# doubles from the base up to the cap, plus up to half as much again at random, and a message
+# is given up once it has waited this long.
+OUTBOX_RETRY_BASE_SECONDS = 30
+OUTBOX_RETRY_CAP_SECONDS = 6 * 3600
+OUTBOX_RETRY_FOR_SECONDS = 3 * 24 * 3600
+
+# Inbound mail (manage.py receive_mail, or an e-mail service's webhooks through django-anymail):
+# bounces come back to bounce+<token>@ this domain. The site's MTA relays it to receive_mail.
+INBOUND_EMAIL_DOMAIN = (
+    env_str("INBOUND_EMAIL_DOMAIN") or urlsplit(SITE_URL).hostname or "localhost"
+).lower()
+# A larger message is refused with 552 before anything is stored.
+INBOUND_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+# An e-mail service's webhooks (/anymail/<service>/tracking/ and .../inbound/) answer only to
+# this "user:password" in HTTP basic authentication; unset, the webhooks are not served.
+ANYMAIL = {"WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET")}
+
+# -- Metrics ---------------------------------------------------------------------------------
+
+# /metrics answers loopback, these networks (e.g. 10.0.0.0/8), and a request carrying
+# "Authorization: Bearer <METRICS_TOKEN>"; everyone else gets 403.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", [])
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_NETWORKS must list networks such as 10.0.0.0/8, not {_network!r}"
+        ) from None
 
 # -- Auth ------------------------------------------------------------------------------------
 

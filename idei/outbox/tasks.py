@@ -2,14 +2,26 @@
 
 from celery import shared_task
 
+from idei.celery import tasks_run_inline
+
 from . import sending
 
 SWEEP_BATCH = 200
+# A retry due within this long gets a task of its own for that moment; a later one is left to
+# the sweep (a countdown held by a worker longer than the broker's visibility timeout would be
+# delivered twice).
+RETRY_TASK_HORIZON_SECONDS = 15 * 60
+
+
+def enqueue_retry(pk: int, seconds: float) -> None:
+    """Send this row again when its backoff ends, rather than when the sweep next passes."""
+    if seconds <= RETRY_TASK_HORIZON_SECONDS and not tasks_run_inline():
+        send_outgoing_batch.apply_async(([pk],), countdown=seconds)
 
 
 @shared_task(acks_late=True)
 def send_outgoing_batch(pks: list[int]) -> dict:
-    return sending.send_messages(pks)
+    return sending.send_messages(pks, on_retry=enqueue_retry)
 
 
 @shared_task
