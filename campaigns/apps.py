@@ -13,7 +13,7 @@ class CampaignsConfig(AppConfig):
 
         from .services import MessageKind
 
-        register_kinds(MessageKind.choices)
+        register_kinds(MessageKind.choices, transactional=MessageKind.values)
 
         # Campaign pages are served from idei.page_cache: whatever they show, changed, makes
         # them render again (after commit, so that no request caches what is about to change).
