@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from campaigns import views as campaign_views
 
 from .health import healthz
+from .metrics import metrics
 
 urlpatterns = [
     path("", campaign_views.home, name="home"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("api/v1/", include("idei.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI from the vendored sidecar, started by a static script: no inline code, no CDN.
@@ -31,6 +33,10 @@ urlpatterns = [
         name="swagger-ui",
     ),
 ]
+
+if settings.ANYMAIL["WEBHOOK_SECRET"]:
+    # An e-mail service's inbound and tracking webhooks (idei/inbound/webhooks.py).
+    urlpatterns.append(path("anymail/", include("anymail.urls")))
 
 if settings.DEBUG:
     # Uploaded images (campaign images, organisation logos) on the development server; in
