@@ -8,6 +8,7 @@ listed in README.md. A start-up log line says which mode is running (see idei/ap
 
 import ipaddress
 import os
+import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -238,8 +239,12 @@ INBOUND_EMAIL_DOMAIN = (
 # A larger message is refused with 552 before anything is stored.
 INBOUND_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 # An e-mail service's webhooks (/anymail/<service>/tracking/ and .../inbound/) answer only to
-# this "user:password" in HTTP basic authentication; unset, the webhooks are not served.
-ANYMAIL = {"WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET")}
+# this "user:password" in HTTP basic authentication. Unset, a random one that nobody knows:
+# django-anymail would otherwise accept any request (with a warning).
+ANYMAIL_WEBHOOK_SECRET = env_str("ANYMAIL_WEBHOOK_SECRET")
+if ANYMAIL_WEBHOOK_SECRET and ":" not in ANYMAIL_WEBHOOK_SECRET:
+    raise ImproperlyConfigured("ANYMAIL_WEBHOOK_SECRET must be user:password")
+ANYMAIL = {"WEBHOOK_SECRET": ANYMAIL_WEBHOOK_SECRET or f"disabled:{secrets.token_urlsafe(32)}"}
 
 # -- Metrics ---------------------------------------------------------------------------------
 

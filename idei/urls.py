@@ -22,6 +22,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
+    # An e-mail service's inbound and tracking webhooks (idei/inbound/webhooks.py).
+    path("anymail/", include("idei.inbound.urls")),
     path("api/v1/", include("idei.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI from the vendored sidecar, started by a static script: no inline code, no CDN.
@@ -33,10 +35,6 @@ urlpatterns = [
         name="swagger-ui",
     ),
 ]
-
-if settings.ANYMAIL["WEBHOOK_SECRET"]:
-    # An e-mail service's inbound and tracking webhooks (idei/inbound/webhooks.py).
-    urlpatterns.append(path("anymail/", include("anymail.urls")))
 
 if settings.DEBUG:
     # Uploaded images (campaign images, organisation logos) on the development server; in

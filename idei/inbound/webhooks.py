@@ -8,6 +8,7 @@ processed like mail received by receive_mail; tracking events that already say "
 """
 
 import logging
+import re
 
 from anymail.signals import EventType, RejectReason, inbound, tracking
 
@@ -25,11 +26,17 @@ SUPPRESSING_EVENTS = {EventType.BOUNCED: Reason.BOUNCE, EventType.COMPLAINED: Re
 SUPPRESSING_REJECTIONS = {RejectReason.BOUNCED: Reason.BOUNCE, RejectReason.SPAM: Reason.COMPLAINT}
 
 
+# Some services report a soft bounce as "bounced"; the server's 4xx answer says it is not.
+TEMPORARY_ANSWER = re.compile(r"^\W*(?:smtp;\s*)?4\d\d\b|\b4\.\d{1,3}\.\d{1,3}\b", re.IGNORECASE)
+
+
 def on_tracking(sender, event, esp_name, **kwargs) -> None:
     reason = SUPPRESSING_EVENTS.get(event.event_type)
     if event.event_type == EventType.REJECTED:
         reason = SUPPRESSING_REJECTIONS.get(event.reject_reason)
     if reason is None or not event.recipient:
+        return
+    if reason == Reason.BOUNCE and TEMPORARY_ANSWER.search(event.mta_response or ""):
         return
     detail = f"{esp_name}: {event.event_type} {event.mta_response or event.description or ''}"
     suppression.suppress(event.recipient, reason, detail=detail)
