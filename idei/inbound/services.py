@@ -36,8 +36,15 @@ def process(pk: int) -> str:
         else:
             message.status = InboundMessage.Status.PROCESSED
             message.outcome = outcome
+            if outcome != Outcome.OTHER:
+                # Read and acted on: the raw report, which quotes the person's address, and
+                # the sender (an auto-reply's is the person) are no longer needed.
+                message.raw = b""
+                message.envelope_from = ""
         message.processed_at = timezone.now()
-        message.save(update_fields=["status", "outcome", "error", "processed_at"])
+        message.save(
+            update_fields=["status", "outcome", "error", "processed_at", "raw", "envelope_from"]
+        )
     return message.outcome
 
 

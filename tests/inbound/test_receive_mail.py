@@ -112,7 +112,9 @@ def test_a_dsn_over_smtp_suppresses_the_address_of_the_message_it_returns(
     subscription.refresh_from_db()
     assert signature.bounced_at is not None
     assert subscription.bounced_at is not None
-    assert InboundMessage.objects.get().outcome == InboundMessage.Outcome.BOUNCE
+    stored = InboundMessage.objects.get()
+    assert stored.outcome == InboundMessage.Outcome.BOUNCE
+    assert bytes(stored.raw) == b""  # acted on: the report quoting the address is not kept
 
 
 @pytest.mark.faults
@@ -150,7 +152,12 @@ def test_a_vacation_auto_reply_changes_nothing(celery_worker, receive_mail):
     signature, subscription = person("away@example.net")
     message = sent_message("away@example.net")
 
-    deliver(receive_mail, return_path(message), mail.vacation_reply("away@example.net"))
+    deliver(
+        receive_mail,
+        return_path(message),
+        mail.vacation_reply("away@example.net"),
+        sender="away@example.net",
+    )
     drain()
 
     assert not Suppression.objects.exists()
@@ -158,7 +165,9 @@ def test_a_vacation_auto_reply_changes_nothing(celery_worker, receive_mail):
     subscription.refresh_from_db()
     assert signature.bounced_at is None and signature.consent_updates
     assert subscription.unsubscribed_at is None and subscription.bounced_at is None
-    assert InboundMessage.objects.get().outcome == InboundMessage.Outcome.AUTO_REPLY
+    stored = InboundMessage.objects.get()
+    assert stored.outcome == InboundMessage.Outcome.AUTO_REPLY
+    assert (bytes(stored.raw), stored.envelope_from) == (b"", "")
 
 
 TWENTY_MB = b"Subject: big\r\n\r\n" + (b"x" * 998 + b"\r\n") * 21_000
