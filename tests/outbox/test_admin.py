@@ -138,3 +138,15 @@ def test_adding_the_same_address_twice_keeps_one_entry(admin):
     assert response.status_code == 200
     assert "already" in str(response.context["adminform"].form.errors["address"])
     assert Suppression.objects.count() == 1
+
+
+def test_signatures_of_a_bounced_address_are_marked_and_filtered_in_admin(admin):
+    from tests.letters.factories import SignatureFactory
+
+    gone = SignatureFactory(email="gone@example.net", email_key="gone@example.net")
+    SignatureFactory(email="here@example.net", email_key="here@example.net")
+    suppression.suppress("gone@example.net", Suppression.Reason.BOUNCE)
+
+    response = admin.get("/admin/letters/signature/", {"bounced_at__isnull": "False"})
+    assert response.status_code == 200
+    assert [s.pk for s in response.context["cl"].result_list] == [gone.pk]
