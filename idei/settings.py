@@ -205,7 +205,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A lost worker's unacknowledged task comes back after this long; tasks finish well within it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler behind an advisory lock: a second beat started by
+# mistake stands by instead of doubling periodic work (idei/beat.py). Each run's time is saved
+# at once, so that a beat taking over knows what already ran.
+CELERY_BEAT_SCHEDULER = "idei.beat:SingleBeatScheduler"
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = "UTC"
 
 # -- E-mail ----------------------------------------------------------------------------------
