@@ -199,6 +199,11 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Every task is stopped if it runs this long (soft: an exception it may clean up after; hard:
+# the worker process is replaced), well within the broker's visibility timeout below. A
+# petition of a hundred thousand signatures is the longest task; batches take seconds.
+CELERY_TASK_SOFT_TIME_LIMIT = 15 * 60
+CELERY_TASK_TIME_LIMIT = 20 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

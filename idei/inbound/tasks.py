@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import DatabaseError
 from django.utils import timezone
 
 from . import services
@@ -13,13 +12,7 @@ from .models import InboundMessage
 STALE_RECEIVED = timedelta(minutes=2)
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=5,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(acks_late=True)  # database and broker errors retried (idei.celery.ResilientTask)
 def process_inbound_message(pk: int) -> str:
     return services.process(pk)
 

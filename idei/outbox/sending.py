@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import DatabaseError
 from django.db import connection as db_connection
 from django.utils import timezone
 
@@ -230,16 +231,33 @@ def commits_without_waiting_for_the_disk():
             db_connection.close()
 
 
+class SentButNotRecorded(Exception):
+    """The server took these rows' messages, then the database failed before they were marked
+    sent: the caller retries, passing them as `delivered`, so that they are marked, not resent."""
+
+    def __init__(self, pks: list[int]):
+        super().__init__(f"sent, not yet recorded: {pks}")
+        self.pks = pks
+
+
 def send_messages(
-    pks: Iterable[int], on_retry: Callable[[int, float], None] | None = None
+    pks: Iterable[int],
+    on_retry: Callable[[int, float], None] | None = None,
+    delivered: Iterable[int] = (),
 ) -> dict[str, int]:
     """Claim and send these rows over one SMTP connection; returns counts by outcome.
 
     `on_retry(pk, seconds)` is called for each row that failed transiently and will be due
-    again in that many seconds (tasks.py enqueues its retry).
+    again in that many seconds (tasks.py enqueues its retry). `delivered`: rows an earlier
+    attempt sent but could not mark (SentButNotRecorded), marked sent first.
     """
+    delivered = list(delivered)
+    if delivered:
+        OutgoingMessage.objects.filter(pk__in=delivered, status=Status.SENDING).update(
+            status=Status.SENT, sent_at=timezone.now(), last_error=""
+        )
     with commits_without_waiting_for_the_disk():
-        return _send_messages(list(pks), on_retry)
+        return _send_messages([pk for pk in pks if pk not in set(delivered)], on_retry)
 
 
 def _suppressed_addresses(pks: list[int]) -> set[str]:
@@ -290,7 +308,15 @@ def _send_messages(pks: list[int], on_retry=None) -> dict[str, int]:
                     connection.close()
                     connection = None
                 continue
-            _mark_sent(message)
+            try:
+                _mark_sent(message)
+            except DatabaseError as error:
+                logger.warning(
+                    "outbox: message %s was sent but the database failed; marking it on retry",
+                    message.pk,
+                    extra={"outbox_id": message.pk},
+                )
+                raise SentButNotRecorded([message.pk]) from error
             counts["sent"] += 1
     finally:
         if connection is not None:

@@ -19,9 +19,17 @@ def enqueue_retry(pk: int, seconds: float) -> None:
         send_outgoing_batch.apply_async(([pk],), countdown=seconds)
 
 
-@shared_task(acks_late=True)
-def send_outgoing_batch(pks: list[int]) -> dict:
-    return sending.send_messages(pks, on_retry=enqueue_retry)
+@shared_task(bind=True, acks_late=True)
+def send_outgoing_batch(self, pks: list[int], delivered: list[int] | None = None) -> dict:
+    delivered = list(delivered or [])
+    try:
+        return sending.send_messages(pks, on_retry=enqueue_retry, delivered=delivered)
+    except sending.SentButNotRecorded as error:
+        # The database failed right after a send: try again soon, and mark that one sent
+        # rather than send it twice.
+        raise self.retry(
+            args=(pks,), kwargs={"delivered": delivered + error.pks}, exc=error, countdown=2
+        ) from error
 
 
 @shared_task

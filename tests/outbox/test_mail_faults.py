@@ -2,12 +2,15 @@
 real Celery worker over Redis, PostgreSQL. Each test is bounded by its waits' timeouts.
 """
 
+import asyncio
 import itertools
+import threading
 import time
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -15,6 +18,7 @@ from idei.celery import ping
 from idei.outbox import sending, suppression
 from idei.outbox import services as outbox_services
 from idei.outbox.models import OutgoingMessage, Suppression
+from idei.outbox.tasks import send_outgoing_batch
 from letters.models import MessageKind, Signature
 from letters.signing import confirmations
 from tests.letters.factories import open_campaign, sign_data
@@ -200,3 +204,76 @@ def test_a_suppressed_address_is_not_sent_and_others_in_the_batch_are(mailoutbox
     assert [m.to for m in mailoutbox] == [["fine@example.org"]]
     blocked.refresh_from_db()
     assert blocked.status == Status.SUPPRESSED
+
+
+class HoldingSmtp(ScriptedSmtp):
+    """Holds the DATA of one recipient's message until the test releases it."""
+
+    def __init__(self, host, port, hold_for: str):
+        super().__init__(host, port)
+        self.hold_for = hold_for
+        self.in_data = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.hold_for in envelope.rcpt_tos and not self.in_data.is_set():
+            self.in_data.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.faults
+@worker_test
+def test_a_database_connection_lost_during_a_send_loses_nothing_and_doubles_nothing(
+    celery_worker, postgres, settings, caplog
+):
+    server = SmtpServer()
+    server.handler = HoldingSmtp("127.0.0.1", server.handler.port, hold_for="o0@gov.example.org")
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = server.handler.host, server.handler.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    messages = [
+        outbox_services.enqueue(
+            kind=MessageKind.LETTER,
+            key=f"letter:db:{n}",
+            to=f"o{n}@gov.example.org",
+            subject="s",
+            body_text="b\n",
+            send=False,
+        )
+        for n in range(3)
+    ]
+    try:
+        send_outgoing_batch.delay([m.pk for m in messages])
+        assert server.handler.in_data.wait(timeout=15)
+        # Inside the SMTP conversation: every other session on the test database is cut, the
+        # worker's included, as a PostgreSQL restart would.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        server.handler.release.set()
+        server.handler.wait_for(3, timeout=30)
+        wait_until(
+            lambda: (
+                set(
+                    OutgoingMessage.objects.filter(pk__in=[m.pk for m in messages]).values_list(
+                        "status", flat=True
+                    )
+                )
+                == {Status.SENT}
+            ),
+            timeout=30,
+        )
+        drain()
+    finally:
+        server.handler.release.set()
+        server.stop()
+
+    recipients = sorted(r for e in server.handler.envelopes for r in e.rcpt_tos)
+    assert recipients == ["o0@gov.example.org", "o1@gov.example.org", "o2@gov.example.org"]
+    assert "was sent but the database failed" in caplog.text
