@@ -277,3 +277,22 @@ def test_a_database_connection_lost_during_a_send_loses_nothing_and_doubles_noth
     recipients = sorted(r for e in server.handler.envelopes for r in e.rcpt_tos)
     assert recipients == ["o0@gov.example.org", "o1@gov.example.org", "o2@gov.example.org"]
     assert "was sent but the database failed" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_signature_with_a_suppressed_address_gets_no_confirmation_and_the_rest_do(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    suppression.suppress("bounced@example.org", Suppression.Reason.BOUNCE)
+    campaign = open_campaign()
+    with django_capture_on_commit_callbacks(execute=True):
+        for n, address in enumerate(["bounced@example.org", "fine@example.org"]):
+            response = client.post(
+                reverse("letters:sign", args=[campaign.slug]),
+                sign_data(email=address),
+                REMOTE_ADDR=f"10.8.{n}.1",
+            )
+            assert response.status_code == 302
+
+    assert [m.to for m in mailoutbox] == [["fine@example.org"]]
+    assert OutgoingMessage.objects.get(to_email="bounced@example.org").status == Status.SUPPRESSED
