@@ -239,6 +239,10 @@ else:
 OUTBOX_RETRY_BASE_SECONDS = 30
 OUTBOX_RETRY_CAP_SECONDS = 6 * 3600
 OUTBOX_RETRY_FOR_SECONDS = 3 * 24 * 3600
+# Letters to officials: at most this many an hour to one recipient domain (idei/outbox/pacing.py).
+OUTBOX_DOMAIN_HOURLY_LIMIT = env_int("OUTBOX_DOMAIN_HOURLY_LIMIT", 300)
+if OUTBOX_DOMAIN_HOURLY_LIMIT < 1:
+    raise ImproperlyConfigured("OUTBOX_DOMAIN_HOURLY_LIMIT must be 1 or more")
 
 # Inbound mail (manage.py receive_mail, or an e-mail service's webhooks through django-anymail):
 # bounces come back to bounce+<token>@ this domain. The site's MTA relays it to receive_mail.

@@ -22,7 +22,11 @@ class LettersConfig(AppConfig):
         from .signing.forms import country_from_accept_language
         from .templatetags.signing import STARTED_PLACEHOLDER, fill_started
 
-        register_kinds(MessageKind.choices, transactional=TRANSACTIONAL)
+        register_kinds(
+            MessageKind.choices,
+            transactional=TRANSACTIONAL,
+            paced=[MessageKind.LETTER, MessageKind.DIGEST, MessageKind.PETITION],
+        )
         platform_metrics.register_collector(metrics.signature_figures)
         address_bounced.connect(mail_feedback.mark_bounced, dispatch_uid="letters.bounced")
         address_complained.connect(

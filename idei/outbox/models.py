@@ -10,12 +10,15 @@ KIND_LABELS: dict[str, str] = {}
 # Kinds a person needs whatever they asked to stop (confirmations, data requests): a complaint
 # does not stop these, only a permanent failure does.
 TRANSACTIONAL_KINDS: set[str] = set()
+# Kinds spread out per recipient domain (letters to officials: see pacing.py).
+PACED_KINDS: set[str] = set()
 
 
-def register_kinds(choices, transactional=()) -> None:
+def register_kinds(choices, transactional=(), paced=()) -> None:
     """Name the kinds an app queues: `register_kinds(MessageKind.choices, TRANSACTIONAL)`."""
     KIND_LABELS.update(dict(choices))
     TRANSACTIONAL_KINDS.update(str(kind) for kind in transactional)
+    PACED_KINDS.update(str(kind) for kind in paced)
 
 
 def ref(obj, pk=None) -> str:

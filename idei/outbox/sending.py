@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from idei import tokens
 
-from . import suppression
+from . import pacing, suppression
 from .models import OutgoingMessage, Suppression
 
 logger = logging.getLogger(__name__)
@@ -155,6 +155,20 @@ def _mark_sent(message: OutgoingMessage) -> None:
     )
 
 
+def _defer_for_pacing(message: OutgoingMessage, on_retry) -> None:
+    """Back to the queue until the domain's pacing window has room: not an attempt."""
+    seconds, _ = pacing.window()
+    delay = timedelta(seconds=seconds * random.uniform(1, 1.5))
+    OutgoingMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.QUEUED,
+        attempts=max(message.attempts - 1, 0),
+        next_attempt_at=timezone.now() + delay,
+        scheduled_at=timezone.now() + delay,
+    )
+    if on_retry is not None:
+        on_retry(message.pk, delay.total_seconds())
+
+
 def _mark_suppressed(message: OutgoingMessage) -> None:
     OutgoingMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
         status=Status.SUPPRESSED, last_error="The address is on the suppression list."
@@ -269,7 +283,7 @@ def _suppressed_addresses(pks: list[int]) -> set[str]:
 
 
 def _send_messages(pks: list[int], on_retry=None) -> dict[str, int]:
-    counts = {"sent": 0, "failed": 0, "skipped": 0, "deferred": 0, "suppressed": 0}
+    counts = {"sent": 0, "failed": 0, "skipped": 0, "deferred": 0, "suppressed": 0, "paced": 0}
     suppressed = _suppressed_addresses(pks)
     connection = None
     try:
@@ -281,6 +295,10 @@ def _send_messages(pks: list[int], on_retry=None) -> dict[str, int]:
             if suppression.normalise_address(message.to_email) in suppressed:
                 _mark_suppressed(message)
                 counts["suppressed"] += 1
+                continue
+            if not pacing.take_slot(message.kind, message.to_email):
+                _defer_for_pacing(message, on_retry)
+                counts["paced"] += 1
                 continue
             if connection is None:
                 try:

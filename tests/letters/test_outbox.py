@@ -377,7 +377,14 @@ def test_a_server_that_never_answers_costs_one_timeout_per_batch_not_per_message
         counts = outbox.send_messages([m.pk for m in messages])
         elapsed = time.monotonic() - started
 
-    assert counts == {"sent": 0, "failed": 1, "skipped": 0, "deferred": 3, "suppressed": 0}
+    assert counts == {
+        "sent": 0,
+        "failed": 1,
+        "skipped": 0,
+        "deferred": 3,
+        "suppressed": 0,
+        "paced": 0,
+    }
     assert elapsed < 3
     first, *rest = (refresh(m) for m in messages)
     assert (first.status, first.attempts) == (Status.QUEUED, 1)

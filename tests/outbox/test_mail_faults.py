@@ -3,6 +3,7 @@ real Celery worker over Redis, PostgreSQL. Each test is bounded by its waits' ti
 """
 
 import asyncio
+import datetime
 import itertools
 import threading
 import time
@@ -13,6 +14,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from idei.celery import ping
 from idei.outbox import sending, suppression
@@ -296,3 +298,41 @@ def test_a_signature_with_a_suppressed_address_gets_no_confirmation_and_the_rest
 
     assert [m.to for m in mailoutbox] == [["fine@example.org"]]
     assert OutgoingMessage.objects.get(to_email="bounced@example.org").status == Status.SUPPRESSED
+
+
+@pytest.mark.django_db
+def test_letters_to_one_domain_are_paced_and_other_domains_and_kinds_are_not(settings, mailoutbox):
+    from django.core.cache import cache as pacing_cache
+
+    settings.OUTBOX_DOMAIN_HOURLY_LIMIT = 120  # two a minute
+    pacing_cache.delete_many(
+        [f"outbox:pace:{d}" for d in ("ministry.example.org", "other.example.org")]
+    )
+
+    def queue(key, kind, to):
+        return outbox_services.enqueue(
+            kind=kind, key=key, to=to, subject="s", body_text="b\n", send=False
+        )
+
+    letters = [
+        queue(f"pace:{n}", MessageKind.LETTER, f"o{n}@Ministry.example.org") for n in range(5)
+    ]
+    elsewhere = queue("pace:other", MessageKind.LETTER, "x@other.example.org")
+    confirmation = queue("pace:conf", MessageKind.CONFIRMATION, "signer@ministry.example.org")
+    before = timezone.now()
+
+    counts = sending.send_messages([m.pk for m in [*letters, elsewhere, confirmation]])
+
+    assert (counts["sent"], counts["paced"]) == (4, 3)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [
+            "o0@Ministry.example.org",
+            "o1@Ministry.example.org",
+            "x@other.example.org",
+            "signer@ministry.example.org",
+        ]
+    )
+    for message in letters[2:]:
+        message.refresh_from_db()
+        assert (message.status, message.attempts) == (Status.QUEUED, 0)
+        assert message.next_attempt_at >= before + datetime.timedelta(seconds=60)

@@ -158,13 +158,17 @@ def test_a_postgres_restart_in_the_middle_of_a_send_loses_nothing(
             " + datetime.timedelta(minutes=1))\n"
             "services.send_messages(due)\n",
         )
-        statuses = manage(
-            env,
-            "shell",
-            "-c",
-            "from idei.outbox.models import OutgoingMessage as M\n"
-            "print(sorted(set(M.objects.values_list('status', flat=True))))",
-        ).stdout.strip().splitlines()[-1]
+        statuses = (
+            manage(
+                env,
+                "shell",
+                "-c",
+                "from idei.outbox.models import OutgoingMessage as M\n"
+                "print(sorted(set(M.objects.values_list('status', flat=True))))",
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
     finally:
         if worker is not None:
             worker.terminate()
