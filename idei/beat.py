@@ -12,8 +12,12 @@ by django-celery-beat within 5 minutes): periodic work here is idempotent. On SQ
 import contextlib
 import logging
 
+from celery.beat import SchedulingError
 from django.db import DatabaseError, connections
+from django.utils import timezone
 from django_celery_beat.schedulers import DatabaseScheduler
+
+from idei.outbox import durable
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +79,26 @@ class SingleBeatScheduler(DatabaseScheduler):
             logger.info("beat: holds the beat lock; sending periodic tasks")
             self.acting = True
         return super().tick(*args, **kwargs)
+
+    def apply_async(self, entry, producer=None, advance=True, **kwargs):
+        """Each run is recorded in the database before it is sent (idei/outbox/durable.py):
+        if Redis loses it, the outbox sweep sends it again within minutes, not at the next run.
+        """
+        entry = self.reserve(entry) if advance else entry
+        task = self.app.tasks.get(entry.task)
+        if task is None:  # a task this process does not know: sent as usual
+            return super().apply_async(entry, producer=producer, advance=False, **kwargs)
+        try:
+            key = f"beat:{entry.name}:{timezone.now():%Y%m%dT%H%M%S}"
+            options = {**entry.options, "headers": {**entry.options.get("headers", {})}}
+            options["headers"]["celery_beat_task"] = True
+            return durable.send_durably(task, entry.args, entry.kwargs, key=key, **options)
+        except Exception as error:
+            raise SchedulingError(f"Couldn't apply scheduled task {entry.name}: {error}") from error
+        finally:
+            self._tasks_since_sync += 1
+            if self.should_sync():
+                self._do_sync()
 
     def close(self):
         super().close()

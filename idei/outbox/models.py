@@ -132,3 +132,24 @@ class Suppression(models.Model):
     @property
     def blocks_transactional(self) -> bool:
         return self.reason != self.Reason.COMPLAINT
+
+
+class DurableTask(models.Model):
+    """A sent task whose message Redis may lose: kept until the task has run (durable.py).
+
+    The row is deleted when the task succeeds; one still here after a couple of minutes was
+    lost with Redis (or its worker died) and the outbox sweep sends it again, same task id.
+    """
+
+    task_id = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    # Routing given when it was first sent (queue, routing_key, priority, headers).
+    options = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sends = models.PositiveSmallIntegerField(default=1)
+
+    def __str__(self):
+        return f"{self.name} ({self.task_id})"

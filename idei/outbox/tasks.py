@@ -1,10 +1,11 @@
 """Celery tasks of the outbox: send a batch of rows, and sweep what a dead worker or Redis lost."""
 
 from celery import shared_task
+from celery.signals import task_success
 
 from idei.celery import tasks_run_inline
 
-from . import sending
+from . import durable, sending
 
 SWEEP_BATCH = 200
 # A retry due within this long gets a task of its own for that moment; a later one is left to
@@ -38,4 +39,10 @@ def sweep_outbox() -> dict:
     requeued, due = sending.sweep()
     for start in range(0, len(due), SWEEP_BATCH):
         send_outgoing_batch.delay(due[start : start + SWEEP_BATCH])
-    return {"requeued": requeued, "enqueued": len(due)}
+    return {"requeued": requeued, "enqueued": len(due), "tasks": durable.send_lost_again()}
+
+
+@task_success.connect
+def forget_durable_task(sender=None, **kwargs) -> None:
+    """A task sent by durable.send_durably ran: its row goes."""
+    durable.forget(getattr(sender.request, "id", None) if sender is not None else None)

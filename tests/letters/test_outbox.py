@@ -408,7 +408,7 @@ def test_the_sweep_requeues_a_row_left_sending_by_a_dead_worker(celery_worker, s
     smtp.handler.wait_for(1)
     drain()
 
-    assert result == {"requeued": 1, "enqueued": 1}
+    assert result == {"requeued": 1, "enqueued": 1, "tasks": 0}
     assert refresh(stuck).status == Status.SENT
     assert refresh(stuck).attempts == 2
     assert refresh(busy).status == Status.SENDING
@@ -427,7 +427,7 @@ def test_the_sweep_reenqueues_a_queued_row_whose_task_was_lost(celery_worker, sm
     smtp.handler.wait_for(1)
     drain()
 
-    assert result == {"requeued": 0, "enqueued": 1}
+    assert result == {"requeued": 0, "enqueued": 1, "tasks": 0}
     assert refresh(lost).status == Status.SENT
     assert refresh(in_flight).status == Status.QUEUED
     assert [e.rcpt_tos for e in smtp.handler.envelopes] == [["lost@gov.example.org"]]
