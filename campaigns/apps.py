@@ -13,7 +13,7 @@ class CampaignsConfig(AppConfig):
 
         from .services import MessageKind
 
-        register_kinds(MessageKind.choices)
+        register_kinds(MessageKind.choices, transactional=MessageKind.values)
 
         # One log line per sign-in lockout (django-axes decides them).
         from axes.signals import user_locked_out

@@ -390,7 +390,12 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
             "goal": _("How many confirmed signatures you aim for."),
             "opens_at": _("Leave empty to open when you publish."),
             "closes_at": _("Leave empty to close by hand."),
-            "delivery_mode": _("How the letters reach the officials."),
+            "delivery_mode": _(
+                "How the letters reach the officials. Letters sent one by one go out at most a "
+                "few hundred an hour to each institution's mail server, so that a spike of "
+                "signatures does not look like an attack on it: for a big campaign, choose the "
+                "daily digest, one message per official a day."
+            ),
             "signers_may_edit": _("Signers can change the wording before they sign."),
             "thank_you_text": _("Shown to signers once they have confirmed."),
             "share_text": _("Suggested text for sharing the campaign; at most 280 characters."),

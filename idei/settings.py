@@ -7,8 +7,11 @@ listed in README.md. A start-up log line says which mode is running (see idei/ap
 """
 
 import datetime
+import ipaddress
 import os
+import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -96,7 +99,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "anymail",
     "idei.outbox",
+    "idei.inbound",
     "cases",
     "campaigns",
     "letters",
@@ -203,13 +208,22 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Every task is stopped if it runs this long (soft: an exception it may clean up after; hard:
+# the worker process is replaced), well within the broker's visibility timeout below. A
+# petition of a hundred thousand signatures is the longest task; batches take seconds.
+CELERY_TASK_SOFT_TIME_LIMIT = 15 * 60
+CELERY_TASK_TIME_LIMIT = 20 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A lost worker's unacknowledged task comes back after this long; tasks finish well within it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler behind an advisory lock: a second beat started by
+# mistake stands by instead of doubling periodic work (idei/beat.py). Each run's time is saved
+# at once, so that a beat taking over knows what already ran.
+CELERY_BEAT_SCHEDULER = "idei.beat:SingleBeatScheduler"
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = "UTC"
 
 # -- E-mail ----------------------------------------------------------------------------------
@@ -227,6 +241,46 @@ if EMAIL_HOST:
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# The outbox's retries of a temporary failure (4xx, a server that does not answer): the wait
+# doubles from the base up to the cap, plus up to half as much again at random, and a message
+# is given up once it has waited this long.
+OUTBOX_RETRY_BASE_SECONDS = 30
+OUTBOX_RETRY_CAP_SECONDS = 6 * 3600
+OUTBOX_RETRY_FOR_SECONDS = 3 * 24 * 3600
+# Letters to officials: at most this many an hour to one recipient domain (idei/outbox/pacing.py).
+OUTBOX_DOMAIN_HOURLY_LIMIT = env_int("OUTBOX_DOMAIN_HOURLY_LIMIT", 300)
+if OUTBOX_DOMAIN_HOURLY_LIMIT < 1:
+    raise ImproperlyConfigured("OUTBOX_DOMAIN_HOURLY_LIMIT must be 1 or more")
+
+# Inbound mail (manage.py receive_mail, or an e-mail service's webhooks through django-anymail):
+# bounces come back to bounce+<token>@ this domain. The site's MTA relays it to receive_mail.
+INBOUND_EMAIL_DOMAIN = (
+    env_str("INBOUND_EMAIL_DOMAIN") or urlsplit(SITE_URL).hostname or "localhost"
+).lower()
+# A larger message is refused with 552 before anything is stored.
+INBOUND_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+# An e-mail service's webhooks (/anymail/<service>/tracking/ and .../inbound/) answer only to
+# this "user:password" in HTTP basic authentication. Unset, a random one that nobody knows:
+# django-anymail would otherwise accept any request (with a warning).
+ANYMAIL_WEBHOOK_SECRET = env_str("ANYMAIL_WEBHOOK_SECRET")
+if ANYMAIL_WEBHOOK_SECRET and ":" not in ANYMAIL_WEBHOOK_SECRET:
+    raise ImproperlyConfigured("ANYMAIL_WEBHOOK_SECRET must be user:password")
+ANYMAIL = {"WEBHOOK_SECRET": ANYMAIL_WEBHOOK_SECRET or f"disabled:{secrets.token_urlsafe(32)}"}
+
+# -- Metrics ---------------------------------------------------------------------------------
+
+# /metrics answers loopback, these networks (e.g. 10.0.0.0/8), and a request carrying
+# "Authorization: Bearer <METRICS_TOKEN>"; everyone else gets 403.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", [])
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_NETWORKS must list networks such as 10.0.0.0/8, not {_network!r}"
+        ) from None
 
 # -- Auth ------------------------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ Two kinds of token, for two needs:
 - `make()` / `read()`: a signed, stateless value for a link that may be used again until it
   expires (a letter's PDF, unsubscribe, erasure). Each purpose has its own salt, so a token
   made for one purpose is refused by every other.
+- `make_for_address()` / `read_from_address()`: a signed primary key short and plain enough
+  for the local part of an e-mail address (`bounce+<token>@...`).
 
 And the double opt-in they serve: `ConfirmableByLink` (the fields a pending row keeps),
 `pending_by_link()` and `claim_by_link()` (signatures and reminder subscriptions both).
@@ -19,6 +21,7 @@ from datetime import timedelta
 from django.core import signing
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 
 def token_hash(token: str) -> str:
@@ -43,6 +46,28 @@ def read(purpose: str, token: str, max_age: timedelta | None = None):
         return signing.loads(token, salt=purpose, max_age=max_age)
     except signing.BadSignature:  # SignatureExpired is a BadSignature
         return None
+
+
+def make_for_address(purpose: str, pk: int) -> str:
+    """A signed primary key for an e-mail address's local part: "<pk>.<24 hex digits>".
+
+    Digits, a dot and lower-case hex only: mail servers may change the case of a local part,
+    and signing.dumps() output holds colons, which a local part may not.
+    """
+    return f"{int(pk)}.{_address_mac(purpose, int(pk))}"
+
+
+def read_from_address(purpose: str, token: str) -> int | None:
+    """The primary key of a token made by make_for_address; None if forged or malformed."""
+    pk_text, _, mac = token.strip().lower().partition(".")
+    if not pk_text.isdigit() or len(pk_text) > 18 or not mac:
+        return None
+    pk = int(pk_text)
+    return pk if constant_time_compare(mac, _address_mac(purpose, pk)) else None
+
+
+def _address_mac(purpose: str, pk: int) -> str:
+    return salted_hmac(purpose, str(pk), algorithm="sha256").hexdigest()[:24]
 
 
 # -- Double opt-in: one pending confirmation by a single-use link ----------------------------

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from campaigns import views as campaign_views
 
 from .health import healthz
+from .metrics import metrics
 
 urlpatterns = [
     path("", campaign_views.home, name="home"),
@@ -34,6 +35,9 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
+    # An e-mail service's inbound and tracking webhooks (idei/inbound/webhooks.py).
+    path("anymail/", include("idei.inbound.urls")),
     path("api/v1/", include("idei.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI from the vendored sidecar, started by a static script: no inline code, no CDN.

@@ -25,9 +25,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Signature)
 class SignatureAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "country", "language", "created_at", "confirmed_at", "erased_at"]
+    list_display = [
+        "__str__",
+        "country",
+        "language",
+        "created_at",
+        "confirmed_at",
+        "bounced_at",
+        "erased_at",
+    ]
     list_filter = [
         ("confirmed_at", admin.EmptyFieldListFilter),
+        ("bounced_at", admin.EmptyFieldListFilter),
         "consent_share_name",
         "consent_updates",
         "consent_reminders",

@@ -10,16 +10,28 @@ class LettersConfig(AppConfig):
     def ready(self):
         # Imported here: app modules may load only once the app registry is ready.
         from campaigns.signals import campaign_closed
+        from idei import metrics as platform_metrics
         from idei import page_cache
         from idei.outbox.models import register_kinds
+        from idei.outbox.signals import address_bounced, address_complained
 
+        from . import mail_feedback, metrics
         from .delivery.tasks import deliver_petition_after_commit
-        from .models import BlockedEmailDomain, MessageKind
+        from .models import TRANSACTIONAL, BlockedEmailDomain, MessageKind
         from .signing import abuse
         from .signing.forms import country_from_accept_language
         from .templatetags.signing import STARTED_PLACEHOLDER, fill_started
 
-        register_kinds(MessageKind.choices)
+        register_kinds(
+            MessageKind.choices,
+            transactional=TRANSACTIONAL,
+            paced=[MessageKind.LETTER, MessageKind.DIGEST, MessageKind.PETITION],
+        )
+        platform_metrics.register_collector(metrics.signature_figures)
+        address_bounced.connect(mail_feedback.mark_bounced, dispatch_uid="letters.bounced")
+        address_complained.connect(
+            mail_feedback.unsubscribe_after_complaint, dispatch_uid="letters.complained"
+        )
         campaign_closed.connect(
             lambda sender, campaign, **kwargs: deliver_petition_after_commit(campaign),
             dispatch_uid="letters.deliver_petition_on_close",

@@ -144,6 +144,17 @@ def _eager_celery_by_default():
 
 
 @pytest.fixture(autouse=True)
+def _unpaced_outbox():
+    """Tests send many letters to one domain in a few seconds: pacing (idei/outbox/pacing.py)
+    is tested on its own, with its own limit. Not through the `settings` fixture, whose
+    teardown order other fixtures rely on."""
+    from django.test.utils import override_settings
+
+    with override_settings(OUTBOX_DOMAIN_HOURLY_LIMIT=10_000_000):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_page_cache():
     """Each test starts with no cached page nor block-list: the test database reuses slugs and
     keys, and rolling a test back sends no signal (nor do on-commit hooks run in it)."""

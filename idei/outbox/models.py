@@ -7,11 +7,18 @@ from idei.files import private_storage
 # What each kind of message is called, registered by the apps that queue them (in their
 # AppConfig.ready): the admin shows these labels, the rows keep the plain value.
 KIND_LABELS: dict[str, str] = {}
+# Kinds a person needs whatever they asked to stop (confirmations, data requests): a complaint
+# does not stop these, only a permanent failure does.
+TRANSACTIONAL_KINDS: set[str] = set()
+# Kinds spread out per recipient domain (letters to officials: see pacing.py).
+PACED_KINDS: set[str] = set()
 
 
-def register_kinds(choices) -> None:
-    """Name the kinds an app queues: `register_kinds(MessageKind.choices)`."""
+def register_kinds(choices, transactional=(), paced=()) -> None:
+    """Name the kinds an app queues: `register_kinds(MessageKind.choices, TRANSACTIONAL)`."""
     KIND_LABELS.update(dict(choices))
+    TRANSACTIONAL_KINDS.update(str(kind) for kind in transactional)
+    PACED_KINDS.update(str(kind) for kind in paced)
 
 
 def ref(obj, pk=None) -> str:
@@ -36,6 +43,9 @@ class OutgoingMessage(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # Not sent: the address is on the suppression list (see Suppression).
+        SUPPRESSED = "suppressed", _("Suppressed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     # What the message is, in the words of the app that queued it ("letter", "invitation"...).
@@ -83,3 +93,63 @@ class OutgoingMessage(models.Model):
     @property
     def kind_label(self) -> str:
         return str(KIND_LABELS.get(self.kind, self.kind))
+
+
+class Suppression(models.Model):
+    """An address no message may be sent to (or, after a complaint, no non-transactional one).
+
+    Keeps a keyed hash of the address, never the address: an erasure leaves no address behind
+    and the address stays suppressed. suppression.py computes the hash, checks and adds.
+    """
+
+    class Reason(models.TextChoices):
+        BOUNCE = "bounce", _("Permanent failure")
+        COMPLAINT = "complaint", _("Complaint (reported as spam)")
+        MANUAL = "manual", _("Added by an operator")
+
+    address_hash = models.CharField(_("address (keyed hash)"), max_length=64, unique=True)
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    # What the receiving server said, with the address itself removed.
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    source_message = models.ForeignKey(
+        OutgoingMessage,
+        verbose_name=_("source message"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("date"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppression list")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def blocks_transactional(self) -> bool:
+        return self.reason != self.Reason.COMPLAINT
+
+
+class DurableTask(models.Model):
+    """A sent task whose message Redis may lose: kept until the task has run (durable.py).
+
+    The row is deleted when the task succeeds; one still here after a couple of minutes was
+    lost with Redis (or its worker died) and the outbox sweep sends it again, same task id.
+    """
+
+    task_id = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    # Routing given when it was first sent (queue, routing_key, priority, headers).
+    options = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sends = models.PositiveSmallIntegerField(default=1)
+
+    def __str__(self):
+        return f"{self.name} ({self.task_id})"

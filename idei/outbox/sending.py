@@ -8,21 +8,27 @@ conversation, and the sweep logs each such case. Queuing is in services.py, task
 import contextlib
 import hashlib
 import logging
+import random
 import smtplib
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import DatabaseError
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from .models import OutgoingMessage
+from idei import tokens
+
+from . import pacing, suppression
+from .models import OutgoingMessage, Suppression
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+# The purpose of the signed token in each message's return path, bounce+<token>@domain.
+BOUNCE_TOKEN_PURPOSE = "idei.outbox.bounce"  # noqa: S105 - a salt, not a secret
 # A row left in "sending" this long belongs to a worker that died: hand it to another.
 STALE_SENDING = timedelta(minutes=10)
 # A queued row whose task was enqueued this long ago and never ran (Redis lost it, or it
@@ -68,12 +74,34 @@ def message_id(message: OutgoingMessage) -> str:
     return f"<{digest}@{domain}>"
 
 
+def return_path(message: OutgoingMessage) -> str:
+    """The envelope sender of this message alone: a bounce names the row it is about."""
+    token = tokens.make_for_address(BOUNCE_TOKEN_PURPOSE, message.pk)
+    return f"bounce+{token}@{settings.INBOUND_EMAIL_DOMAIN}"
+
+
+def message_for_return_path(address: str) -> OutgoingMessage | None:
+    """The row whose return path this is (bounce+<token>@...), or None if it is not one."""
+    local = address.strip().strip("<>").rpartition("@")[0]
+    prefix, _, token = local.partition("+")
+    if prefix.lower() != "bounce" or not token:
+        return None
+    pk = tokens.read_from_address(BOUNCE_TOKEN_PURPOSE, token)
+    return OutgoingMessage.objects.filter(pk=pk).first() if pk else None
+
+
 def build_email(message: OutgoingMessage, connection) -> EmailMultiAlternatives:
-    headers = {**message.headers, "Message-ID": message_id(message)}
+    # The From header stays DEFAULT_FROM_EMAIL; the envelope sender (from_email) is the
+    # message's own return path.
+    headers = {
+        **message.headers,
+        "From": settings.DEFAULT_FROM_EMAIL,
+        "Message-ID": message_id(message),
+    }
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=return_path(message),
         to=[message.to_email],
         reply_to=[message.reply_to] if message.reply_to else None,
         headers=headers,
@@ -102,8 +130,23 @@ def is_transient(error: Exception) -> bool:
     return False
 
 
+def is_permanent_refusal_of_the_address(error: Exception) -> bool:
+    """A 5xx answer to RCPT TO: this mailbox will not take mail (not our message's content)."""
+    return isinstance(error, smtplib.SMTPRecipientsRefused) and any(
+        500 <= code < 600 for code, _ in error.recipients.values()
+    )
+
+
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
+    """The wait before the next attempt, without its jitter: doubles from the base to a cap."""
+    seconds = settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, settings.OUTBOX_RETRY_CAP_SECONDS))
+
+
+def backoff_with_jitter(attempts: int) -> timedelta:
+    """backoff() plus up to half as much again, so that retries of one burst spread out."""
+    delay = backoff(attempts)
+    return delay + delay * random.uniform(0, 0.5)
 
 
 def _mark_sent(message: OutgoingMessage) -> None:
@@ -112,12 +155,40 @@ def _mark_sent(message: OutgoingMessage) -> None:
     )
 
 
-def _mark_failed(message: OutgoingMessage, error: Exception) -> None:
-    transient = is_transient(error) and message.attempts < MAX_ATTEMPTS
+def _defer_for_pacing(message: OutgoingMessage, on_retry) -> None:
+    """Back to the queue until the domain's pacing window has room: not an attempt."""
+    seconds, _ = pacing.window()
+    delay = timedelta(seconds=seconds * random.uniform(1, 1.5))
+    OutgoingMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.QUEUED,
+        attempts=max(message.attempts - 1, 0),
+        next_attempt_at=timezone.now() + delay,
+        scheduled_at=timezone.now() + delay,
+    )
+    if on_retry is not None:
+        on_retry(message.pk, delay.total_seconds())
+
+
+def _mark_suppressed(message: OutgoingMessage) -> None:
+    OutgoingMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.SUPPRESSED, last_error="The address is on the suppression list."
+    )
+
+
+def _mark_failed(
+    message: OutgoingMessage, error: Exception, on_retry: Callable[[int, float], None] | None
+) -> None:
+    now = timezone.now()
+    delay = backoff_with_jitter(message.attempts)
+    gave_up_at = message.created_at + timedelta(seconds=settings.OUTBOX_RETRY_FOR_SECONDS)
+    transient = is_transient(error) and now + delay <= gave_up_at
+    error_text = f"{type(error).__name__}: {error}"[:2000]
     OutgoingMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
         status=Status.QUEUED if transient else Status.FAILED,
-        next_attempt_at=timezone.now() + backoff(message.attempts),
-        last_error=f"{type(error).__name__}: {error}"[:2000],
+        next_attempt_at=now + delay,
+        # The retry task below is enqueued for that moment; the sweep steps in only if it is lost.
+        scheduled_at=now + delay,
+        last_error=error_text,
     )
     logger.warning(
         "outbox: %s sending message %s (%s), attempt %s",
@@ -127,6 +198,15 @@ def _mark_failed(message: OutgoingMessage, error: Exception) -> None:
         message.attempts,
         extra={"outbox_id": message.pk, "error": str(error)[:300]},
     )
+    if transient and on_retry is not None:
+        on_retry(message.pk, delay.total_seconds())
+    if is_permanent_refusal_of_the_address(error):
+        suppression.suppress(
+            message.to_email,
+            Suppression.Reason.BOUNCE,
+            source_message=message,
+            detail=error_text,
+        )
 
 
 def _close_quietly(connection) -> None:
@@ -165,20 +245,60 @@ def commits_without_waiting_for_the_disk():
             db_connection.close()
 
 
-def send_messages(pks: Iterable[int]) -> dict[str, int]:
-    """Claim and send these rows over one SMTP connection; returns counts by outcome."""
+class SentButNotRecorded(Exception):
+    """The server took these rows' messages, then the database failed before they were marked
+    sent: the caller retries, passing them as `delivered`, so that they are marked, not resent."""
+
+    def __init__(self, pks: list[int]):
+        super().__init__(f"sent, not yet recorded: {pks}")
+        self.pks = pks
+
+
+def send_messages(
+    pks: Iterable[int],
+    on_retry: Callable[[int, float], None] | None = None,
+    delivered: Iterable[int] = (),
+) -> dict[str, int]:
+    """Claim and send these rows over one SMTP connection; returns counts by outcome.
+
+    `on_retry(pk, seconds)` is called for each row that failed transiently and will be due
+    again in that many seconds (tasks.py enqueues its retry). `delivered`: rows an earlier
+    attempt sent but could not mark (SentButNotRecorded), marked sent first.
+    """
+    delivered = list(delivered)
+    if delivered:
+        OutgoingMessage.objects.filter(pk__in=delivered, status=Status.SENDING).update(
+            status=Status.SENT, sent_at=timezone.now(), last_error=""
+        )
     with commits_without_waiting_for_the_disk():
-        return _send_messages(list(pks))
+        return _send_messages([pk for pk in pks if pk not in set(delivered)], on_retry)
 
 
-def _send_messages(pks: list[int]) -> dict[str, int]:
-    counts = {"sent": 0, "failed": 0, "skipped": 0, "deferred": 0}
+def _suppressed_addresses(pks: list[int]) -> set[str]:
+    """The batch's addresses on the suppression list: one query for the rows, one for the list."""
+    pairs = OutgoingMessage.objects.filter(pk__in=pks, status=Status.QUEUED).values_list(
+        "to_email", "kind"
+    )
+    return suppression.blocked(pairs)
+
+
+def _send_messages(pks: list[int], on_retry=None) -> dict[str, int]:
+    counts = {"sent": 0, "failed": 0, "skipped": 0, "deferred": 0, "suppressed": 0, "paced": 0}
+    suppressed = _suppressed_addresses(pks)
     connection = None
     try:
         for position, pk in enumerate(pks):
             message = claim(pk)
             if message is None:
                 counts["skipped"] += 1
+                continue
+            if suppression.normalise_address(message.to_email) in suppressed:
+                _mark_suppressed(message)
+                counts["suppressed"] += 1
+                continue
+            if not pacing.take_slot(message.kind, message.to_email):
+                _defer_for_pacing(message, on_retry)
+                counts["paced"] += 1
                 continue
             if connection is None:
                 try:
@@ -188,7 +308,7 @@ def _send_messages(pks: list[int]) -> dict[str, int]:
                     # Nobody answers: stop here rather than wait out one connection timeout
                     # per message (a batch could outlast the broker's visibility timeout).
                     # The rest stay queued, unclaimed, and the sweep enqueues them again.
-                    _mark_failed(message, error)
+                    _mark_failed(message, error, on_retry)
                     counts["failed"] += 1
                     counts["deferred"] = len(pks) - position - 1
                     _close_quietly(connection)
@@ -197,14 +317,24 @@ def _send_messages(pks: list[int]) -> dict[str, int]:
             try:
                 build_email(message, connection).send()
             except Exception as error:
-                _mark_failed(message, error)
+                _mark_failed(message, error, on_retry)
                 counts["failed"] += 1
+                if is_permanent_refusal_of_the_address(error):
+                    suppressed.add(suppression.normalise_address(message.to_email))
                 if is_transient(error) and connection is not None:
                     # The connection may be broken; the next message opens a fresh one.
                     connection.close()
                     connection = None
                 continue
-            _mark_sent(message)
+            try:
+                _mark_sent(message)
+            except DatabaseError as error:
+                logger.warning(
+                    "outbox: message %s was sent but the database failed; marking it on retry",
+                    message.pk,
+                    extra={"outbox_id": message.pk},
+                )
+                raise SentButNotRecorded([message.pk]) from error
             counts["sent"] += 1
     finally:
         if connection is not None:

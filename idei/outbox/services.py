@@ -6,9 +6,9 @@ that causes it; its send task is enqueued after commit and carries primary keys 
 
 from django.db import IntegrityError, transaction
 
+from . import sending
 from .models import OutgoingMessage, ref
-from .sending import send_messages
-from .tasks import send_outgoing_batch
+from .tasks import enqueue_retry, send_outgoing_batch
 
 __all__ = ["enqueue", "ref", "schedule", "send_messages"]
 
@@ -31,6 +31,12 @@ def enqueue(
     if created and send:
         schedule([message.pk])
     return message
+
+
+def send_messages(pks, delivered=()) -> dict[str, int]:
+    """Claim and send these rows now (sending.send_messages), each temporary failure retried
+    when its backoff ends."""
+    return sending.send_messages(pks, on_retry=enqueue_retry, delivered=delivered)
 
 
 def schedule(pks: list[int]) -> None:

@@ -42,6 +42,8 @@ class Signature(ConfirmableByLink):
     # link and writes the e-mail to the outbox, then clears this (signing/confirmations.py).
     confirmation_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     erased_at = models.DateTimeField(null=True, blank=True)
+    # A permanent delivery failure to this address (idei.outbox's suppression list).
+    bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
 
     objects = SignatureQuerySet.as_manager()
 

@@ -11,6 +11,8 @@ import uuid
 from celery import shared_task
 from django.utils import timezone
 
+from idei.outbox import durable
+
 from . import fanout
 
 logger = logging.getLogger(__name__)
@@ -59,8 +61,13 @@ def queue_due_reminders(
         for ids in fanout.recipient_chunks(
             due.reminder_id, due.observance_year, due.time_zones, chunk_size
         ):
-            # Nothing was written: no transaction to wait for before enqueuing.
-            send_reminder_batch.delay(due.reminder_id, due.observance_year, ids, run)
+            # Recorded in the database (the outbox sweep sends it again if Redis loses it);
+            # nothing else was written, so it is sent at once.
+            durable.send_durably(
+                send_reminder_batch,
+                [due.reminder_id, due.observance_year, ids, run],
+                after_commit=False,
+            )
             due.recipients += len(ids)
             due.batches += 1
     report.coordinator_reminders = fanout.queue_coordinator_reminders(

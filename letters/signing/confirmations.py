@@ -87,10 +87,10 @@ def send_due_confirmations() -> dict[str, int]:
     """On a worker: write and send every owed confirmation e-mail, batch after batch."""
     # From here on, any new signature queues another wake-up; those before are found below.
     cache.delete(WAKE_KEY)
-    totals = {"sent": 0, "failed": 0, "skipped": 0, "deferred": 0}
+    totals = {"sent": 0, "failed": 0, "skipped": 0, "deferred": 0, "suppressed": 0, "paced": 0}
     while pks := issue_due_confirmations():
         for outcome, number in outbox.send_messages(pks).items():
-            totals[outcome] += number
+            totals[outcome] = totals.get(outcome, 0) + number
     return totals
 
 

@@ -309,9 +309,10 @@ def test_a_permanent_refusal_marks_the_message_failed_and_the_batch_goes_on(cele
 
 
 @worker_test
-def test_a_transient_failure_on_the_last_attempt_gives_up(celery_worker, smtp):
+def test_a_transient_failure_after_three_days_of_retries_gives_up(celery_worker, smtp):
     message = queue_message("letter:last")
-    age(message, attempts=outbox.MAX_ATTEMPTS - 1)
+    retried_for = datetime.timedelta(seconds=django_settings.OUTBOX_RETRY_FOR_SECONDS)
+    age(message, attempts=12, created_at=timezone.now() - retried_for)
     smtp.handler.refuse["official@gov.example.org"] = "451 4.3.0 Try later"
 
     send_outgoing_batch.delay([message.pk])
@@ -319,7 +320,19 @@ def test_a_transient_failure_on_the_last_attempt_gives_up(celery_worker, smtp):
 
     message = refresh(message)
     assert message.status == Status.FAILED
-    assert message.attempts == outbox.MAX_ATTEMPTS
+    assert message.attempts == 13
+
+
+@worker_test
+def test_a_transient_failure_within_three_days_is_retried(celery_worker, smtp):
+    message = queue_message("letter:not-last")
+    age(message, attempts=12, created_at=timezone.now() - datetime.timedelta(days=2))
+    smtp.handler.refuse["official@gov.example.org"] = "451 4.3.0 Try later"
+
+    send_outgoing_batch.delay([message.pk])
+    drain()
+
+    assert refresh(message).status == Status.QUEUED
 
 
 @worker_test
@@ -364,7 +377,14 @@ def test_a_server_that_never_answers_costs_one_timeout_per_batch_not_per_message
         counts = outbox.send_messages([m.pk for m in messages])
         elapsed = time.monotonic() - started
 
-    assert counts == {"sent": 0, "failed": 1, "skipped": 0, "deferred": 3}
+    assert counts == {
+        "sent": 0,
+        "failed": 1,
+        "skipped": 0,
+        "deferred": 3,
+        "suppressed": 0,
+        "paced": 0,
+    }
     assert elapsed < 3
     first, *rest = (refresh(m) for m in messages)
     assert (first.status, first.attempts) == (Status.QUEUED, 1)
@@ -388,7 +408,7 @@ def test_the_sweep_requeues_a_row_left_sending_by_a_dead_worker(celery_worker, s
     smtp.handler.wait_for(1)
     drain()
 
-    assert result == {"requeued": 1, "enqueued": 1}
+    assert result == {"requeued": 1, "enqueued": 1, "tasks": 0}
     assert refresh(stuck).status == Status.SENT
     assert refresh(stuck).attempts == 2
     assert refresh(busy).status == Status.SENDING
@@ -407,7 +427,7 @@ def test_the_sweep_reenqueues_a_queued_row_whose_task_was_lost(celery_worker, sm
     smtp.handler.wait_for(1)
     drain()
 
-    assert result == {"requeued": 0, "enqueued": 1}
+    assert result == {"requeued": 0, "enqueued": 1, "tasks": 0}
     assert refresh(lost).status == Status.SENT
     assert refresh(in_flight).status == Status.QUEUED
     assert [e.rcpt_tos for e in smtp.handler.envelopes] == [["lost@gov.example.org"]]

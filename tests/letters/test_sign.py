@@ -566,4 +566,7 @@ def test_the_from_address_is_never_the_signers(
     [mail] = smtp_server.wait_for(1)
     assert mail["From"] == settings.DEFAULT_FROM_EMAIL
     assert "attacker" not in (mail["Reply-To"] or "")
-    assert smtp_server.envelopes[0].mail_from in settings.DEFAULT_FROM_EMAIL
+    # The envelope sender is the message's own return path (bounces come back to us).
+    envelope_sender = smtp_server.envelopes[0].mail_from
+    assert envelope_sender.startswith("bounce+") and "attacker" not in envelope_sender
+    assert envelope_sender.endswith("@" + settings.INBOUND_EMAIL_DOMAIN)

@@ -1,0 +1,105 @@
+"""Exactly one beat acts: django-celery-beat's scheduler, behind a PostgreSQL advisory lock.
+
+Every beat process tries to hold one session-level advisory lock on a connection of its own.
+The one that holds it sends the periodic tasks; any other waits, sends nothing, and tries
+again every few seconds, so a second beat started by mistake doubles nothing, and takes over
+within seconds if the first one dies (its connection closes, and the lock with it). A beat
+taking over may run a task once early (its schedule is as it read it at start-up, refreshed
+by django-celery-beat within 5 minutes): periodic work here is idempotent. On SQLite
+(the embedded default, one process) there is no lock to take: the beat always acts.
+"""
+
+import contextlib
+import logging
+
+from celery.beat import SchedulingError
+from django.db import DatabaseError, connections
+from django.utils import timezone
+from django_celery_beat.schedulers import DatabaseScheduler
+
+from idei.outbox import durable
+
+logger = logging.getLogger(__name__)
+
+# The advisory lock's key (any bigint; advisory locks are per database).
+LOCK_KEY = 0x1DE1_BEA7
+# How often a waiting beat tries the lock again.
+STANDBY_RETRY_SECONDS = 5.0
+
+
+class BeatLock:
+    """The advisory lock, on a connection of its own (not the one Django reuses and resets)."""
+
+    def __init__(self):
+        self.connection = None
+        self.held = False
+
+    def holds(self) -> bool:
+        """Whether this process holds the lock now: takes it if free, checks it if held."""
+        try:
+            if self.connection is None:
+                self.connection = connections.create_connection("default")
+            if self.connection.vendor != "postgresql":
+                return True
+            with self.connection.cursor() as cursor:
+                if self.held:
+                    cursor.execute("SELECT 1")  # the session lives: the lock is still ours
+                else:
+                    cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+                    self.held = bool(cursor.fetchone()[0])
+        except DatabaseError:
+            # The session (and the lock with it) is gone: start afresh at the next tick.
+            logger.warning("beat: lost the database connection of the beat lock")
+            self.release()
+        return self.held
+
+    def release(self) -> None:
+        self.held = False
+        if self.connection is not None:
+            with contextlib.suppress(DatabaseError):  # closing a broken connection
+                self.connection.close()
+            self.connection = None
+
+
+class SingleBeatScheduler(DatabaseScheduler):
+    """DatabaseScheduler that sends tasks only while it holds the beat lock."""
+
+    def __init__(self, *args, **kwargs):
+        self.beat_lock = BeatLock()
+        self.acting: bool | None = None  # not known until the first tick
+        super().__init__(*args, **kwargs)
+
+    def tick(self, *args, **kwargs):
+        if not self.beat_lock.holds():
+            if self.acting is not False:
+                logger.warning("beat: another beat holds the beat lock; standing by")
+            self.acting = False
+            return min(STANDBY_RETRY_SECONDS, self.max_interval)
+        if self.acting is not True:
+            logger.info("beat: holds the beat lock; sending periodic tasks")
+            self.acting = True
+        return super().tick(*args, **kwargs)
+
+    def apply_async(self, entry, producer=None, advance=True, **kwargs):
+        """Each run is recorded in the database before it is sent (idei/outbox/durable.py):
+        if Redis loses it, the outbox sweep sends it again within minutes, not at the next run.
+        """
+        entry = self.reserve(entry) if advance else entry
+        task = self.app.tasks.get(entry.task)
+        if task is None:  # a task this process does not know: sent as usual
+            return super().apply_async(entry, producer=producer, advance=False, **kwargs)
+        try:
+            key = f"beat:{entry.name}:{timezone.now():%Y%m%dT%H%M%S}"
+            options = {**entry.options, "headers": {**entry.options.get("headers", {})}}
+            options["headers"]["celery_beat_task"] = True
+            return durable.send_durably(task, entry.args, entry.kwargs, key=key, **options)
+        except Exception as error:
+            raise SchedulingError(f"Couldn't apply scheduled task {entry.name}: {error}") from error
+        finally:
+            self._tasks_since_sync += 1
+            if self.should_sync():
+                self._do_sync()
+
+    def close(self):
+        super().close()
+        self.beat_lock.release()

@@ -1,0 +1,87 @@
+"""Tasks that survive a Redis that loses its data: the database keeps each until it has run.
+
+`send_durably(task, args)` writes a DurableTask row and sends the task after commit, under a
+task id of the row's; a task that succeeds deletes its row (tasks.forget_durable_task, on
+Celery's task_success signal). The outbox sweep (every minute) sends again, with the same id,
+every row older than STALE_AFTER: a batch of reminders or a beat run that Redis lost is found
+within about two minutes, instead of at the next hourly or daily run.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from celery import current_app
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import DurableTask
+
+logger = logging.getLogger(__name__)
+
+TASK_ID_PREFIX = "durable:"
+STALE_AFTER = timedelta(minutes=2)
+# A task sent this many times without succeeding is given up (and logged): a bug, not Redis.
+MAX_SENDS = 30
+
+
+# What of apply_async's options is kept for a second sending (all JSON).
+KEPT_OPTIONS = ("queue", "exchange", "routing_key", "priority", "headers")
+
+
+def send_durably(
+    task, args=(), kwargs=None, *, key: str = "", after_commit: bool = True, **options
+) -> str:
+    """Send `task` (after commit, or now) and keep it until it has run; returns its task id.
+
+    `key` names one run (e.g. a beat entry and its time): sending the same key again while
+    the first has not run sends nothing more. `after_commit=False` for a caller that wrote
+    nothing the task needs. `options`: routing, as for apply_async.
+    """
+    task_id = TASK_ID_PREFIX + (key or uuid.uuid4().hex)
+    args, kwargs = list(args), dict(kwargs or {})
+    options = {name: options[name] for name in KEPT_OPTIONS if options.get(name) not in (None, "")}
+    try:
+        with transaction.atomic():
+            DurableTask.objects.create(
+                task_id=task_id, name=task.name, args=args, kwargs=kwargs, options=options
+            )
+    except IntegrityError:
+        return task_id  # this run is recorded already, and will be sent or swept
+
+    def send():
+        task.apply_async(args, kwargs, task_id=task_id, **options)
+
+    if after_commit:
+        transaction.on_commit(send)
+    else:
+        send()
+    return task_id
+
+
+def forget(task_id: str | None) -> None:
+    """The task ran: its row is no longer needed."""
+    if task_id and task_id.startswith(TASK_ID_PREFIX):
+        DurableTask.objects.filter(task_id=task_id).delete()
+
+
+def send_lost_again(now=None) -> int:
+    """Send again, same task id, each task not run within STALE_AFTER; how many."""
+    now = now or timezone.now()
+    resent = 0
+    for row in DurableTask.objects.filter(sent_at__lte=now - STALE_AFTER).order_by("sent_at")[
+        :1000
+    ]:
+        if row.sends >= MAX_SENDS:
+            logger.error("outbox: task %s (%s) never succeeded; given up", row.task_id, row.name)
+            row.delete()
+            continue
+        claimed = DurableTask.objects.filter(pk=row.pk, sent_at=row.sent_at).update(
+            sent_at=now, sends=row.sends + 1
+        )
+        if claimed:  # another sweep did not take it first
+            current_app.send_task(
+                row.name, row.args, row.kwargs, task_id=row.task_id, **row.options
+            )
+            resent += 1
+    return resent
