@@ -30,6 +30,7 @@ from django.utils.html import escape
 from campaigns.models import Campaign
 from idei import page_cache, rate_limits, tokens
 from idei.client_address import client_network
+from idei.inbound.models import InboundMessage
 from idei.mail import absolute_url, render_email
 from idei.outbox.models import OutgoingMessage, ref
 from idei.outbox.services import enqueue
@@ -431,6 +432,7 @@ def erase(email_key: str) -> Erasure:
             for campaign_id in {s.campaign_id for s in signatures}:
                 transaction.on_commit(partial(_forget_petition_signers, campaign_id))
         _scrub_admin_history(signatures, subscriptions, addresses, scrub_shared)
+        _delete_inbound_mail_from(addresses)
 
         for subscription in subscriptions:
             subscription.email = ""
@@ -448,6 +450,22 @@ def _forget_petition_signers(campaign_id: int) -> None:
     held = delivery.forget_petition_signers(campaign_id)
     if held:
         delivery_tasks.refresh_queued_petitions.delay(held)
+
+
+def _delete_inbound_mail_from(addresses: set[str]) -> None:
+    """Mail received from the person, or quoting their address, that is kept for an admin to
+    read (bounces and complaints are emptied once read: idei/inbound/services.py)."""
+    needles = [address.lower().encode() for address in addresses if "@" in address]
+    if not needles:
+        return
+    kept = InboundMessage.objects.select_for_update().exclude(raw=b"")
+    doomed = [
+        message.pk
+        for message in kept.only("pk", "raw", "envelope_from").iterator(chunk_size=200)
+        if message.envelope_from.lower().encode() in needles
+        or any(needle in bytes(message.raw).lower() for needle in needles)
+    ]
+    InboundMessage.objects.filter(pk__in=doomed).delete()
 
 
 def _scrub_admin_history(signatures, subscriptions, addresses, scrub) -> None:

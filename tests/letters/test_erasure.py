@@ -20,6 +20,7 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 
 from campaigns.models import Campaign
+from idei.inbound.models import InboundMessage
 from idei.logging import JsonFormatter, RedactPersonalData, keyed_hash
 from idei.outbox.models import OutgoingMessage, ref
 from letters.delivery import pdf
@@ -217,3 +218,27 @@ def test_a_queued_petition_is_laid_out_again_without_the_erased_signer(
     assert file_traces(tmp_path, "Quillfeather") == []
     new_text = " ".join(file_text(Path(message.attachment.path)).split())
     assert "Other Signer" in new_text
+
+
+@pytest.mark.django_db
+def test_erasure_deletes_kept_inbound_mail_from_or_quoting_the_address():
+    SignatureFactory(name=NAME, email=ADDRESS)
+    raw = f"From: {NAME} <{ADDRESS.upper()}>\r\nSubject: hello\r\n\r\nPlease read.\r\n".encode()
+    InboundMessage.objects.create(
+        source="smtp", envelope_from="", envelope_to=["postmaster@example.org"], raw=raw,
+        size=len(raw),
+    )  # fmt: skip
+    InboundMessage.objects.create(
+        source="smtp", envelope_from=ADDRESS, envelope_to=["abuse@example.org"], raw=b"x", size=1
+    )
+    other = b"From: someone.else@example.org\r\n\r\nHi\r\n"
+    InboundMessage.objects.create(
+        source="smtp", envelope_from="someone.else@example.org", envelope_to=[], raw=other,
+        size=len(other),
+    )  # fmt: skip
+
+    privacy.erase(ADDRESS)
+
+    assert list(InboundMessage.objects.values_list("envelope_from", flat=True)) == [
+        "someone.else@example.org"
+    ]
