@@ -13,6 +13,7 @@ import contextlib
 import logging
 
 from celery.beat import SchedulingError
+from django.conf import settings
 from django.db import DatabaseError, connections
 from django.utils import timezone
 from django_celery_beat.schedulers import DatabaseScheduler
@@ -38,7 +39,9 @@ class BeatLock:
         """Whether this process holds the lock now: takes it if free, checks it if held."""
         try:
             if self.connection is None:
-                self.connection = connections.create_connection("default")
+                # Behind a transaction pooler, "direct" is PostgreSQL itself (settings).
+                alias = "direct" if "direct" in settings.DATABASES else "default"
+                self.connection = connections.create_connection(alias)
             if self.connection.vendor != "postgresql":
                 return True
             with self.connection.cursor() as cursor:

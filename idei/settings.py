@@ -154,12 +154,34 @@ TEMPLATES = [
 # -- Database --------------------------------------------------------------------------------
 
 DATABASE_URL = env_str("DATABASE_URL")
+# "transaction": DATABASE_URL names a PgBouncer in transaction mode, which gives each
+# transaction whatever server connection is free. So nothing may rely on a session: no
+# prepared statements (psycopg prepares a query it has run 5 times), no server-side cursors
+# (iterator() then fetches in one go), no session SET (see idei/outbox/sending.py); and the
+# beat's advisory lock, which is a session, takes DATABASE_DIRECT_URL (PostgreSQL itself).
+DATABASE_POOLER = env_str("DATABASE_POOLER")
+DATABASE_DIRECT_URL = env_str("DATABASE_DIRECT_URL")
+if DATABASE_POOLER not in {"", "transaction"}:
+    raise ImproperlyConfigured(
+        f"DATABASE_POOLER must be empty or 'transaction', not {DATABASE_POOLER!r}"
+    )
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    if DATABASE_POOLER == "transaction":
+        if not DATABASE_DIRECT_URL:
+            raise ImproperlyConfigured(
+                "DATABASE_POOLER=transaction needs DATABASE_DIRECT_URL (PostgreSQL itself, for "
+                "the beat's lock, which a transaction pooler cannot keep)"
+            )
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    if DATABASE_DIRECT_URL:
+        DATABASES["direct"] = dj_database_url.parse(DATABASE_DIRECT_URL, conn_max_age=0)
+        DATABASES["direct"]["TEST"] = {"MIRROR": "default"}
 else:
     # Embedded default. WAL and IMMEDIATE transactions let the dev server and an eager task
     # write without "database is locked" errors.

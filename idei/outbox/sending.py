@@ -229,7 +229,12 @@ def commits_without_waiting_for_the_disk():
     queued or stay sending, and the sweep sends them again: a possible double, never a loss.
     The messages' own rows, and everything else, are written with the usual durability.
     """
-    if db_connection.vendor != "postgresql" or db_connection.in_atomic_block:
+    if (
+        db_connection.vendor != "postgresql"
+        or db_connection.in_atomic_block
+        # Behind a transaction pooler a session SET would reach another client's session.
+        or settings.DATABASE_POOLER
+    ):
         yield
         return
     with db_connection.cursor() as cursor:
