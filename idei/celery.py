@@ -1,13 +1,14 @@
 import os
 
-from celery import Celery, Task
+from celery import Celery
+from celery.contrib.django.task import DjangoTask
 from django.db import InterfaceError, OperationalError, connections
 from kombu.exceptions import OperationalError as BrokerError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "idei.settings")
 
 
-class ResilientTask(Task):
+class ResilientTask(DjangoTask):
     """Every task's defaults: retry what a database or broker outage raises, with backoff.
 
     A PostgreSQL restart or a Redis failover fails the task in hand with one of these; the
