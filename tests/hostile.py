@@ -55,6 +55,8 @@ PAYLOADS = [
     "\ud800",  # a lone surrogate: only sendable as invalid UTF-8 (see form_body)
     "%00%0d%0a<fuzz-el>",
     "&lt;fuzz-el data-fuzz&gt;",
+    '" data-fuzz="1',  # out of an attribute value, without a tag
+    "' onmouseover='alert(1)",
 ]
 TEN_KB = 10 * 1024
 
@@ -98,13 +100,13 @@ def _printable(text: str) -> bool:
 
 # Hostile, yet what a form may well accept as text: one line, no braces (letter placeholders),
 # nothing a browser cannot send; markup included. The pages that show stored input need it.
-acceptable_text = st.one_of(
-    st.sampled_from([p for p in PAYLOADS if _printable(p) and "{" not in p]),
-    markup(),
+ACCEPTABLE_PAYLOADS = [p for p in PAYLOADS if _printable(p) and "{" not in p]
+printable_text = (
     st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]), min_size=1, max_size=40)
     .map(str.strip)
-    .filter(lambda text: text and "{" not in text and "}" not in text),
-).filter(_printable)
+    .filter(lambda text: text and "{" not in text and "}" not in text and _printable(text))
+)
+acceptable_text = st.one_of(st.sampled_from(ACCEPTABLE_PAYLOADS), markup(), printable_text)
 
 
 def encodable(text: str) -> bytes:
@@ -158,6 +160,27 @@ def injected_markup(html: str) -> list[str]:
         if tag in {"script", "style"} and "alert(1)" in (element.text or ""):
             found.append(f"inline <{tag}> with the input's code")
     return found
+
+
+def field_values(html: str, name: str) -> list[str]:
+    """What the page shows in the input or textarea called `name`, as a browser reads it."""
+    values = []
+    for element in tinyhtml5.parse(html).iter():
+        if element.attrib.get("name") != name:
+            continue
+        if local_name(element.tag) == "input":
+            values.append(element.attrib.get("value", ""))
+        elif local_name(element.tag) == "textarea":
+            values.append(element.text or "")
+    return values
+
+
+def shown_as_typed(value: str) -> bool:
+    """Input a browser can show unchanged: the HTML parser rewrites control characters, CR and
+    lone surrogates (sent as invalid UTF-8), so those are checked for markup only."""
+    return value == encodable(value).decode("utf-8", "replace") and not any(
+        ord(char) < 0x20 or ord(char) == 0x7F for char in value
+    )
 
 
 def assert_no_injected_markup(response) -> None:

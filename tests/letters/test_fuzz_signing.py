@@ -9,7 +9,6 @@ import itertools
 from urllib.parse import quote
 
 import pytest
-import tinyhtml5
 from django.core.cache import cache
 from django.urls import reverse
 from hypothesis import event, example, given
@@ -23,9 +22,10 @@ from tests.hostile import (
     acceptable_text,
     assert_no_injected_markup,
     encodable,
+    field_values,
     hostile_text,
-    local_name,
     post_form,
+    shown_as_typed,
 )
 from tests.letters.factories import open_campaign, sign_data
 
@@ -38,27 +38,6 @@ unique = itertools.count()
 def campaign():
     # Signers may edit the letter: the most fields a form can carry.
     return open_campaign(signers_may_edit=True)
-
-
-def field_values(html: str, name: str) -> list[str]:
-    """What the page shows in the input or textarea called `name`, as a browser reads it."""
-    values = []
-    for element in tinyhtml5.parse(html).iter():
-        if element.attrib.get("name") != name:
-            continue
-        if local_name(element.tag) == "input":
-            values.append(element.attrib.get("value", ""))
-        elif local_name(element.tag) == "textarea":
-            values.append(element.text or "")
-    return values
-
-
-def shown_as_typed(value: str) -> bool:
-    """Input a browser can show unchanged: the HTML parser rewrites control characters, CR and
-    lone surrogates (sent as invalid UTF-8), so those are checked for markup only."""
-    return value == encodable(value).decode("utf-8", "replace") and not any(
-        ord(char) < 0x20 or ord(char) == 0x7F for char in value
-    )
 
 
 def sign_and_follow(client, campaign, fields: dict, consents: list[str]) -> int:
