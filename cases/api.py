@@ -204,7 +204,8 @@ CASE_FILTER_PARAMETERS = [
     ),
     OpenApiParameter(
         "q",
-        {"type": "string", "maxLength": SEARCH_MAX_LENGTH},
+        # Django's form fields refuse NUL characters (400): the schema says so.
+        {"type": "string", "maxLength": SEARCH_MAX_LENGTH, "pattern": r"^[^\u0000]*$"},
         description=_(
             "Search names, places, outlets and summaries. All words are required; use quotes "
             'for a phrase, "or" between alternatives, a minus sign to exclude a word.'

@@ -3,6 +3,7 @@
 import datetime
 import json
 import random
+import re
 
 import pytest
 from django.core.management import call_command
@@ -126,6 +127,7 @@ def test_each_parameter_filters_the_case_list(client, varied_cases, params, expe
         ({"page": "abc"}, "page"),
         ({"page_size": "0"}, "page_size"),
         ({"q": "x" * 201}, "q"),
+        ({"q": "a\x00b"}, "q"),
         ({"countries": "MX"}, "countries"),
         # An empty value is a mistake to report (free text q excepted), never a dropped filter.
         ({"country": ""}, "country"),
@@ -365,6 +367,8 @@ def test_schema_gives_the_range_of_each_numeric_filter(schema):
         assert parameters[name]["schema"]["minimum"] == 1900
         assert parameters[name]["schema"]["maximum"] == 2100
     assert parameters["q"]["schema"]["maxLength"] == 200
+    assert re.fullmatch(parameters["q"]["schema"]["pattern"], "justice") is not None
+    assert re.fullmatch(parameters["q"]["schema"]["pattern"], "a\x00b") is None
     assert parameters["page"]["schema"]["minimum"] == 1
 
 
