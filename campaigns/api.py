@@ -15,10 +15,13 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from cases.api import (
+    BAD_QUERY,
+    PAGE_NOT_FOUND,
     ApiPagination,
     CountryCodeField,
     EscapedJSONRenderer,
     PageQuery,
+    not_found,
     validated_query,
 )
 from cases.models import Case
@@ -176,7 +179,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             "`signatures` is the number of confirmed signatures."
         ),
         parameters=[CampaignApiFilter],
-        responses={200: CampaignSerializer(many=True), 400: OpenApiTypes.OBJECT},
+        responses={200: CampaignSerializer(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND},
     )
     def list(self, request, *args, **kwargs):
         params = validated_query(request, CampaignApiFilter)
@@ -196,7 +199,11 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             "404 for drafts and unknown slugs. Officials are listed without their e-mail or "
             "postal address."
         ),
-        responses={200: CampaignDetailSerializer},
+        responses={
+            200: CampaignDetailSerializer,
+            400: BAD_QUERY,
+            404: not_found(_("No public campaign with this slug (drafts are never public).")),
+        },
     )
     def retrieve(self, request, *args, **kwargs):
         validated_query(request, serializers.Serializer)

@@ -15,6 +15,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -27,7 +28,7 @@ from rest_framework.response import Response
 
 from . import attribution, figures
 from .fields import API_FIELDS
-from .filters import SORTS, CaseFilter
+from .filters import SEARCH_MAX_LENGTH, SORTS, YEAR_FIRST, YEAR_LAST, CaseFilter
 from .models import Case, CaseEvent, CaseSource, ExternalId, Medium
 
 
@@ -80,11 +81,16 @@ class PageQuery(serializers.Serializer):
     )
 
 
+# Free text where an empty value means "no search", as on the case list page's form.
+EMPTY_ALLOWED = frozenset({"q"})
+
+
 def validated_query(request, query_class, filter_names=()) -> dict:
     """Check the query: 400 naming each unknown parameter or bad value.
 
     `query_class` validates its own fields (pages); `filter_names` are also allowed, validated
-    by the filter set that reads them.
+    by the filter set that reads them. An empty value is refused (but for free text): a
+    `?status=` left by a script is a mistake to report, not a filter to drop silently.
     """
     fields = query_class().fields
     allowed = set(fields) | set(filter_names)
@@ -94,16 +100,35 @@ def validated_query(request, query_class, filter_names=()) -> dict:
             "allowed": ", ".join(sorted(allowed))
         }
         raise ValidationError({name: [message] for name in unknown})
-    # An empty value (as an HTML form submits it) means "no filter", as on the case list page.
+    empty = sorted(
+        name
+        for name, values in request.query_params.lists()
+        if name not in EMPTY_ALLOWED and "" in values
+    )
+    if empty:
+        message = _("This parameter is empty: give it a value, or leave it out.")
+        raise ValidationError({name: [message] for name in empty})
     query = query_class(
-        data={
-            key: value
-            for key, value in request.query_params.items()
-            if key in fields and value != ""
-        }
+        data={key: value for key, value in request.query_params.items() if key in fields}
     )
     query.is_valid(raise_exception=True)
     return query.validated_data
+
+
+class NotFoundSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text=_("Why nothing was found."))
+
+
+def not_found(description: str) -> OpenApiResponse:
+    """A documented 404: every operation may answer it, always with this JSON body."""
+    return OpenApiResponse(response=NotFoundSerializer, description=description)
+
+
+PAGE_NOT_FOUND = not_found(_("The page asked for is past the last page."))
+BAD_QUERY = OpenApiResponse(
+    response=OpenApiTypes.OBJECT,
+    description=_("A parameter is unknown, empty or invalid: its name holds the messages."),
+)
 
 
 class CountryCodeField(serializers.ChoiceField):
@@ -135,7 +160,13 @@ class DocumentedCaseFilter(CaseFilter):
         return super().filter_perpetrator(queryset, name, value)
 
 
-# What django-filter cannot tell drf-spectacular: the country codes and that years are integers.
+# What django-filter cannot tell drf-spectacular: the country codes, that years are integers
+# and their range, and the vocabularies' codes (data, so only their form is in the schema).
+YEARS = {"type": "integer", "minimum": YEAR_FIRST, "maximum": YEAR_LAST}
+VOCABULARY_CODES = {
+    "type": "array",
+    "items": {"type": "string", "minLength": 1, "maxLength": 100},
+}
 CASE_FILTER_PARAMETERS = [
     OpenApiParameter(
         "country",
@@ -145,25 +176,36 @@ CASE_FILTER_PARAMETERS = [
     ),
     OpenApiParameter(
         "medium",
-        str,
-        many=True,
+        VOCABULARY_CODES,
         explode=True,
-        description=_("Medium code, e.g. radio or print; repeat the parameter for several."),
+        description=_(
+            "Medium code, e.g. radio or print; repeat the parameter for several. An unknown "
+            "code answers 400 with the codes allowed."
+        ),
     ),
     OpenApiParameter(
         "perpetrator",
-        str,
-        many=True,
+        VOCABULARY_CODES,
         explode=True,
         description=_(
-            "Suspected perpetrator code, e.g. criminal_group; repeat the parameter for several."
+            "Suspected perpetrator code, e.g. criminal_group; repeat the parameter for several. "
+            "An unknown code answers 400 with the codes allowed."
         ),
     ),
-    OpenApiParameter("year_min", int, description=_("Killed in this year or later.")),
-    OpenApiParameter("year_max", int, description=_("Killed in this year or earlier.")),
+    OpenApiParameter(
+        "year_min",
+        YEARS,
+        description=_("Killed in this year or later (at most year_max, else 400)."),
+    ),
+    OpenApiParameter(
+        "year_max",
+        YEARS,
+        description=_("Killed in this year or earlier (at least year_min, else 400)."),
+    ),
     OpenApiParameter(
         "q",
-        str,
+        # Django's form fields refuse NUL characters (400): the schema says so.
+        {"type": "string", "maxLength": SEARCH_MAX_LENGTH, "pattern": r"^[^\u0000]*$"},
         description=_(
             "Search names, places, outlets and summaries. All words are required; use quotes "
             'for a phrase, "or" between alternatives, a minus sign to exclude a word.'
@@ -289,7 +331,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         summary="List published cases",
         parameters=[PageQuery, *CASE_FILTER_PARAMETERS],
-        responses={200: CaseSerializer(many=True), 400: OpenApiTypes.OBJECT},
+        responses={200: CaseSerializer(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND},
     )
     def list(self, request, *args, **kwargs):
         validated_query(request, PageQuery, filter_names=CaseFilter.base_filters)
@@ -299,7 +341,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(
         summary="One published case, with its judicial timeline and sources",
-        responses={200: CaseDetailSerializer},
+        responses={
+            200: CaseDetailSerializer,
+            400: BAD_QUERY,
+            404: not_found(_("No published case with this id or slug.")),
+        },
     )
     def retrieve(self, request, *args, **kwargs):
         validated_query(request, serializers.Serializer)
@@ -409,7 +455,7 @@ class CountryViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="Countries with published cases, with their figures",
         parameters=[PageQuery],
-        responses={200: CountrySerializer(many=True), 400: OpenApiTypes.OBJECT},
+        responses={200: CountrySerializer(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND},
     )
     def list(self, request):
         validated_query(request, PageQuery)
@@ -428,7 +474,11 @@ class CountryViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="One country's full figures: per year by status, UNESCO replies, impunity",
-        responses={200: CountryDetailSerializer},
+        responses={
+            200: CountryDetailSerializer,
+            400: BAD_QUERY,
+            404: not_found(_("An unknown country code, or a country with no published case.")),
+        },
     )
     def retrieve(self, request, code=None):
         validated_query(request, serializers.Serializer)

@@ -1,5 +1,8 @@
 """The read-only JSON API, /api/v1/: each app registers its endpoints on this router."""
 
+from django.http import JsonResponse
+from django.urls import re_path
+from django.utils.translation import gettext as _
 from rest_framework.routers import DefaultRouter
 
 from campaigns.api import CampaignViewSet
@@ -14,4 +17,11 @@ router.register("cases", CaseViewSet, basename="case")
 router.register("countries", CountryViewSet, basename="country")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 
-urlpatterns = router.urls
+
+def not_found(request, path=""):
+    """Any other address under /api/v1/ (an id with a character no route takes, a typo):
+    404 in JSON, as the schema documents, rather than the site's HTML page."""
+    return JsonResponse({"detail": _("Not found.")}, status=404)
+
+
+urlpatterns = [*router.urls, re_path(r"^(?P<path>[\s\S]*)$", not_found)]

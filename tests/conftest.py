@@ -16,6 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
+import hypothesis
 import pytest
 from django.conf import settings
 
@@ -48,6 +49,32 @@ def redis_available() -> bool:
         return bool(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+# -- Hypothesis (the fuzz tests: tests/hostile.py) ------------------------------------------
+
+# The same examples on every run (derandomized, no example database): a failure in CI is a
+# failure on a laptop, and the fuzz suite stays within its time. HYPOTHESIS_PROFILE=explore
+# draws new, more numerous examples for a session of hunting; a failure it finds prints the
+# example to pin with @example.
+hypothesis.settings.register_profile(
+    "idei",
+    max_examples=25,
+    derandomize=True,
+    database=None,
+    deadline=None,  # a shared 2-core machine: time is not the property under test
+    suppress_health_check=[
+        # The database and client fixtures are shared by a test's examples on purpose.
+        hypothesis.HealthCheck.function_scoped_fixture,
+        hypothesis.HealthCheck.too_slow,
+        hypothesis.HealthCheck.data_too_large,
+    ],
+    print_blob=True,
+)
+hypothesis.settings.register_profile(
+    "explore", parent=hypothesis.settings.get_profile("idei"), max_examples=300, derandomize=False
+)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "idei"))
 
 
 # -- The test run's own cache keys -----------------------------------------------------------

@@ -106,6 +106,8 @@ def test_list_filters_by_case(client):
         ({"status": "draft"}, "status"),
         ({"country": "XX"}, "country"),
         ({"colour": "red"}, "colour"),
+        ({"status": ""}, "status"),
+        ({"case": ""}, "case"),
     ],
 )
 def test_bad_parameters_answer_400_naming_them(client, params, parameter):

@@ -3,6 +3,7 @@
 import datetime
 import json
 import random
+import re
 
 import pytest
 from django.core.management import call_command
@@ -101,7 +102,7 @@ def varied_cases():
         ({"q": "teodoro"}, {"ph_2009_complete"}),
         ({"country": "MX", "year_min": "2010"}, {"mx_2012_murder"}),
         ({"impunity": ["complete", "partial"]}, {"ph_2009_complete", "mx_2012_murder"}),
-        ({"country": "", "q": ""}, {"mx_2012_murder", "mx_2005_justice", "ph_2009_complete",
+        ({"q": ""}, {"mx_2012_murder", "mx_2005_justice", "ph_2009_complete",
                                     "sy_2014_crossfire", "iq_2018_assignment"}),
     ],
 )  # fmt: skip
@@ -126,7 +127,16 @@ def test_each_parameter_filters_the_case_list(client, varied_cases, params, expe
         ({"page": "abc"}, "page"),
         ({"page_size": "0"}, "page_size"),
         ({"q": "x" * 201}, "q"),
+        ({"q": "a\x00b"}, "q"),
         ({"countries": "MX"}, "countries"),
+        # An empty value is a mistake to report (free text q excepted), never a dropped filter.
+        ({"country": ""}, "country"),
+        ({"status": ["unresolved", ""]}, "status"),
+        ({"sort": ""}, "sort"),
+        ({"medium": ""}, "medium"),
+        ({"page": ""}, "page"),
+        ({"year_min": "1899"}, "year_min"),
+        ({"year_max": "2101"}, "year_max"),
     ],
 )
 def test_unknown_value_or_parameter_answers_400_naming_the_parameter(client, params, parameter):
@@ -348,6 +358,38 @@ def test_schema_documents_every_case_filter_with_its_allowed_values(schema):
     assert parameters["q"]["schema"]["type"] == "string"
     assert parameters["page_size"]["schema"]["type"] == "integer"
     assert all(p["in"] == "query" and p.get("description") for p in parameters.values())
+
+
+def test_schema_gives_the_range_of_each_numeric_filter(schema):
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/cases/"]["get"]["parameters"]}
+
+    for name in ("year_min", "year_max"):
+        assert parameters[name]["schema"]["minimum"] == 1900
+        assert parameters[name]["schema"]["maximum"] == 2100
+    assert parameters["q"]["schema"]["maxLength"] == 200
+    assert re.fullmatch(parameters["q"]["schema"]["pattern"], "justice") is not None
+    assert re.fullmatch(parameters["q"]["schema"]["pattern"], "a\x00b") is None
+    assert parameters["page"]["schema"]["minimum"] == 1
+
+
+def test_schema_documents_a_json_404_on_every_operation(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            not_found = operation["responses"].get("404")
+            assert not_found, f"{method.upper()} {path} does not document its 404"
+            assert "application/json" in not_found["content"]
+            assert not_found["description"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/cases/with space/", "/api/v1/countries/MEX/", "/api/v1/nothing/"]
+)
+def test_an_address_no_route_takes_answers_404_in_json(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert json.loads(response.content) == {"detail": "Not found."}
 
 
 def test_schema_lists_the_read_only_endpoints(schema):
