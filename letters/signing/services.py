@@ -17,6 +17,7 @@ from campaigns.models import Campaign
 from idei import rate_limits
 from idei.celery import tasks_run_inline
 from idei.outbox import services as outbox
+from idei.rate_limits import Claim
 from idei.tokens import LinkError, claim_by_link, pending_by_link
 
 from ..models import Signature
@@ -69,27 +70,34 @@ class Admission:
     # None: nothing claimed (nothing to sign, tasks run inline, or Redis not configured or
     # down), so sign() asks for the e-mail itself.
     wake_claimed: bool | None
+    # True: the form's token had been used before (the form is shown again, nothing saved).
+    form_token_reused: bool = False
 
 
 # -- Signing ---------------------------------------------------------------------------------
 
 
-def admit(request, email_key: str | None) -> Admission:
-    """The sign POST's Redis work in one round trip: both rate limits and the wake-up claim.
+def admit(request, email_key: str | None, form_token_use: Claim | None = None) -> Admission:
+    """The sign POST's Redis work in one round trip: both rate limits, the form token's
+    single use and the wake-up claim.
 
-    The address is counted, and the wake-up claimed, only for a form about to be signed
-    (`email_key` given). Whoever wins the claim queues the wake-up, even if its own signature
-    is then refused, so that a claim never holds up the e-mails of others.
+    The address is counted, the token used (`form_token_use`, abuse.check_form_token) and the
+    wake-up claimed only for a form about to be signed (`email_key` given). Whoever wins the
+    wake-up claim queues the wake-up, even if its own signature is then refused, so that a
+    claim never holds up the e-mails of others. If the cache is down, the token is taken as
+    unused: defences slow attackers down, they must not lose a signature.
     """
     groups = abuse.sign_limit_groups(request, email_key)
     # Where tasks run inline there is no worker to wake: sign() sends the e-mail itself.
-    claim = queue_wake_claim if email_key is not None and not tasks_run_inline() else None
-    waits, replies = rate_limits.count_in_one_trip(groups, claim)
-    wake_claimed = bool(replies[0]) if claim is not None and replies is not None else None
+    wake = queue_wake_claim if email_key is not None and not tasks_run_inline() else None
+    claims = [form_token_use] if email_key is not None and form_token_use is not None else []
+    trip = rate_limits.count_in_one_trip(groups, wake, claims)
+    wake_claimed = bool(trip.replies[0]) if wake is not None and trip.replies is not None else None
     return Admission(
-        network_wait=waits[0],
-        address_wait=waits[1] if email_key is not None else 0,
+        network_wait=trip.waits[0],
+        address_wait=trip.waits[1] if email_key is not None else 0,
         wake_claimed=wake_claimed,
+        form_token_reused=any(made is False for made in trip.claimed),
     )
 
 
