@@ -235,6 +235,7 @@ def answer_sign_post(request, campaign, form, token_state, admission):
             language=language,
             client_ip=client_ip(request),
             wake_claimed=admission.wake_claimed,
+            held_by=admission.held_by,
         )
     except signing.SigningClosed:
         return respond_closed(request, campaign)
