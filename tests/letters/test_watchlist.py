@@ -287,3 +287,87 @@ def test_a_duplicate_entry_is_refused_and_the_first_kept(admin_client):
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
     assert WatchlistEntry.objects.get().note == "first"
+
+
+# -- Held signatures in digests, petitions and retention -------------------------------------
+
+
+def test_a_digest_leaves_out_held_letters_until_they_are_counted():
+    import datetime
+
+    from django.utils import timezone
+
+    from campaigns.models import Campaign
+    from letters import services
+    from letters.delivery import services as delivery
+    from letters.models import Letter
+
+    campaign = open_campaign(delivery_mode=Campaign.DeliveryMode.DIGEST)
+    entry = blocked(Kind.DOMAIN, "held.example")
+    day = datetime.date(2026, 11, 2)
+    noon = datetime.datetime(2026, 11, 2, 12, tzinfo=datetime.UTC)
+    for email, name in (("a@counted.example", "Counted Signer"), ("b@held.example", "Held Signer")):
+        signature = held_confirmed_signature(
+            campaign, entry if "held" in email else None, email=email
+        )
+        Signature.objects.filter(pk=signature.pk).update(name=name, consent_share_name=True)
+        Letter.objects.filter(signature=signature).update(created_at=noon)
+
+    assert delivery.send_daily_digests(day, now=noon + datetime.timedelta(days=1)) == 1
+    [digest] = OutgoingMessage.objects.filter(kind=MessageKind.DIGEST)
+    assert "Counted Signer" in digest.body_text and "Held Signer" not in digest.body_text
+
+    services.count_held_signatures(entry)
+    today = timezone.localdate()
+    delivery.send_daily_digests(today, now=timezone.now() + datetime.timedelta(days=1))
+    later = OutgoingMessage.objects.filter(kind=MessageKind.DIGEST).exclude(pk=digest.pk)
+    assert [("Held Signer" in message.body_text) for message in later] == [True]
+
+
+def test_a_petition_names_only_counted_signers():
+    from letters.delivery.pdf import petition_signers
+
+    campaign = open_campaign()
+    entry = blocked(Kind.NETWORK, "203.0.113.7")
+    counted = held_confirmed_signature(campaign, None, email="a@example.org")
+    held_confirmed_signature(campaign, entry, email="b@example.org")
+    Signature.objects.update(consent_share_name=True)
+
+    assert list(petition_signers(campaign)) == [counted]
+
+
+def test_a_network_leaves_the_watchlist_30_days_after_its_last_alert_unless_blocked_or_holding():
+    import datetime
+
+    from django.utils import timezone
+
+    from letters.privacy import retention
+
+    old = timezone.now() - datetime.timedelta(days=31)
+    campaign = open_campaign()
+    for value, blocked_at in (("203.0.113.1", None), ("203.0.113.2", old), ("203.0.113.3", None)):
+        WatchlistEntry.objects.create(
+            kind=Kind.NETWORK, value=value, alerted_at=old, blocked_at=blocked_at
+        )
+    WatchlistEntry.objects.create(kind=Kind.NETWORK, value="203.0.113.4", alerted_at=timezone.now())
+    WatchlistEntry.objects.create(kind=Kind.DOMAIN, value="old.example", alerted_at=old)
+    held_confirmed_signature(campaign, WatchlistEntry.objects.get(value="203.0.113.3"))
+
+    assert retention.apply_retention().watchlist_networks == 1
+
+    assert set(WatchlistEntry.objects.values_list("value", flat=True)) == {
+        "203.0.113.2",
+        "203.0.113.3",
+        "203.0.113.4",
+        "old.example",
+    }
+
+
+def test_the_watchlist_runs_every_minute_from_a_beat_row():
+    from django_celery_beat.models import PeriodicTask
+
+    from letters.signing import tasks
+
+    row = PeriodicTask.objects.get(task="letters.tasks.watch_signing_sources")
+    assert row.enabled and row.interval.every == 60
+    assert tasks.watch_signing_sources.delay().get() == {"alerts": 0}
