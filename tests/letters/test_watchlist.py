@@ -371,3 +371,30 @@ def test_the_watchlist_runs_every_minute_from_a_beat_row():
     row = PeriodicTask.objects.get(task="letters.tasks.watch_signing_sources")
     assert row.enabled and row.interval.every == 60
     assert tasks.watch_signing_sources.delay().get() == {"alerts": 0}
+
+
+def test_the_dashboard_shows_held_signatures_apart_and_the_export_leaves_them_out(client):
+    from campaigns.models import Membership
+    from tests.factories import MembershipFactory
+    from tests.letters.factories import SignatureFactory
+
+    campaign = open_campaign()
+    entry = blocked(Kind.DOMAIN, "held.example")
+    SignatureFactory(campaign=campaign, name="Counted One", consent_share_name=True)
+    SignatureFactory(
+        campaign=campaign, name="Held One", email="h@held.example", held_by=entry,
+        consent_share_name=True,
+    )  # fmt: skip
+    coordinator = MembershipFactory(
+        organisation=campaign.organisation, role=Membership.Role.COORDINATOR
+    ).user
+    client.force_login(coordinator)
+
+    page = client.get(f"/dashboard/campaigns/{campaign.slug}/signatures/")
+    export = client.post(f"/dashboard/campaigns/{campaign.slug}/signatures/export/csv/")
+
+    assert page.context["totals"]["held"] == 1 and page.context["totals"]["confirmed"] == 1
+    assert [row["count"] for row in page.context["per_country"]] == [1]
+    assert "set aside by the site" in page.content.decode()
+    csv_text = b"".join(export.streaming_content).decode()
+    assert "Counted One" in csv_text and "Held One" not in csv_text
