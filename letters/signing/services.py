@@ -187,7 +187,11 @@ def _insert_new(campaign: Campaign, email_key: str, values: dict) -> Signature |
                 return Signature.objects.create(confirmation_mails_sent=1, **fields)
         return Signature.objects.create(confirmation_mails_sent=1, **fields)
     except IntegrityError:
-        return None
+        if values.get("held_by_id") is None:
+            return None
+        # Or the watchlist entry holding it back was deleted a moment ago (this process's
+        # copy of the block-list is up to 30 s old): not blocked any more, so not held.
+        return _insert_new(campaign, email_key, {**values, "held_by_id": None})
 
 
 def _sign_again(campaign, email_key: str, client_ip: str) -> tuple[Signature, bool]:

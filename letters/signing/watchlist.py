@@ -63,6 +63,8 @@ def queue_counts(pipe, email_key: str, network: str, now: float) -> None:
 
 # -- Blocked sources, read at most every BLOCKED_SECONDS per process ----------------------------
 
+# Every sign POST asks; a change in admin clears the copy of the process that made it at once,
+# the others within this many seconds.
 BLOCKED_SECONDS = 30
 _blocked: dict = {"entries": {}, "read_at": None}
 
@@ -126,6 +128,9 @@ def watch_sources(now: float | None = None) -> list[WatchlistEntry]:
 
 
 def _alert(kind: str, value: str, count: int, hour: int) -> WatchlistEntry | None:
+    if len(value) > WatchlistEntry._meta.get_field("value").max_length:
+        logger.warning("watchlist: a %s too long to keep was over its threshold", kind)
+        return None
     hour_start = datetime.datetime.fromtimestamp(hour * HOUR, tz=datetime.UTC)
     entry, _created = WatchlistEntry.objects.get_or_create(kind=kind, value=value)
     if entry.alerted_at is not None and entry.alerted_at >= hour_start:

@@ -4,6 +4,7 @@ what was held, through HTTP, the real Redis and the real SMTP server."""
 
 import logging
 import re
+import time
 
 import pytest
 from django.core.cache import cache
@@ -398,3 +399,20 @@ def test_the_dashboard_shows_held_signatures_apart_and_the_export_leaves_them_ou
     assert "set aside by the site" in page.content.decode()
     csv_text = b"".join(export.streaming_content).decode()
     assert "Counted One" in csv_text and "Held One" not in csv_text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_signature_held_by_an_entry_deleted_a_moment_ago_is_stored_unheld(client):
+    # Another process deleted the entry; this one still has it in its copy of the block-list.
+    entry = blocked(Kind.NETWORK, "203.0.113.7")
+    watchlist.forget_blocked()
+    stale = dict(watchlist.blocked_entries())
+    WatchlistEntry.objects.filter(pk=entry.pk).delete()
+    watchlist._blocked.update(entries=stale, read_at=time.monotonic())
+    assert watchlist.holding_entry("ana@example.org", "203.0.113.7") == entry.pk
+    campaign = open_campaign()
+
+    response = post_sign(client, campaign)
+
+    assert response.status_code == 302
+    assert Signature.objects.get().held_by is None
