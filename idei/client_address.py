@@ -37,9 +37,15 @@ def client_network(request) -> str:
     Written as an address (not "2001:db8::/64") so that it fits django-axes' address column.
     """
     try:
-        ip = ipaddress.ip_address(client_ip(request))
+        return network_of(client_ip(request))
     except ValueError:
         return "0.0.0.0"  # noqa: S104 - no usable address: all such requests count together
+
+
+def network_of(address: str) -> str:
+    """The network an address belongs to, written as client_network writes it (ValueError if
+    it is no address)."""
+    ip = ipaddress.ip_address(address.strip())
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped:
             return str(ip.ipv4_mapped)

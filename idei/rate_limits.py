@@ -10,17 +10,19 @@ told how long to wait (for `Retry-After`).
 The counts live with the cache under its key prefix: on Redis, every limit of a request, and
 whatever else the caller adds to the same pipeline, is counted in one round trip with a client
 of our own (Django's builds a new one per call); other cache backends take the portable
-add/incr path of Django's cache API. Keys are hashed with the secret key, so the cache never
-holds an address in clear. If the cache is down, requests are allowed: limits slow attackers
-down, they must not lock people out or lose a signature.
+add/incr path of Django's cache API. A request may also claim keys that only one request may
+set (a single-use token's "used" mark) in the same trip. Keys are hashed with the secret key,
+so the cache never holds an address in clear. If the cache is down, requests are allowed:
+limits slow attackers down, they must not lock people out or lose a signature.
 """
 
 import hashlib
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import redis
 from django.conf import settings
@@ -41,6 +43,25 @@ class Limit:
 
 
 Group = tuple[tuple[Limit, ...], str]  # the limits one value is counted against
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A key that one request only may set (SET NX), kept for `seconds`: a use, once."""
+
+    key: str
+    seconds: int
+
+
+class Trip(NamedTuple):
+    """What one count_in_one_trip() found."""
+
+    # The wait in seconds for each group, 0 where it is allowed.
+    waits: list[int]
+    # The replies to queue_more's commands; None where Redis is not used or is down.
+    replies: list | None
+    # For each claim: True if this request made it, False if another had; None: cache down.
+    claimed: list[bool | None]
 
 
 def _key(limit: Limit, value: str, window: int) -> str:
@@ -116,22 +137,22 @@ def hit(limits: tuple[Limit, ...], value: str) -> bool:
 
 def hit_many(groups: list[Group]) -> list[bool]:
     """hit() for several groups at once; one answer per group."""
-    return [wait == 0 for wait in count_in_one_trip(groups)[0]]
+    return [wait == 0 for wait in count_in_one_trip(groups).waits]
 
 
 def retry_after(groups: list[Group]) -> int:
     """Count one request against every group: 0 if all allow it, else the longest wait."""
-    return max(count_in_one_trip(groups)[0], default=0)
+    return max(count_in_one_trip(groups).waits, default=0)
 
 
 def count_in_one_trip(
-    groups: list[Group], queue_more: Callable[[redis.client.Pipeline], None] | None = None
-) -> tuple[list[int], list | None]:
-    """Count each group's limits, with the commands `queue_more` adds, in one round trip.
-
-    (The wait in seconds for each group, 0 where it is allowed; the replies to `queue_more`'s
-    commands, None where Redis is not used or is down.)
-    """
+    groups: list[Group],
+    queue_more: Callable[[redis.client.Pipeline], None] | None = None,
+    claims: Sequence[Claim] = (),
+) -> Trip:
+    """Count each group's limits, make the claims, and run the commands `queue_more` adds, in
+    one round trip on Redis (claims take cache.add on other backends; queue_more runs only on
+    Redis)."""
     now = clock()
     windows = [[_Window.at(limit, value, now) for limit in limits] for limits, value in groups]
     replies = None
@@ -139,21 +160,24 @@ def count_in_one_trip(
         client = redis_client()
         if client is None:
             counts = [[_count_portable(window) for window in group] for group in windows]
+            claimed = [cache.add(claim.key, 1, timeout=claim.seconds) for claim in claims]
         else:
-            counts, replies = _count_redis(client, windows, queue_more)
+            counts, claimed, replies = _count_redis(client, windows, claims, queue_more)
     except Exception:
         logger.warning("rate limits: cache unavailable, request allowed", exc_info=True)
-        return [0] * len(groups), None
+        return Trip([0] * len(groups), None, [None] * len(claims))
     waits = [
         max(window.wait(*count) for window, count in zip(group, group_counts, strict=True))
         for group, group_counts in zip(windows, counts, strict=True)
     ]
-    return waits, replies
+    return Trip(waits, replies, claimed)
 
 
-def _count_redis(client: redis.Redis, windows: list[list[_Window]], queue_more=None):
+def _count_redis(
+    client: redis.Redis, windows: list[list[_Window]], claims: Sequence[Claim], queue_more=None
+):
     """(this window's count with this request, the previous window's count) for each window,
-    and the replies to the commands queue_more added."""
+    whether each claim was made here, and the replies to the commands queue_more added."""
     pipe = client.pipeline(transaction=False)
     for group in windows:
         for window in group:
@@ -161,6 +185,9 @@ def _count_redis(client: redis.Redis, windows: list[list[_Window]], queue_more=N
             pipe.set(current, 0, ex=window.ttl, nx=True)
             pipe.incr(current)
             pipe.get(cache.make_key(window.previous))
+    for claim in claims:
+        # The cache's own key (prefix and version), so that cache.get/delete see it too.
+        pipe.set(cache.make_key(claim.key), 1, ex=claim.seconds, nx=True)
     if queue_more is not None:
         queue_more(pipe)
     replies = iter(pipe.execute())
@@ -171,7 +198,8 @@ def _count_redis(client: redis.Redis, windows: list[list[_Window]], queue_more=N
             _created, current, previous = next(replies), next(replies), next(replies)
             group_counts.append((int(current), int(previous or 0)))
         counts.append(group_counts)
-    return counts, list(replies)
+    claimed = [bool(next(replies)) for _ in claims]
+    return counts, claimed, list(replies)
 
 
 def _count_portable(window: _Window) -> tuple[int, int]:

@@ -424,6 +424,12 @@ if not DEBUG:
 # Retention (docs/security.md): signers' names and addresses leave a campaign this many days
 # after it was closed or delivered; its counts and public figures stay.
 SIGNER_DATA_RETENTION_DAYS = env_int("SIGNER_DATA_RETENTION_DAYS", 365)
+# Signatures an hour from one e-mail domain, or one client network, that raise a watchlist
+# alert (letters/signing/watchlist.py). Domains are set higher: big mail providers are many.
+WATCHLIST_DOMAIN_PER_HOUR = env_int("WATCHLIST_DOMAIN_PER_HOUR", 500)
+WATCHLIST_NETWORK_PER_HOUR = env_int("WATCHLIST_NETWORK_PER_HOUR", 60)
+if min(WATCHLIST_DOMAIN_PER_HOUR, WATCHLIST_NETWORK_PER_HOUR) < 1:
+    raise ImproperlyConfigured("WATCHLIST_*_PER_HOUR must be 1 or more")
 if SIGNER_DATA_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("SIGNER_DATA_RETENTION_DAYS must be 1 or more")
 # How many reverse proxies of ours sit in front of the site: the client address for rate

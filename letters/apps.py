@@ -17,8 +17,8 @@ class LettersConfig(AppConfig):
 
         from . import mail_feedback, metrics
         from .delivery.tasks import deliver_petition_after_commit
-        from .models import TRANSACTIONAL, BlockedEmailDomain, MessageKind
-        from .signing import abuse
+        from .models import TRANSACTIONAL, BlockedEmailDomain, MessageKind, WatchlistEntry
+        from .signing import abuse, watchlist
         from .signing.forms import country_from_accept_language
         from .templatetags.signing import STARTED_PLACEHOLDER, fill_started
 
@@ -42,6 +42,12 @@ class LettersConfig(AppConfig):
                 abuse.forget_blocked_domains,
                 sender=BlockedEmailDomain,
                 dispatch_uid=f"letters.blocked-domains-{signal is post_save}",
+            )
+        for signal in (post_save, post_delete):
+            signal.connect(
+                watchlist.forget_blocked,
+                sender=WatchlistEntry,
+                dispatch_uid=f"letters.watchlist-{signal is post_save}",
             )
         # The sign form on the campaign page, served from idei.page_cache: each visitor gets
         # their own form timestamp, and the country preselected from their browser's language.

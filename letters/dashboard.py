@@ -43,16 +43,18 @@ RECENT_EXPORTS = 20
 def signature_totals(campaign) -> dict:
     """Confirmed, awaiting confirmation, and erased on request: one aggregate query."""
     return Signature.objects.filter(campaign=campaign).aggregate(
-        confirmed=Count("id", filter=Q(confirmed_at__isnull=False)),
+        confirmed=Count("id", filter=Q(confirmed_at__isnull=False, held_by__isnull=True)),
         pending=Count("id", filter=Q(confirmed_at__isnull=True)),
+        # Held back by the site's watchlist: not counted, not exported, until an admin decides.
+        held=Count("id", filter=Q(confirmed_at__isnull=False, held_by__isnull=False)),
         erased=Count("id", filter=Q(erased_at__isnull=False)),
     )
 
 
 def confirmed_breakdown(campaign) -> tuple[dict[datetime.date, int], list[dict]]:
-    """Confirmed signatures per day (site time zone) and per country, from one grouped scan."""
+    """Counted signatures per day (site time zone) and per country, from one grouped scan."""
     rows = (
-        Signature.objects.confirmed()
+        Signature.objects.counted()
         .filter(campaign=campaign)
         .annotate(day=TruncDate("confirmed_at", tzinfo=timezone.get_current_timezone()))
         .values_list("day", "country")
@@ -165,7 +167,7 @@ EXPORT_COLUMNS = [
 
 def exportable(campaign):
     return (
-        Signature.objects.confirmed()
+        Signature.objects.counted()
         .filter(campaign=campaign, erased_at__isnull=True)
         .order_by("confirmed_at", "id")
     )

@@ -7,8 +7,10 @@ calls each part in turn, in one transaction, here.
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns.models import Campaign
+
 from .delivery import services as delivery
-from .models import Signature
+from .models import Letter, Signature, WatchlistEntry
 from .reminders.subscriptions import subscribe_from_signature
 from .signing import services as signing
 
@@ -57,3 +59,45 @@ def add_reminder_consent(signature: Signature, text: str, language: str) -> bool
             signature.consent_record = record
             subscribe_from_signature(signature)
     return bool(updated)
+
+
+# -- The watchlist: what a blocked entry held back (signing/watchlist.py) ----------------------
+
+
+def count_held_signatures(entry: WatchlistEntry) -> int:
+    """An admin counts the signatures this entry held back; how many.
+
+    From now on they count, and their letters go as their campaign's mode says: at once (each),
+    in today's digest, or in the petition; their signers were sent their copy already.
+    """
+    with transaction.atomic():
+        held = list(
+            Signature.objects.select_for_update()
+            .filter(held_by=entry)
+            .select_related("campaign", "campaign__organisation")
+        )
+        Signature.objects.filter(pk__in=[signature.pk for signature in held]).update(held_by=None)
+        for signature in held:
+            signature.held_by = None
+            if signature.confirmed_at is None:
+                continue  # confirmed later, it is delivered then
+            if signature.campaign.delivery_mode == Campaign.DeliveryMode.DIGEST:
+                # The days of their digests may be over: today's digest carries them.
+                Letter.objects.filter(signature=signature).update(created_at=timezone.now())
+            delivery.on_signature_confirmed(signature)
+        _recount(held)
+    return len(held)
+
+
+def drop_held_signatures(entry: WatchlistEntry) -> int:
+    """An admin drops the signatures this entry held back (with their letters); how many."""
+    with transaction.atomic():
+        held = list(Signature.objects.filter(held_by=entry))
+        Signature.objects.filter(pk__in=[signature.pk for signature in held]).delete()
+        _recount(held)
+    return len(held)
+
+
+def _recount(signatures: list[Signature]) -> None:
+    for signature in {signature.campaign_id: signature for signature in signatures}.values():
+        signing.count_after_commit(signature)

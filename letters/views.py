@@ -57,6 +57,7 @@ def build_sign_form(request, campaign, data=None, letter=None) -> SignForm:
     return SignForm(
         data,
         campaign=campaign,
+        visitor=abuse.visitor_key(request),
         letter_body=letter.body if letter else "",
         default_country=country_from_accept_language(request.headers.get("Accept-Language", "")),
     )
@@ -132,12 +133,13 @@ def sign(request, slug):
 
     form = build_sign_form(request, campaign, request.POST)
     # The checks that need nothing but the form come first; then the request's one trip to
-    # Redis: both rate limits (the address only for a form about to be signed) and the claim
-    # to wake the confirmation worker.
-    token_state = form.form_token_state()
-    signable = not form.is_bot and token_state == abuse.FormToken.VALID and form.is_valid()
+    # Redis: both rate limits (the address only for a form about to be signed), the form
+    # token's single use, and the claim to wake the confirmation worker.
+    token = form.checked_token()
+    signable = not form.is_bot and token.state == abuse.FormToken.VALID and form.is_valid()
     email_key = normalise_email(form.cleaned_data["email"]) if signable else None
-    admission = signing.admit(request, email_key)
+    admission = signing.admit(request, email_key, token.use if signable else None)
+    token_state = abuse.FormToken.REUSED if admission.form_token_reused else token.state
     try:
         return answer_sign_post(request, campaign, form, token_state, admission)
     finally:
@@ -149,6 +151,7 @@ def answer_sign_post(request, campaign, form, token_state, admission):
     """The sign POST's answer, once the form is checked and the request admitted."""
     if admission.network_wait:
         logger.info("sign: rate limited (network)", extra={"campaign": campaign.slug})
+        form.refresh_token()  # this request may have used its token up
         response = respond_with_form(
             request,
             campaign,
@@ -164,6 +167,21 @@ def answer_sign_post(request, campaign, form, token_state, admission):
     if form.is_bot:
         logger.info("sign: honeypot filled, dropped", extra={"campaign": campaign.slug})
         return respond_done(request, campaign)
+    if token_state in (abuse.FormToken.FOREIGN, abuse.FormToken.REUSED):
+        # Fetched by another client, or sent before: the form again, with a token of its own;
+        # the person sees what a quick one does, nothing is saved.
+        logger.info(
+            "sign: form token %s, shown again", token_state, extra={"campaign": campaign.slug}
+        )
+        form.refresh_token()
+        form.is_valid()  # show any other problem at the same time
+        return respond_with_form(
+            request,
+            campaign,
+            form,
+            status=400,
+            notice=_("Please check your details and press Sign again."),
+        )
     if token_state == abuse.FormToken.TOO_FAST:
         # A quick person is told, and a bot learns only that its form came back (the same as
         # for any mistake); nothing is saved. The same token works a moment later.
@@ -192,6 +210,7 @@ def answer_sign_post(request, campaign, form, token_state, admission):
     if not form.is_valid():
         return respond_with_form(request, campaign, form, status=400)
     if admission.address_wait:
+        form.refresh_token()  # this request used its token up
         response = respond_with_form(
             request,
             campaign,
@@ -216,6 +235,7 @@ def answer_sign_post(request, campaign, form, token_state, admission):
             language=language,
             client_ip=client_ip(request),
             wake_claimed=admission.wake_claimed,
+            held_by=admission.held_by,
         )
     except signing.SigningClosed:
         return respond_closed(request, campaign)

@@ -186,10 +186,11 @@ def _fresh_page_cache():
     """Each test starts with no cached page nor block-list: the test database reuses slugs and
     keys, and rolling a test back sends no signal (nor do on-commit hooks run in it)."""
     from idei import page_cache
-    from letters.signing import abuse
+    from letters.signing import abuse, watchlist
 
     page_cache.invalidate()
     abuse.forget_blocked_domains()
+    watchlist.forget_blocked()
 
 
 class StoppedClock:

@@ -140,7 +140,7 @@ def test_signing_confirming_and_sending_work_through_pgbouncer_in_transaction_mo
     for n in range(8):  # more than psycopg's threshold for preparing a statement (5)
         response = client.post(
             reverse("letters:sign", args=[campaign.slug]),
-            sign_data(email=f"pooled{n}@example.org"),
+            sign_data(client, email=f"pooled{n}@example.org"),
             REMOTE_ADDR=f"198.51.100.{n + 1}",
         )
         assert response.status_code == 302

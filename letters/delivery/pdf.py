@@ -224,9 +224,9 @@ def paragraphs(text: str) -> list[str]:
 
 
 def petition_signers(campaign):
-    """Who appears in the petition: confirmed, not erased, and consented to share their name."""
+    """Who appears in the petition: counted, not erased, and consented to share their name."""
     return (
-        Signature.objects.confirmed()
+        Signature.objects.counted()
         .filter(campaign=campaign, erased_at__isnull=True, consent_share_name=True)
         .order_by("pk")
     )

@@ -146,7 +146,8 @@ def on_signature_confirmed(signature: Signature) -> list[Letter]:
     letters = list(signature.letters.select_related("target").order_by("pk"))
 
     messages = [signer_copy(signature, letters)]
-    if campaign.delivery_mode == Mode.EACH:
+    # A held signature's letters wait for an admin to count it (letters.services).
+    if campaign.delivery_mode == Mode.EACH and signature.held_by_id is None:
         messages += [letter_message(letter) for letter in letters if letter.target.email]
     enqueue_all(messages)
     return letters
@@ -305,6 +306,7 @@ def send_daily_digests(day: datetime.date | None = None, now=None) -> int:
     groups = list(
         Letter.objects.filter(
             signature__campaign__delivery_mode=Mode.DIGEST,
+            signature__held_by__isnull=True,
             created_at__gte=start,
             created_at__lt=end,
         )
@@ -346,6 +348,7 @@ def digest_message(campaign_id: int, target_id: int, day: datetime.date) -> Outg
     letters = list(
         Letter.objects.filter(
             signature__campaign_id=campaign_id,
+            signature__held_by__isnull=True,
             target_id=target_id,
             created_at__gte=start,
             created_at__lt=end,
@@ -450,7 +453,7 @@ def deliver_petition(campaign: Campaign) -> int:
             idempotency_key__in=[petition_key(campaign.pk, target.pk) for target in targets]
         ).values_list("idempotency_key", flat=True)
     )
-    signers = Signature.objects.confirmed().filter(campaign=campaign)
+    signers = Signature.objects.counted().filter(campaign=campaign)
     figures = signers.aggregate(
         total=Count("id"),
         named=Count("id", filter=Q(consent_share_name=True, erased_at__isnull=True)),

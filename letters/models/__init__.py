@@ -3,7 +3,7 @@
 from .delivery import Letter
 from .messages import TRANSACTIONAL, MessageKind, UnsolicitedMailCount
 from .reminders import Reminder, ReminderText, Subscription
-from .signatures import BlockedEmailDomain, Signature, SignatureExport
+from .signatures import BlockedEmailDomain, Signature, SignatureExport, WatchlistEntry
 
 __all__ = [
     "TRANSACTIONAL",
@@ -16,4 +16,5 @@ __all__ = [
     "SignatureExport",
     "Subscription",
     "UnsolicitedMailCount",
+    "WatchlistEntry",
 ]

@@ -1,18 +1,39 @@
 """Signatures: one person's support of a campaign, exports, and domains that may not sign."""
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from campaigns.models import Campaign
+from idei.client_address import network_of
 from idei.tokens import ConfirmableByLink
+
+
+def ascii_domain(domain: str) -> str:
+    """A domain in lower case and ASCII (IDNA), as the watchlist counts and keeps it."""
+    domain = domain.strip().lower().rstrip(".")
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
+
+
+# A domain as the watchlist keeps it: lower-case labels of letters, digits and hyphens.
+DOMAIN = re.compile(r"(?=.{1,253}\Z)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
 
 
 class SignatureQuerySet(models.QuerySet):
     def confirmed(self):
         return self.filter(confirmed_at__isnull=False)
+
+    def counted(self):
+        """Confirmed and not held back by a blocked watchlist entry: what a campaign counts."""
+        return self.confirmed().filter(held_by__isnull=True)
 
 
 class Signature(ConfirmableByLink):
@@ -44,6 +65,17 @@ class Signature(ConfirmableByLink):
     erased_at = models.DateTimeField(null=True, blank=True)
     # A permanent delivery failure to this address (idei.outbox's suppression list).
     bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
+    # Signed from a domain or network blocked on the watchlist: not counted (nor its letters
+    # sent to officials) until an admin counts or drops it; its signer sees no difference.
+    held_by = models.ForeignKey(
+        "WatchlistEntry",
+        verbose_name=_("held by watchlist entry"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="held_signatures",
+    )
 
     objects = SignatureQuerySet.as_manager()
 
@@ -58,6 +90,12 @@ class Signature(ConfirmableByLink):
         ]
         indexes = [
             models.Index(fields=["campaign", "confirmed_at"]),
+            # The shown count reads this one: held signatures are few and not in it.
+            models.Index(
+                fields=["campaign", "confirmed_at"],
+                condition=models.Q(held_by__isnull=True),
+                name="signature_counted",
+            ),
             # The confirmation link is looked up by its hash; only pending rows carry one.
             models.Index(
                 fields=["confirmation_token_hash"],
@@ -125,3 +163,53 @@ class BlockedEmailDomain(models.Model):
     def save(self, *args, **kwargs):
         self.domain = self.domain.strip().lower().lstrip("@")
         super().save(*args, **kwargs)
+
+
+class WatchlistEntry(models.Model):
+    """An e-mail domain or client network that signed more than a threshold in an hour.
+
+    Entries are made by the watchlist run (signing/watchlist.py) when a source crosses its
+    threshold, or by an admin. A blocked entry holds back later signatures from its source.
+    """
+
+    class Kind(models.TextChoices):
+        DOMAIN = "domain", _("e-mail domain")
+        NETWORK = "network", _("client network")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # A domain (lower case), or a network as client_address.client_network writes it (an IPv4
+    # address, an IPv6 /64 such as 2001:db8:1:2::).
+    value = models.CharField(_("domain or network"), max_length=253)
+    blocked_at = models.DateTimeField(_("blocked since"), null=True, blank=True)
+    alerted_at = models.DateTimeField(_("last alert"), null=True, blank=True, editable=False)
+    alert_count = models.PositiveIntegerField(
+        _("signatures in the hour of the last alert"), default=0, editable=False
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("watchlist entry")
+        verbose_name_plural = _("watchlist")
+        ordering = ["-alerted_at", "kind", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="one_watchlist_entry_per_source")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.value}"
+
+    def clean(self):
+        value = (self.value or "").strip().lower()
+        if self.kind == self.Kind.NETWORK:
+            try:
+                value = network_of(value)
+            except ValueError:
+                raise ValidationError(
+                    {"value": _("Write an IPv4 or IPv6 address, such as 203.0.113.7.")}
+                ) from None
+        else:
+            value = ascii_domain(value.lstrip("@"))
+            if not DOMAIN.fullmatch(value):
+                raise ValidationError({"value": _("Write a domain, such as example.org.")})
+        self.value = value

@@ -8,8 +8,11 @@
   go PRIVACY_MAIL_RETENTION after they were written.
 - The daily counts of unsolicited mail (keyed hashes, no address) go after a few days.
 - Unconfirmed signatures go after 7 days (signing/confirmations.py::purge_unconfirmed).
-- Client IP addresses are never stored in the database: the rate limits keep a per-network
-  count in the cache for at most a day, and logs carry keyed hashes (idei/logging.py).
+- Client IP addresses are not stored with signatures: the rate limits keep a per-network count
+  in the cache for at most a day, the watchlist an hour's count per network for two hours,
+  and logs carry keyed hashes (idei/logging.py). A network that crossed the watchlist's
+  threshold is kept as a watchlist entry while it is blocked or holds signatures back, else
+  WATCHLIST_NETWORK_RETENTION after its last alert.
 
 apply_retention() runs every night from beat (letters.tasks.apply_retention); every step is
 idempotent and works in bounded batches.
@@ -31,11 +34,12 @@ from idei import page_cache
 from idei.outbox.models import OutgoingMessage, ref
 
 from ..delivery import services as delivery
-from ..models import Letter, MessageKind, Signature, UnsolicitedMailCount
+from ..models import Letter, MessageKind, Signature, UnsolicitedMailCount, WatchlistEntry
 from .services import ERASED
 
 PRIVACY_MAIL_RETENTION = timedelta(days=30)
 UNSOLICITED_COUNT_RETENTION = timedelta(days=3)
+WATCHLIST_NETWORK_RETENTION = timedelta(days=30)
 # Signatures anonymised per transaction: a 100,000-signer campaign takes a few dozen.
 BATCH = 5000
 
@@ -56,6 +60,7 @@ class Retention:
     signatures: int = 0
     privacy_mails: int = 0
     unsolicited_counts: int = 0
+    watchlist_networks: int = 0
 
 
 def signer_data_retention() -> timedelta:
@@ -159,4 +164,11 @@ def apply_retention(now=None) -> Retention:
     result.unsolicited_counts, _ = UnsolicitedMailCount.objects.filter(
         day__lt=(now - UNSOLICITED_COUNT_RETENTION).date()
     ).delete()
+    since = now - WATCHLIST_NETWORK_RETENTION
+    result.watchlist_networks, _ = (
+        WatchlistEntry.objects.filter(kind=WatchlistEntry.Kind.NETWORK, blocked_at__isnull=True)
+        .filter(Q(alerted_at__lt=since) | Q(alerted_at__isnull=True, created_at__lt=since))
+        .exclude(Exists(Signature.objects.filter(held_by=OuterRef("pk"))))
+        .delete()
+    )
     return result

@@ -1,7 +1,9 @@
 """Defences of the sign form that need no third party: honeypot, time on page, rate limits.
 
-A bot that fills the honeypot or sends the form faster than a person can read it gets the
-same answer as a person ("check your e-mail") and nothing is stored, so it learns nothing.
+A bot that fills the honeypot gets the same answer as a person ("check your e-mail") and
+nothing is stored, so it learns nothing. The form's timestamp token is bound to the visitor (a
+keyed hash of their CSRF secret) and works once: a form sent too quickly, with a token fetched
+by another client or sent before, is shown again with the input kept and nothing stored.
 Rate limits are sliding windows kept with the cache (Redis in production, where all limits of a
 request are counted in one round trip, with the rest of the sign POST's Redis work: see
 services.admit; Django's cache API otherwise). They are keyed narrowly (one IP address or
@@ -11,13 +13,17 @@ are generous.
 """
 
 import logging
+import secrets
 import time
+from dataclasses import dataclass
 
 from django.core import signing
+from django.middleware.csrf import get_token
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from idei import rate_limits
 from idei.client_address import client_network
-from idei.rate_limits import Limit
+from idei.rate_limits import Claim, Limit
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +32,9 @@ MIN_SECONDS_ON_PAGE = 3
 # A form older than this asks to be checked and sent again (with the input kept).
 MAX_FORM_AGE = 24 * 3600
 FORM_TOKEN_SALT = "letters.sign-form"  # noqa: S105 - a signing salt, not a secret
+VISITOR_SALT = "letters.sign-form.visitor"
+# A used form token's mark in the cache (with the token's random part).
+FORM_USED_KEY = "letters:sign-form-used:"
 
 # The time form tokens read, in one place so that tests can set it (the `abuse_clock` fixture
 # in tests/conftest.py sets it with idei.rate_limits.clock).
@@ -36,32 +45,63 @@ IP_LIMITS = (Limit("ip-minute", 20, 60), Limit("ip-hour", 200, 3600))
 EMAIL_LIMITS = (Limit("email-hour", 6, 3600),)
 
 
-# -- Time on page ---------------------------------------------------------------------------
+# -- Time on page, once, by this visitor ------------------------------------------------------
 
 
-def form_token(now: float | None = None) -> str:
-    """A signed timestamp put in the form when it is shown."""
-    return signing.dumps({"t": int(now if now is not None else clock())}, salt=FORM_TOKEN_SALT)
+def visitor_key(request) -> str:
+    """Who a form token is bound to: a keyed hash of the visitor's CSRF secret.
+
+    get_token() gives a visitor without a CSRF cookie a new secret (and the response the
+    cookie); where the page cache fills its holes, the CSRF hole is filled first, so both
+    values come from the same secret. The secret itself never appears in the page.
+    """
+    get_token(request)
+    return salted_hmac(VISITOR_SALT, request.META["CSRF_COOKIE"]).hexdigest()[:24]
+
+
+def form_token(visitor: str, now: float | None = None) -> str:
+    """A signed timestamp put in the form when it is shown, bound to `visitor` (visitor_key),
+    with a random part that names this one form for its single use."""
+    shown_at = int(now if now is not None else clock())
+    return signing.dumps(
+        {"t": shown_at, "v": visitor, "n": secrets.token_urlsafe(9)}, salt=FORM_TOKEN_SALT
+    )
 
 
 class FormToken:
     VALID = "valid"
     TOO_FAST = "too_fast"
-    EXPIRED = "expired"  # also missing or tampered with: the form is shown again, input kept
+    EXPIRED = "expired"  # the form is shown again, input kept, with a fresh token
+    # Missing, tampered with, or fetched by another visitor (another CSRF cookie): shown again.
+    FOREIGN = "foreign"
+    # Sent before (found when the sign POST claims it: services.admit): shown again.
+    REUSED = "reused"
 
 
-def check_form_token(value: str, now: float | None = None) -> str:
+@dataclass(frozen=True)
+class CheckedFormToken:
+    state: str
+    # The claim that marks this token used (rate_limits.Claim), for a VALID token only.
+    use: Claim | None = None
+
+
+def check_form_token(value: str, visitor: str, now: float | None = None) -> CheckedFormToken:
+    """What a sent form token says, without using it (services.admit claims its use)."""
     now = now if now is not None else clock()
     try:
-        shown_at = signing.loads(value or "", salt=FORM_TOKEN_SALT)["t"]
-    except (signing.BadSignature, KeyError, TypeError):
-        return FormToken.EXPIRED
+        payload = signing.loads(value or "", salt=FORM_TOKEN_SALT)
+        shown_at, bound_to, nonce = int(payload["t"]), str(payload["v"]), str(payload["n"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return CheckedFormToken(FormToken.FOREIGN)
+    if not constant_time_compare(bound_to, visitor):
+        return CheckedFormToken(FormToken.FOREIGN)
     age = now - shown_at
     if age < MIN_SECONDS_ON_PAGE:
-        return FormToken.TOO_FAST
+        return CheckedFormToken(FormToken.TOO_FAST)
     if age > MAX_FORM_AGE:
-        return FormToken.EXPIRED
-    return FormToken.VALID
+        return CheckedFormToken(FormToken.EXPIRED)
+    # Kept a little longer than the token is valid: a used token stays used until it expires.
+    return CheckedFormToken(FormToken.VALID, Claim(FORM_USED_KEY + nonce, MAX_FORM_AGE + 60))
 
 
 # -- Rate limits (idei/rate_limits.py) -------------------------------------------------------

@@ -38,12 +38,12 @@ def pending_key(campaign_id: int) -> str:
 
 
 def recent_signers(campaign, limit: int = RECENT_SIGNERS) -> list[dict]:
-    """First name and country of the latest confirmed signers who agreed to be shown.
+    """First name and country of the latest counted signers who agreed to be shown.
 
     Read by the (campaign, confirmed_at) index, newest first; erased signatures never appear.
     """
     rows = (
-        Signature.objects.confirmed()
+        Signature.objects.counted()
         .filter(campaign=campaign, consent_show_first_name=True, erased_at__isnull=True)
         .order_by("-confirmed_at")
         .only("name", "country", "confirmed_at")[:limit]
@@ -60,7 +60,7 @@ def recent_signers(campaign, limit: int = RECENT_SIGNERS) -> list[dict]:
 
 def _exact_count():
     confirmed = (
-        Signature.objects.confirmed()
+        Signature.objects.counted()
         .filter(campaign=OuterRef("pk"))
         .order_by()
         .values("campaign")

@@ -182,9 +182,18 @@ class SignForm(forms.Form):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, campaign, letter_body: str = "", default_country: str = "", **kw):
+    def __init__(
+        self,
+        *args,
+        campaign,
+        visitor: str,
+        letter_body: str = "",
+        default_country: str = "",
+        **kw,
+    ):
         super().__init__(*args, **kw)
         self.campaign = campaign
+        self.visitor = visitor  # abuse.visitor_key: whom the form's token is bound to
         self.letter_body = letter_body.replace("\r\n", "\n").strip()
         # A callable: the list is read only when the select is rendered or validated.
         self.fields["country"].choices = country_choices
@@ -198,7 +207,7 @@ class SignForm(forms.Form):
         else:
             del self.fields["letter_text"]
         if not self.is_bound:
-            self.initial["started"] = abuse.form_token()
+            self.initial["started"] = abuse.form_token(visitor)
 
     @functools.cached_property
     def helper(self) -> FormHelper:
@@ -279,13 +288,13 @@ class SignForm(forms.Form):
         """The honeypot is filled: a person never sees it."""
         return bool(self.data.get(HONEYPOT, "").strip())
 
-    def form_token_state(self) -> str:
-        return abuse.check_form_token(self.data.get("started", ""))
+    def checked_token(self) -> abuse.CheckedFormToken:
+        return abuse.check_form_token(self.data.get("started", ""), self.visitor)
 
     def refresh_token(self) -> None:
         """Show the form again with a new timestamp (and the person's input kept)."""
         data = self.data.copy()
-        data["started"] = abuse.form_token()
+        data["started"] = abuse.form_token(self.visitor)
         self.data = data
 
     def consent_record(self, *, language: str, page: str) -> dict:

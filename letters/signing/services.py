@@ -16,11 +16,13 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from idei import rate_limits
 from idei.celery import tasks_run_inline
+from idei.client_address import client_network
 from idei.outbox import services as outbox
+from idei.rate_limits import Claim
 from idei.tokens import LinkError, claim_by_link, pending_by_link
 
 from ..models import Signature
-from . import abuse, tasks
+from . import abuse, tasks, watchlist
 from .addresses import normalise_email
 from .confirmations import (
     CONFIRMATION_LIFETIME,
@@ -69,27 +71,45 @@ class Admission:
     # None: nothing claimed (nothing to sign, tasks run inline, or Redis not configured or
     # down), so sign() asks for the e-mail itself.
     wake_claimed: bool | None
+    # True: the form's token had been used before (the form is shown again, nothing saved).
+    form_token_reused: bool = False
+    # The blocked watchlist entry that holds this signature back (not counted), if any.
+    held_by: int | None = None
 
 
 # -- Signing ---------------------------------------------------------------------------------
 
 
-def admit(request, email_key: str | None) -> Admission:
-    """The sign POST's Redis work in one round trip: both rate limits and the wake-up claim.
+def admit(request, email_key: str | None, form_token_use: Claim | None = None) -> Admission:
+    """The sign POST's Redis work in one round trip: both rate limits, the form token's
+    single use, the wake-up claim and the watchlist's counts (watchlist.queue_counts).
 
-    The address is counted, and the wake-up claimed, only for a form about to be signed
-    (`email_key` given). Whoever wins the claim queues the wake-up, even if its own signature
-    is then refused, so that a claim never holds up the e-mails of others.
+    The address is counted, the token used (`form_token_use`, abuse.check_form_token) and the
+    wake-up claimed only for a form about to be signed (`email_key` given). Whoever wins the
+    wake-up claim queues the wake-up, even if its own signature is then refused, so that a
+    claim never holds up the e-mails of others. If the cache is down, the token is taken as
+    unused: defences slow attackers down, they must not lose a signature.
     """
+    network = client_network(request)
     groups = abuse.sign_limit_groups(request, email_key)
     # Where tasks run inline there is no worker to wake: sign() sends the e-mail itself.
-    claim = queue_wake_claim if email_key is not None and not tasks_run_inline() else None
-    waits, replies = rate_limits.count_in_one_trip(groups, claim)
-    wake_claimed = bool(replies[0]) if claim is not None and replies is not None else None
+    wake = email_key is not None and not tasks_run_inline()
+    claims = [form_token_use] if email_key is not None and form_token_use is not None else []
+
+    def queue_more(pipe) -> None:
+        if wake:
+            queue_wake_claim(pipe)  # its reply comes first
+        if email_key is not None:
+            watchlist.queue_counts(pipe, email_key, network, rate_limits.clock())
+
+    trip = rate_limits.count_in_one_trip(groups, queue_more, claims)
+    wake_claimed = bool(trip.replies[0]) if wake and trip.replies is not None else None
     return Admission(
-        network_wait=waits[0],
-        address_wait=waits[1] if email_key is not None else 0,
+        network_wait=trip.waits[0],
+        address_wait=trip.waits[1] if email_key is not None else 0,
         wake_claimed=wake_claimed,
+        form_token_reused=any(made is False for made in trip.claimed),
+        held_by=watchlist.holding_entry(email_key, network) if email_key is not None else None,
     )
 
 
@@ -107,6 +127,7 @@ def sign(
     language: str,
     client_ip: str,
     wake_claimed: bool | None = None,
+    held_by: int | None = None,
 ) -> SignResult:
     """Store an unconfirmed signature (or refresh a pending one); its confirmation e-mail follows.
 
@@ -125,6 +146,7 @@ def sign(
 
     `wake_claimed` is the caller's Admission.wake_claimed: when the caller's admit() reached
     Redis, the caller wakes the worker (queue_claimed_wake_up) and sign() does not.
+    `held_by`: the blocked watchlist entry that holds a new signature back (watchlist.py).
     """
     if not campaign.is_open:
         raise SigningClosed
@@ -139,6 +161,7 @@ def sign(
         consent_record=cleaned_data.get("consent_record", {}),
         confirmation_due_at=now,
         confirmation_expires_at=now + CONFIRMATION_LIFETIME,
+        held_by_id=held_by,
     )
     signature = _insert_new(campaign, email_key, values)
     created = signature is not None
@@ -164,7 +187,11 @@ def _insert_new(campaign: Campaign, email_key: str, values: dict) -> Signature |
                 return Signature.objects.create(confirmation_mails_sent=1, **fields)
         return Signature.objects.create(confirmation_mails_sent=1, **fields)
     except IntegrityError:
-        return None
+        if values.get("held_by_id") is None:
+            return None
+        # Or the watchlist entry holding it back was deleted a moment ago (this process's
+        # copy of the block-list is up to 30 s old): not blocked any more, so not held.
+        return _insert_new(campaign, email_key, {**values, "held_by_id": None})
 
 
 def _sign_again(campaign, email_key: str, client_ip: str) -> tuple[Signature, bool]:

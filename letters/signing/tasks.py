@@ -13,7 +13,7 @@ from django.db import close_old_connections, connections
 
 from idei.celery import tasks_run_inline
 
-from . import confirmations, counts
+from . import confirmations, counts, watchlist
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,12 @@ def wake_confirmation_worker() -> None:
     """Queue one wake-up of the confirmation worker, unless one is queued already."""
     if cache.add(confirmations.WAKE_KEY, 1, timeout=confirmations.WAKE_SECONDS):
         send_confirmations.delay()
+
+
+@shared_task(name="letters.tasks.watch_signing_sources")
+def watch_signing_sources() -> dict:
+    """Every minute from beat: alert on e-mail domains and networks over their hourly threshold."""
+    return {"alerts": len(watchlist.watch_sources())}
 
 
 @shared_task(name="letters.tasks.purge_unconfirmed_signatures")

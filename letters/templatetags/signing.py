@@ -19,8 +19,9 @@ STARTED_PLACEHOLDER = "sign-form-started-placeholder"
 
 
 def fill_started(request) -> str:
-    """A visitor's form timestamp (URL-safe base64 and colons: nothing to escape)."""
-    return abuse.form_token()
+    """A visitor's form timestamp, bound to their CSRF secret (URL-safe base64 and colons:
+    nothing to escape)."""
+    return abuse.form_token(abuse.visitor_key(request))
 
 
 @register.inclusion_tag("letters/includes/sign_panel.html", takes_context=True)

@@ -42,7 +42,7 @@ def test_a_cached_page_signs_with_the_visitors_own_csrf_token(django_assert_num_
     assert visitor.cookies["csrftoken"].value  # the cookie that goes with the token
     response = visitor.post(
         reverse("letters:sign", args=[campaign.slug]),
-        {**sign_data(), "csrfmiddlewaretoken": token},
+        {**sign_data(visitor), "csrfmiddlewaretoken": token},
     )
     assert response.status_code == 302
     assert Signature.objects.filter(campaign=campaign).count() == 1
@@ -52,9 +52,8 @@ def test_a_page_without_the_csrf_token_is_refused_as_before():
     campaign = open_campaign()
     get(Client(), campaign)
 
-    response = Client(enforce_csrf_checks=True).post(
-        reverse("letters:sign", args=[campaign.slug]), sign_data()
-    )
+    visitor = Client(enforce_csrf_checks=True)
+    response = visitor.post(reverse("letters:sign", args=[campaign.slug]), sign_data(visitor))
 
     assert response.status_code == 403
     assert not Signature.objects.exists()
@@ -184,11 +183,13 @@ def test_a_campaign_closed_after_it_was_cached_refuses_signatures(
 ):
     campaign = open_campaign()
     url = reverse("letters:sign", args=[campaign.slug])
-    assert Client().post(url, sign_data(email="before@example.org")).status_code == 302
+    before = Client()
+    assert before.post(url, sign_data(before, email="before@example.org")).status_code == 302
 
     with django_capture_on_commit_callbacks(execute=True):
         campaign.close(user=None)
-    response = Client().post(url, sign_data(email="after@example.org"))
+    after = Client()
+    response = after.post(url, sign_data(after, email="after@example.org"))
 
     assert response.status_code == 410
     assert list(Signature.objects.values_list("email", flat=True)) == ["before@example.org"]

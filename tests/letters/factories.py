@@ -77,19 +77,40 @@ def open_campaign(**fields):
     return campaign
 
 
-def sign_data(**overrides) -> dict:
-    """What a person sends in the sign form, shown a minute ago (past the time-on-page check)."""
+def visitor_of(client) -> str:
+    """The key a form token is bound to for this test client (letters.signing.abuse.visitor_key),
+    as for a browser that loaded the page: its CSRF cookie, given one now if it has none."""
+    from django.conf import settings
+    from django.http import HttpRequest
+    from django.utils.crypto import get_random_string
+
+    from letters.signing.abuse import visitor_key
+
+    cookie = client.cookies.get(settings.CSRF_COOKIE_NAME)
+    if cookie is None or not cookie.value:
+        # What CsrfViewMiddleware would give it: a 32-character secret, in the cookie.
+        client.cookies[settings.CSRF_COOKIE_NAME] = get_random_string(32)
+    request = HttpRequest()
+    request.META["CSRF_COOKIE"] = client.cookies[settings.CSRF_COOKIE_NAME].value
+    return visitor_key(request)
+
+
+def sign_data(client=None, **overrides) -> dict:
+    """What `client`'s browser sends in the sign form, shown a minute ago (past the time-on-page
+    check), with a form token of its own. Without a client (a service called directly), the
+    token is bound to no browser and a sign POST would refuse it."""
     import time
 
     from letters.signing.abuse import form_token
 
+    visitor = visitor_of(client) if client is not None else "no-browser"
     data = {
         "name": "Ana María López",
         "email": "ana@example.org",
         "country": "MX",
         "city": "Puebla",
         "message": "",
-        "started": form_token(now=time.time() - 60),
+        "started": form_token(visitor, now=time.time() - 60),
         "leave_empty": "",
     }
     data.update(overrides)

@@ -1,6 +1,7 @@
 """Abuse defences: honeypot, time on page, rate limits kept narrow, blocked domains, admin."""
 
 import json
+import re
 
 import pytest
 from django.core.cache import cache
@@ -14,7 +15,7 @@ from letters.models import BlockedEmailDomain, Signature
 from letters.signing import abuse, confirmations
 from letters.signing import services as signing
 from tests.factories import UserFactory
-from tests.letters.factories import SignatureFactory, open_campaign, sign_data
+from tests.letters.factories import SignatureFactory, open_campaign, sign_data, visitor_of
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def post_sign(client, campaign, ip="203.0.113.7", json_answer=False, forwarded="
     meta = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
     return client.post(
         reverse("letters:sign", args=[campaign.slug]),
-        sign_data(**overrides),
+        sign_data(client, **overrides),
         REMOTE_ADDR=ip,
         headers=headers,
         **meta,
@@ -81,7 +82,7 @@ def test_a_form_sent_faster_than_a_person_can_is_shown_again_and_nothing_is_stor
     client, abuse_clock
 ):
     campaign = open_campaign()
-    started = abuse.form_token(now=abuse_clock() - 1)
+    started = abuse.form_token(visitor_of(client), now=abuse_clock() - 1)
 
     response = post_sign(client, campaign, city="Oaxaca", started=started)
 
@@ -101,7 +102,10 @@ def test_a_form_open_for_days_is_shown_again_with_the_input_kept(client, abuse_c
     campaign = open_campaign()
 
     response = post_sign(
-        client, campaign, city="Oaxaca", started=abuse.form_token(now=abuse_clock() - 3 * 86400)
+        client,
+        campaign,
+        city="Oaxaca",
+        started=abuse.form_token(visitor_of(client), now=abuse_clock() - 3 * 86400),
     )
 
     assert response.status_code == 400
@@ -112,7 +116,7 @@ def test_a_form_open_for_days_is_shown_again_with_the_input_kept(client, abuse_c
 
 def test_sending_the_refreshed_form_again_signs(client, abuse_clock):
     campaign = open_campaign()
-    old = abuse.form_token(now=abuse_clock() - 3 * 86400)
+    old = abuse.form_token(visitor_of(client), now=abuse_clock() - 3 * 86400)
     html = post_sign(client, campaign, started=old).content.decode()
     fresh = html.split('name="started" value="', 1)[1].split('"', 1)[0]
     assert fresh != old
@@ -125,7 +129,7 @@ def test_sending_the_refreshed_form_again_signs(client, abuse_clock):
     assert Signature.objects.count() == 1
 
 
-@pytest.mark.parametrize("started", ["", "tampered", abuse.form_token()[:-2] + "xx"])
+@pytest.mark.parametrize("started", ["", "tampered", abuse.form_token("visitor")[:-2] + "xx"])
 def test_a_missing_or_tampered_form_token_shows_the_form_again(client, started):
     campaign = open_campaign()
 
@@ -133,6 +137,107 @@ def test_a_missing_or_tampered_form_token_shows_the_form_again(client, started):
 
     assert response.status_code == 400
     assert not Signature.objects.exists()
+
+
+# -- The form token: once, by the visitor who fetched it -------------------------------------
+
+STARTED = re.compile(r'name="started" value="([^"]+)"')
+CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+AGAIN = "Please check your details and press Sign again."
+
+
+def test_a_form_token_signs_once_then_the_form_comes_back_with_a_fresh_one(
+    client, rate_limit_store, abuse_clock
+):
+    campaign = open_campaign()
+    started = sign_data(client)["started"]
+    assert post_sign(client, campaign, started=started).status_code == 302
+
+    # The same form sent again (a replay, or a bot reusing one fetched token).
+    again = post_sign(client, campaign, started=started, email="other@example.org", city="León")
+
+    assert again.status_code == 400
+    html = again.content.decode()
+    assert AGAIN in html and 'value="other@example.org"' in html and 'value="León"' in html
+    fresh = STARTED.search(html).group(1)
+    assert fresh != started
+    assert list(Signature.objects.values_list("email", flat=True)) == ["ana@example.org"]
+    # The person sends the form shown again, a few seconds later: signed.
+    abuse_clock.advance(5)
+    response = post_sign(client, campaign, started=fresh, email="other@example.org")
+    assert response.status_code == 302
+    assert Signature.objects.count() == 2
+
+
+def test_a_form_token_fetched_by_another_client_is_refused_and_replaced(client, abuse_clock):
+    from django.test import Client
+
+    campaign = open_campaign()
+    fetcher = Client()
+    stolen = sign_data(fetcher)["started"]  # bound to the fetcher's CSRF cookie
+
+    response = post_sign(client, campaign, started=stolen, city="Oaxaca")
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert AGAIN in html and 'value="Oaxaca"' in html
+    assert not Signature.objects.exists()
+    # The token the form came back with is this client's own.
+    fresh = STARTED.search(html).group(1)
+    assert abuse.check_form_token(fresh, visitor_of(client)).state == abuse.FormToken.TOO_FAST
+    abuse_clock.advance(5)
+    assert post_sign(client, campaign, started=fresh).status_code == 302
+
+
+def test_a_post_without_a_csrf_cookie_never_signs_with_a_fetched_token(client, abuse_clock):
+    from django.test import Client
+
+    campaign = open_campaign()
+    cookieless = Client()  # the test client does not enforce CSRF: only the token binds
+    started = sign_data(client)["started"]
+
+    response = cookieless.post(
+        reverse("letters:sign", args=[campaign.slug]),
+        {**sign_data(), "started": started},
+        REMOTE_ADDR="203.0.113.7",
+    )
+
+    assert response.status_code == 400 and AGAIN in response.content.decode()
+    assert not Signature.objects.exists()
+
+
+def test_a_real_browser_session_signs_once_with_the_cached_page_token(abuse_clock):
+    from django.test import Client
+
+    campaign = open_campaign()
+    Client().get(campaign.get_absolute_url())  # rendered and cached by another visitor
+    browser = Client(enforce_csrf_checks=True)
+    html = browser.get(campaign.get_absolute_url()).content.decode()
+    form = {
+        **sign_data(),
+        "started": STARTED.search(html).group(1),
+        "csrfmiddlewaretoken": CSRF_TOKEN.search(html).group(1),
+    }
+    url = reverse("letters:sign", args=[campaign.slug])
+    abuse_clock.advance(10)  # the person reads the page
+
+    first = browser.post(url, form, REMOTE_ADDR="203.0.113.7")
+    second = browser.post(url, {**form, "email": "bot@example.org"}, REMOTE_ADDR="203.0.113.7")
+
+    assert first.status_code == 302 and second.status_code == 400
+    assert list(Signature.objects.values_list("email", flat=True)) == ["ana@example.org"]
+
+
+def test_a_fresh_token_comes_with_a_rate_limited_form(client):
+    campaign = open_campaign()
+    for n in range(IP_BURST):
+        post_sign(client, campaign, email=f"p{n}@example.org")
+    started = sign_data(client)["started"]
+
+    html = post_sign(client, campaign, started=started, email="late@example.org").content.decode()
+
+    # Counted and refused, its token used up: the form shown again carries another.
+    assert STARTED.search(html).group(1) != started
 
 
 # -- Rate limits per network -------------------------------------------------------------------
@@ -520,18 +625,21 @@ def test_on_redis_all_limits_of_a_sign_request_are_counted_in_one_round_trip(
         with monkeypatch.context() as patch:
             patch.setattr(redis.client.Pipeline, "execute", counted_execute)
             patch.setattr(redis.Redis, "execute_command", lambda *a, **kw: direct.append(a))
-            first = signing.admit(request, "email-key")
-            second = signing.admit(request, "other-key")
+            use = abuse.check_form_token(abuse.form_token("v", now=0), "v", now=60).use
+            first = signing.admit(request, "email-key", use)
+            second = signing.admit(request, "other-key", use)
     finally:
         celery_app.conf.task_always_eager = True
 
     assert (first.network_wait, first.address_wait) == (0, 0)
-    # The limits and the claim to wake the confirmation worker, in one pipeline each time;
-    # the first request wins the claim, the second sees a wake-up already claimed.
-    per_request = 3 * (len(abuse.IP_LIMITS) + len(abuse.EMAIL_LIMITS)) + 1
+    # The limits, the form token's use, the claim to wake the confirmation worker and the
+    # watchlist's counts (domain and network: ZINCRBY and EXPIRE each), in one pipeline each
+    # time; the first request wins both claims, the second finds them made.
+    per_request = 3 * (len(abuse.IP_LIMITS) + len(abuse.EMAIL_LIMITS)) + 1 + 1 + 4
     assert pipelines == [per_request, per_request]
     assert direct == []
     assert (first.wake_claimed, second.wake_claimed) == (True, False)
+    assert (first.form_token_reused, second.form_token_reused) == (False, True)
     cache.delete(confirmations.WAKE_KEY)
 
 

@@ -165,7 +165,7 @@ def test_the_whole_journey_from_form_to_count_over_smtp(
 ):
     campaign = open_campaign()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("letters:sign", args=[campaign.slug]), sign_data())
+        client.post(reverse("letters:sign", args=[campaign.slug]), sign_data(client))
     [mail] = smtp_server.wait_for(1)
     token = confirmation_token(mail.get_body(("plain",)).get_content())
 

@@ -34,9 +34,10 @@ def text(message) -> str:
 
 
 def post_sign(campaign, n: int):
-    return Client().post(
+    visitor = Client()
+    return visitor.post(
         reverse("letters:sign", args=[campaign.slug]),
-        sign_data(email=f"burst{n}@example.org"),
+        sign_data(visitor, email=f"burst{n}@example.org"),
         REMOTE_ADDR=f"10.0.{n}.1",
     )
 

@@ -120,7 +120,7 @@ def test_erasure_by_e_mailed_link_leaves_the_person_in_no_column_file_or_later_l
     campaign = open_campaign(delivery_mode=Campaign.DeliveryMode.PETITION)
     SignatureFactory(campaign=campaign, name="Other Signer", consent_share_name=True)
     sign = reverse("letters:sign", args=[campaign.slug])
-    form = sign_data(name=NAME, email=ADDRESS, consent_share_name="on")
+    form = sign_data(client, name=NAME, email=ADDRESS, consent_share_name="on")
 
     # She signs and confirms over HTTP, from her own network.
     with django_capture_on_commit_callbacks(execute=True):
@@ -134,7 +134,7 @@ def test_erasure_by_e_mailed_link_leaves_the_person_in_no_column_file_or_later_l
     assert signature.confirmed_at and signature.consent_share_name
     # Signing again from the same network: a log line about her signature and her client.
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(sign, sign_data(name=NAME, email=ADDRESS), REMOTE_ADDR=CLIENT_IP)
+        client.post(sign, sign_data(client, name=NAME, email=ADDRESS), REMOTE_ADDR=CLIENT_IP)
 
     # The petition goes to the official (her name in its PDF), the coordinator keeps a copy.
     with django_capture_on_commit_callbacks(execute=True):

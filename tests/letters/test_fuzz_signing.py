@@ -43,7 +43,7 @@ def campaign():
 def sign_and_follow(client, campaign, fields: dict, consents: list[str]) -> int:
     """Send the sign form; follow a signature to its confirm, thanks and campaign pages."""
     cache.clear()  # the rate limits would otherwise answer 429 after a few examples
-    data = sign_data(**fields)
+    data = sign_data(client, **fields)
     data.update(dict.fromkeys(consents, "on"))
     before = Signature.objects.count()
 

@@ -12,7 +12,7 @@ from idei.outbox.models import OutgoingMessage, ref
 from letters.models import Signature
 from letters.signing.abuse import MIN_SECONDS_ON_PAGE, FormToken, check_form_token
 from letters.templatetags.signing import STARTED_PLACEHOLDER
-from tests.letters.factories import open_campaign, sign_data
+from tests.letters.factories import open_campaign, sign_data, visitor_of
 
 pytestmark = pytest.mark.django_db
 
@@ -56,9 +56,9 @@ def test_sign_post_only_inserts_the_signature_when_a_worker_sends_the_mail(
     campaign = open_campaign()
     app.conf.task_always_eager = False  # as in production: a worker writes the e-mail
     url = reverse("letters:sign", args=[campaign.slug])
-    client.post(url, sign_data(email="first@example.org"))  # reads the block-list
+    client.post(url, sign_data(client, email="first@example.org"))  # reads the block-list
     with CaptureQueriesContext(connection) as queries:
-        response = client.post(url, sign_data())
+        response = client.post(url, sign_data(client))
 
     assert response.status_code == 302
     # The campaign read once (its status as of now), then one INSERT, in a savepoint only
@@ -84,15 +84,21 @@ def test_cached_sign_form_is_the_same_page_with_a_new_timestamp_per_visitor():
     campaign = open_campaign()
     cache.clear()
 
-    first = page(Client(), campaign, accept_language="es-MX")  # rendered, then cached
-    second = page(Client(), campaign, accept_language="es-MX")  # from the cache
+    first_visitor, second_visitor = Client(), Client()
+    first = page(first_visitor, campaign, accept_language="es-MX")  # rendered, then cached
+    second = page(second_visitor, campaign, accept_language="es-MX")  # from the cache
 
     assert without_tokens(first) == without_tokens(second)
     assert STARTED_PLACEHOLDER not in second
     assert CSRF.search(first).group(1) != CSRF.search(second).group(1)
+    # The timestamp is bound to the CSRF cookie the same response set (filled after it).
     started = STARTED.search(second).group(1)
-    assert check_form_token(started) == FormToken.TOO_FAST
-    assert check_form_token(started, now=time.time() + MIN_SECONDS_ON_PAGE) == FormToken.VALID
+    visitor = visitor_of(second_visitor)
+    assert check_form_token(started, visitor).state == FormToken.TOO_FAST
+    later = time.time() + MIN_SECONDS_ON_PAGE
+    assert check_form_token(started, visitor, now=later).state == FormToken.VALID
+    other = visitor_of(first_visitor)
+    assert check_form_token(started, other, now=later).state == FormToken.FOREIGN
 
 
 def test_cached_sign_form_follows_language_and_preselected_country():

@@ -170,6 +170,7 @@ def test_retention_runs_every_night_from_a_beat_row_and_its_task_reports():
         "signatures": 0,
         "privacy_mails": 0,
         "unsolicited_counts": 0,
+        "watchlist_networks": 0,
     }
 
 

@@ -31,7 +31,7 @@ def sign_url(campaign):
 
 def post_sign(client, campaign, json_answer=False, **overrides):
     headers = {"Accept": "application/json"} if json_answer else {}
-    return client.post(sign_url(campaign), sign_data(**overrides), headers=headers)
+    return client.post(sign_url(campaign), sign_data(client, **overrides), headers=headers)
 
 
 # -- The form ------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ def test_consent_record_keeps_the_words_shown_the_time_the_page_and_the_language
         "consent_show_first_name",
     }
     with translation.override("fr"):
-        shown = str(SignForm(campaign=campaign).fields["consent_reminders"].label)
+        shown = str(SignForm(campaign=campaign, visitor="").fields["consent_reminders"].label)
     assert record["texts"]["consent_reminders"] == shown
 
 
@@ -504,7 +504,7 @@ def test_missing_csrf_token_gets_a_translated_403_page_and_writes_nothing():
     client = Client(enforce_csrf_checks=True)
     client.cookies.load({"django_language": "fr"})
 
-    response = client.post(sign_url(campaign), sign_data())
+    response = client.post(sign_url(campaign), sign_data(client))
 
     assert response.status_code == 403
     html = response.content.decode()

@@ -45,7 +45,7 @@ def test_nine_requests_from_every_flow_send_five_mails_and_nothing_tells_the_sen
         for number, campaign in enumerate(campaigns):
             response = client.post(
                 reverse("letters:sign", args=[campaign.slug]),
-                sign_data(email=f"Victim+sign{number}@Example.org"),
+                sign_data(client, email=f"Victim+sign{number}@Example.org"),
                 follow=True,
             )
             # The page names its campaign; the rest must not differ.
@@ -67,7 +67,7 @@ def test_nine_requests_from_every_flow_send_five_mails_and_nothing_tells_the_sen
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("letters:sign", args=[campaigns[0].slug]),
-            sign_data(email="bystander@example.org"),
+            sign_data(client, email="bystander@example.org"),
         )
 
     received = smtp_server.wait_for(UNSOLICITED_MAILS_PER_DAY + 1)
@@ -113,9 +113,10 @@ def test_the_confirmation_worker_sends_one_mailbox_five_links_across_six_campaig
     # Six: the sign form's own limit refuses a seventh signature per address within the hour.
     campaigns = [open_campaign() for _ in range(UNSOLICITED_MAILS_PER_DAY + 1)]
     for number, campaign in enumerate(campaigns):
-        response = Client().post(
+        visitor = Client()
+        response = visitor.post(
             reverse("letters:sign", args=[campaign.slug]),
-            sign_data(email=f"target+{number}@example.org"),
+            sign_data(visitor, email=f"target+{number}@example.org"),
             REMOTE_ADDR=f"10.1.{number}.1",
         )
         assert response.status_code == 302

@@ -71,9 +71,10 @@ def drain():
 
 
 def sign(campaign, address: str, n: int):
-    response = Client().post(
+    visitor = Client()
+    response = visitor.post(
         reverse("letters:sign", args=[campaign.slug]),
-        sign_data(email=address),
+        sign_data(visitor, email=address),
         REMOTE_ADDR=f"10.9.{n}.1",
     )
     assert response.status_code == 302
@@ -291,7 +292,7 @@ def test_a_signature_with_a_suppressed_address_gets_no_confirmation_and_the_rest
         for n, address in enumerate(["bounced@example.org", "fine@example.org"]):
             response = client.post(
                 reverse("letters:sign", args=[campaign.slug]),
-                sign_data(email=address),
+                sign_data(client, email=address),
                 REMOTE_ADDR=f"10.8.{n}.1",
             )
             assert response.status_code == 302
