@@ -333,3 +333,12 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
                 self.request, self.template_name, self.get_context_data(form=form), wait
             )
         return super().form_valid(form)
+
+
+def forget_sign_in_failures(before) -> int:
+    """Delete the records of failed sign-ins (client network, user name) older than `before`.
+
+    The lockout reads only the last AXES_COOLOFF_TIME of them; retention calls this nightly.
+    """
+    deleted, _ = AccessAttempt.objects.filter(attempt_time__lt=before).delete()
+    return deleted

@@ -334,6 +334,9 @@ AUTHENTICATION_BACKENDS = [
 # further attempts are refused for 15 minutes, counted from the lockout (a locked-out attempt
 # does not restart it), with a 429, Retry-After and the time to wait (campaigns/accounts.py).
 AXES_FAILURE_LIMIT = 5
+# No record of every successful sign-in with its address: the lockout needs only the failures,
+# which the nightly retention removes after 30 days (letters/privacy/retention.py).
+AXES_DISABLE_ACCESS_LOG = True
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "idei.client_address.client_network"

@@ -12,7 +12,9 @@
   in the cache for at most a day, the watchlist an hour's count per network for two hours,
   and logs carry keyed hashes (idei/logging.py). A network that crossed the watchlist's
   threshold is kept as a watchlist entry while it is blocked or holds signatures back, else
-  WATCHLIST_NETWORK_RETENTION after its last alert.
+  WATCHLIST_NETWORK_RETENTION after its last alert. Failed sign-ins (the lockout's records of
+  a network and a user name) go SIGN_IN_FAILURE_RETENTION after the attempt; successful
+  sign-ins are not recorded (settings: AXES_DISABLE_ACCESS_LOG).
 
 apply_retention() runs every night from beat (letters.tasks.apply_retention); every step is
 idempotent and works in bounded batches.
@@ -29,6 +31,7 @@ from django.db.models import CharField, Exists, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from campaigns.accounts import forget_sign_in_failures
 from campaigns.models import Campaign, CampaignStatusChange
 from idei import page_cache
 from idei.outbox.models import OutgoingMessage, ref
@@ -40,6 +43,8 @@ from .services import ERASED
 PRIVACY_MAIL_RETENTION = timedelta(days=30)
 UNSOLICITED_COUNT_RETENTION = timedelta(days=3)
 WATCHLIST_NETWORK_RETENTION = timedelta(days=30)
+# Failed sign-ins (client network, user name tried): the lockout needs 15 minutes of them.
+SIGN_IN_FAILURE_RETENTION = timedelta(days=30)
 # Signatures anonymised per transaction: a 100,000-signer campaign takes a few dozen.
 BATCH = 5000
 
@@ -61,6 +66,7 @@ class Retention:
     privacy_mails: int = 0
     unsolicited_counts: int = 0
     watchlist_networks: int = 0
+    sign_in_failures: int = 0
 
 
 def signer_data_retention() -> timedelta:
@@ -171,4 +177,5 @@ def apply_retention(now=None) -> Retention:
         .exclude(Exists(Signature.objects.filter(held_by=OuterRef("pk"))))
         .delete()
     )
+    result.sign_in_failures = forget_sign_in_failures(now - SIGN_IN_FAILURE_RETENTION)
     return result

@@ -4,6 +4,7 @@ after it closed, counts and public figures stay; privacy mails and mail counts g
 import datetime
 
 import pytest
+from axes.models import AccessAttempt, AccessLog
 from django.db.models import Count
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
@@ -14,7 +15,7 @@ from letters.models import Letter, MessageKind, Signature, UnsolicitedMailCount
 from letters.privacy import retention
 from letters.privacy import tasks as privacy_tasks
 from letters.signing.unsolicited import mailbox_key
-from tests.factories import CampaignFactory, TargetFactory
+from tests.factories import CampaignFactory, TargetFactory, UserFactory
 from tests.letters.factories import SignatureFactory
 from tests.letters.test_erasure import database_traces, file_traces
 
@@ -171,6 +172,7 @@ def test_retention_runs_every_night_from_a_beat_row_and_its_task_reports():
         "privacy_mails": 0,
         "unsolicited_counts": 0,
         "watchlist_networks": 0,
+        "sign_in_failures": 0,
     }
 
 
@@ -195,3 +197,24 @@ def test_privacy_page_states_each_period(client):
     assert "30 days after it was written" in html
     assert "We do not store your IP address" in html
     assert "out of our reach" in html
+
+
+def test_failed_sign_ins_are_kept_30_days_and_successful_ones_not_at_all(client):
+    UserFactory(username="ana", password="a-long-enough-passphrase")
+    for _ in range(2):
+        client.post("/accounts/login/", {"username": "ana", "password": "wrong-guess"})
+    now = datetime.datetime.now(datetime.UTC)
+    old = AccessAttempt.objects.create(
+        username="old", ip_address="198.51.100.9", user_agent="", http_accept="",
+        path_info="/accounts/login/", get_data="", post_data="", failures_since_start=1,
+    )  # fmt: skip
+    # attempt_time is set on creation: moved back as if the attempt were a month old.
+    AccessAttempt.objects.filter(pk=old.pk).update(attempt_time=now - datetime.timedelta(days=31))
+
+    removed = retention.apply_retention()
+
+    assert removed.sign_in_failures == 1
+    assert not AccessAttempt.objects.filter(pk=old.pk).exists()
+    assert AccessAttempt.objects.filter(username="ana").exists()  # recent: the lockout needs it
+    client.post("/accounts/login/", {"username": "ana", "password": "a-long-enough-passphrase"})
+    assert not AccessLog.objects.exists()
