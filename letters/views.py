@@ -147,6 +147,26 @@ def sign(request, slug):
         signing.queue_claimed_wake_up(admission)
 
 
+def respond_token_problem(request, campaign, form, token_state):
+    """The form again, input kept, nothing saved, when its token cannot sign (abuse.FormToken).
+
+    Sent too fast, the same token works a moment later; expired, fetched by another client or
+    sent before, the form comes back with a token of its own. Any other problem is shown too.
+    """
+    logger.info("sign: form token %s, shown again", token_state, extra={"campaign": campaign.slug})
+    if token_state != abuse.FormToken.TOO_FAST:
+        form.refresh_token()
+    form.is_valid()
+    if token_state == abuse.FormToken.EXPIRED:
+        notice = _(
+            "This form was open for a long time. Please check your details and send it "
+            "again: nothing was saved yet."
+        )
+    else:
+        notice = _("Please check your details and press Sign again.")
+    return respond_with_form(request, campaign, form, status=400, notice=notice)
+
+
 def answer_sign_post(request, campaign, form, token_state, admission):
     """The sign POST's answer, once the form is checked and the request admitted."""
     if admission.network_wait:
@@ -167,46 +187,8 @@ def answer_sign_post(request, campaign, form, token_state, admission):
     if form.is_bot:
         logger.info("sign: honeypot filled, dropped", extra={"campaign": campaign.slug})
         return respond_done(request, campaign)
-    if token_state in (abuse.FormToken.FOREIGN, abuse.FormToken.REUSED):
-        # Fetched by another client, or sent before: the form again, with a token of its own;
-        # the person sees what a quick one does, nothing is saved.
-        logger.info(
-            "sign: form token %s, shown again", token_state, extra={"campaign": campaign.slug}
-        )
-        form.refresh_token()
-        form.is_valid()  # show any other problem at the same time
-        return respond_with_form(
-            request,
-            campaign,
-            form,
-            status=400,
-            notice=_("Please check your details and press Sign again."),
-        )
-    if token_state == abuse.FormToken.TOO_FAST:
-        # A quick person is told, and a bot learns only that its form came back (the same as
-        # for any mistake); nothing is saved. The same token works a moment later.
-        logger.info("sign: sent too fast, shown again", extra={"campaign": campaign.slug})
-        form.is_valid()  # show any other problem at the same time
-        return respond_with_form(
-            request,
-            campaign,
-            form,
-            status=400,
-            notice=_("Please check your details and press Sign again."),
-        )
-    if token_state == abuse.FormToken.EXPIRED:
-        form.refresh_token()
-        form.is_valid()  # show any other problem at the same time
-        return respond_with_form(
-            request,
-            campaign,
-            form,
-            status=400,
-            notice=_(
-                "This form was open for a long time. Please check your details and send it "
-                "again: nothing was saved yet."
-            ),
-        )
+    if token_state != abuse.FormToken.VALID:
+        return respond_token_problem(request, campaign, form, token_state)
     if not form.is_valid():
         return respond_with_form(request, campaign, form, status=400)
     if admission.address_wait:
