@@ -15,6 +15,7 @@ import time
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -186,6 +187,10 @@ class RequireTwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            # No session, nobody signed in: don't load an anonymous user for nothing (every
+            # signer's GET and POST come this way).
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if (
             user is not None

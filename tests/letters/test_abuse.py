@@ -632,10 +632,11 @@ def test_on_redis_all_limits_of_a_sign_request_are_counted_in_one_round_trip(
         celery_app.conf.task_always_eager = True
 
     assert (first.network_wait, first.address_wait) == (0, 0)
-    # The limits, the form token's use, the claim to wake the confirmation worker and the
-    # watchlist's counts (domain and network: ZINCRBY and EXPIRE each), in one pipeline each
-    # time; the first request wins both claims, the second finds them made.
-    per_request = 3 * (len(abuse.IP_LIMITS) + len(abuse.EMAIL_LIMITS)) + 1 + 1 + 4
+    # The limits (all windows in one script), the form token's use, the claim to wake the
+    # confirmation worker and the watchlist's counts (domain and network: ZINCRBY and EXPIRE
+    # each), in one pipeline each time; the first request wins both claims, the second finds
+    # them made.
+    per_request = 1 + 1 + 1 + 4
     assert pipelines == [per_request, per_request]
     assert direct == []
     assert (first.wake_claimed, second.wake_claimed) == (True, False)
