@@ -171,6 +171,9 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with a health check that asks the server only when it spoke.
+        DATABASES["default"]["ENGINE"] = "idei.db.postgresql"
     if DATABASE_POOLER == "transaction":
         if not DATABASE_DIRECT_URL:
             raise ImproperlyConfigured(

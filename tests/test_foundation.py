@@ -56,7 +56,7 @@ def test_environment_selects_postgres_redis_and_smtp():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql",
+        "idei.db.postgresql",
         "False",
         "django.core.mail.backends.smtp.EmailBackend",
     ]

@@ -1,0 +1,1 @@
+"""Database backends: Django's own, with what IDEI changes said where it is changed."""
