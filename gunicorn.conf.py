@@ -19,3 +19,8 @@ backlog = 2048
 # 2 s, until the client closes its end (util.close_graceful); a sync worker stays busy until
 # then, and no setting turns it off. On our 2-core benchmark, p95 at 200 signatures/s went
 # from 101 ms with 23.0.0 to 660 ms with 27.0.1. Revisit when gunicorn makes it optional.
+
+# No control socket (gunicorn 25.1+ opens one at $HOME/.gunicorn/gunicorn.ctl for `gunicornc`):
+# two web nodes on one machine would take the same path from each other, and the units'
+# ProtectHome=yes leaves no home to write to. systemd starts, stops and restarts the nodes.
+control_socket_disable = True

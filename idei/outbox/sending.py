@@ -29,8 +29,19 @@ logger = logging.getLogger(__name__)
 
 # The purpose of the signed token in each message's return path, bounce+<token>@domain.
 BOUNCE_TOKEN_PURPOSE = "idei.outbox.bounce"  # noqa: S105 - a salt, not a secret
-# A row left in "sending" this long belongs to a worker that died: hand it to another.
-STALE_SENDING = timedelta(minutes=10)
+# A row left in "sending" this long belongs to a worker that died: hand it to another. A row
+# is claimed just before its own SMTP conversation, whose every step (connect, MAIL, RCPT,
+# DATA, the message, its end) times out after EMAIL_TIMEOUT: a live worker is done with it
+# well within 6 timeouts (2 minutes at the default 20 s), so a worker SIGKILLed in the middle
+# of a batch delays one message per process by about 2 minutes, not 10 (bench/cluster.py).
+STALE_SENDING = timedelta(minutes=2)
+
+
+def stale_sending() -> timedelta:
+    """How long a row may stay "sending" before the sweep hands it to another worker."""
+    return max(STALE_SENDING, timedelta(seconds=6 * (settings.EMAIL_TIMEOUT or 0)))
+
+
 # A queued row whose task was enqueued this long ago and never ran (Redis lost it, or it
 # waits for a retry) is enqueued again by the sweep.
 STALE_QUEUED = timedelta(minutes=2)
@@ -355,7 +366,7 @@ def sweep(now=None) -> tuple[int, list[int]]:
     now = now or timezone.now()
     stale = list(
         OutgoingMessage.objects.filter(
-            status=Status.SENDING, claimed_at__lt=now - STALE_SENDING
+            status=Status.SENDING, claimed_at__lt=now - stale_sending()
         ).values_list("pk", flat=True)
     )
     for pk in stale:

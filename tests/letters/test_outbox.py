@@ -492,3 +492,32 @@ def test_the_outbox_bookkeeping_commits_without_waiting_for_the_disk_and_resets(
         assert outbox.claim(message.pk) is not None
     assert setting() == "on"  # nothing else this connection does is affected
     assert refresh(message).status == Status.SENDING
+
+
+@pytest.mark.django_db
+def test_a_row_is_handed_on_two_minutes_after_its_worker_claimed_it(settings):
+    """A worker SIGKILLed in its SMTP conversation: the row goes back to the queue after 2
+    minutes (6 SMTP timeouts of 20 s), not while a live worker could still be sending it."""
+    settings.EMAIL_TIMEOUT = 20
+    dead = queue_message("letter:dead-worker", to="dead@gov.example.org")
+    alive = queue_message("letter:live-worker", to="alive@gov.example.org")
+    now = timezone.now()
+    age(dead, status=Status.SENDING, claimed_at=now - datetime.timedelta(seconds=125))
+    age(alive, status=Status.SENDING, claimed_at=now - datetime.timedelta(seconds=100))
+
+    requeued, _due = outbox.sweep(now=now)
+
+    assert requeued == 1
+    assert (refresh(dead).status, refresh(alive).status) == (Status.QUEUED, Status.SENDING)
+
+
+@pytest.mark.django_db
+def test_a_longer_smtp_timeout_makes_the_sweep_wait_longer(settings):
+    settings.EMAIL_TIMEOUT = 60  # a conversation may then last 6 minutes
+    slow = queue_message("letter:slow-relay", to="slow@gov.example.org")
+    age(slow, status=Status.SENDING, claimed_at=timezone.now() - datetime.timedelta(minutes=5))
+
+    requeued, _due = outbox.sweep(now=timezone.now())
+
+    assert requeued == 0
+    assert refresh(slow).status == Status.SENDING

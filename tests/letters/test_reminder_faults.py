@@ -365,12 +365,12 @@ def run_round(services, caplog, stop: str) -> dict:
         return done
 
     wait_until(settled, 90, "the second run to finish", workers.logs)
-    # Ten minutes later, as far as the outbox can tell: the rows the dead processes claimed
+    # Minutes later, as far as the outbox can tell: the rows the dead processes claimed
     # (and their tasks) are now older than STALE_SENDING. Sweeping with a future `now` instead
     # would re-queue them with next_attempt_at in that future, out of any worker's reach.
-    ten_minutes_ago = timezone.now() - outbox.STALE_SENDING - datetime.timedelta(minutes=1)
+    long_ago = timezone.now() - outbox.STALE_SENDING - datetime.timedelta(minutes=1)
     OutgoingMessage.objects.filter(status=Status.SENDING).update(
-        claimed_at=ten_minutes_ago, scheduled_at=ten_minutes_ago
+        claimed_at=long_ago, scheduled_at=long_ago
     )
     with caplog.at_level(logging.WARNING, logger="idei.outbox.sending"):
         swept = sweep_outbox()

@@ -148,7 +148,7 @@ def test_a_postgres_restart_in_the_middle_of_a_send_loses_nothing(
             if len(delivered) == MESSAGES:
                 break
             time.sleep(0.2)
-        # Rows a worker held when its connection died wait for the sweep (10 minutes in
+        # Rows a worker held when its connection died wait for the sweep (2 minutes in
         # production): run it as if those minutes had passed, and send what it hands back.
         swept = manage(
             env,
