@@ -44,12 +44,20 @@ run: setup
 test-setup: setup
 	@bash .ci/test-setup
 
+# In parallel (pytest-xdist): TEST_WORKERS processes, each with its own test database, cache
+# prefix, Celery queues and ports (the rules: tests/conftest.py). The tests wait on SMTP,
+# workers, browsers and beats much of the time, so three share two cores well. Tests marked
+# `serial` run one after another on a single worker (--dist loadgroup). TEST_WORKERS=0: all in
+# one process, as before.
+TEST_WORKERS ?= 3
+XDIST = -n $(TEST_WORKERS) --dist loadgroup
+
 test: test-setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # A few minutes: everything but the volume and fault tests (marked slow) and the browser tests.
 test-fast: test-setup
-	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
