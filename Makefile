@@ -49,7 +49,8 @@ test-setup: setup
 
 # In parallel (pytest-xdist): TEST_WORKERS processes, each with its own test database, cache
 # prefix, Celery queues and ports (the rules: tests/conftest.py). The tests wait on SMTP,
-# workers, browsers and beats much of the time, so three share two cores well. Tests marked
+# workers, browsers and beats much of the time, hence more processes than cores (3 is not yet
+# compared with 2 and 4 on a quiet machine). Tests marked
 # `serial` run one after another on a single worker (--dist loadgroup). TEST_WORKERS=0: all in
 # one process, as before.
 TEST_WORKERS ?= 3
