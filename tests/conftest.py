@@ -2,6 +2,39 @@
 
 A test that needs a service this machine lacks is skipped with the reason; under CI=true (or
 IDEI_REQUIRE_SERVICES=1) it fails instead, so that nothing is silently left out in CI.
+
+`make test` runs the suite in parallel (pytest-xdist, `-n 3 --dist loadgroup`): several
+pytest processes at once on one machine, next to other test runs and maybe a running site, on
+the same PostgreSQL server and the same Redis database. A test is safe there when it follows
+these rules (`make test TEST_WORKERS=0` runs everything in one process, to tell a parallel
+problem from a plain one):
+
+1. Database: use the test database pytest-django made for this process (its name ends in
+   `_gw0`, `_gw1`...: read it from `connection.settings_dict`, never from DATABASE_URL, which
+   names the developer's own database). A process of the test's own (celery, manage.py) gets
+   that name in its DATABASE_URL. A cluster to stop or restart is a private one
+   (tests/outbox/test_postgres_restart.py), never the shared server.
+2. Ports: never a fixed one. `free_port()` for a server the test starts, port 0 where the
+   server picks (live_server does), a private redis-server from `private_redis`/`PrivateRedis`.
+3. Redis: through the Django cache, whose keys are under this process's own prefix
+   (`TEST_CACHE_PREFIX`, tests/cache.py), or under a uuid of the test's own, deleted with
+   `delete_keys_under`. Never FLUSHDB/FLUSHALL, never a fixed key name.
+4. Celery: the `celery_worker` fixture (a queue of the test's own), or worker processes of the
+   test's own consuming a queue named with a uuid or a `private_redis`. Never the default
+   `celery` queue of the shared REDIS_URL: another process's worker would take those tasks.
+5. Files: `tmp_path` (or a `tempfile.mkdtemp` the test removes); MEDIA_ROOT and
+   PRIVATE_FILES_ROOT point at a temporary folder of this process. Nothing written into the
+   checkout or under a fixed name in /tmp.
+6. Order: a test runs alone or next to any other, and the tests of one module may run in
+   different processes: no test relies on another's rows, keys, files or module state.
+7. Time: wait by polling a condition with a deadline (`SmtpCapture.wait_for`, `wait_until`),
+   never by a fixed sleep that assumes a quiet machine; no assertion on wall-clock time
+   (benchmarks live in bench/).
+8. A test that cannot share the machine (it kills or restarts processes, runs worker pools on
+   thousands of messages, or counts timed runs of beat) is marked `@pytest.mark.serial`: those
+   run one after another in a single xdist process, while the others go on elsewhere.
+9. Passwords are hashed with a fast hasher in tests (FAST_PASSWORD_HASHERS); a test about
+   password storage is marked `@pytest.mark.real_password_hashers`.
 """
 
 import email
@@ -11,6 +44,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -84,10 +118,28 @@ hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "idei"))
 TEST_CACHE_PREFIX = f"idei-test-{os.getpid()}"
 
 
-def pytest_configure(config):
-    if settings.REDIS_URL:
-        from django.test.utils import override_settings
+# A fast hasher for the whole run: Argon2 as settings.py has it (100 MB, 8 lanes) took 1.5 s per
+# password on a busy 2-core machine, and factories and sign-ins hash hundreds of them. Tests
+# about password storage itself are marked `real_password_hashers` and get settings.py's list.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+REAL_PASSWORD_HASHERS = list(settings.PASSWORD_HASHERS)
 
+
+# Files the code under test writes (uploads, petitions) go to a folder of this process, not
+# into the checkout where another test process writes too; removed at the end of the run.
+TEST_FILES_ROOT = Path(tempfile.mkdtemp(prefix=f"idei-test-files-{os.getpid()}-"))
+
+
+def pytest_configure(config):
+    from django.test.utils import override_settings
+
+    # Kept for the whole run, like the cache below.
+    override_settings(
+        PASSWORD_HASHERS=FAST_PASSWORD_HASHERS,
+        MEDIA_ROOT=TEST_FILES_ROOT / "media",
+        PRIVATE_FILES_ROOT=TEST_FILES_ROOT / "private",
+    ).enable()
+    if settings.REDIS_URL:
         default = settings.CACHES["default"]
         # Kept for the whole run; override_settings also resets the cache handlers.
         override_settings(
@@ -100,6 +152,30 @@ def pytest_configure(config):
                 },
             }
         ).enable()
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(TEST_FILES_ROOT, ignore_errors=True)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (--dist loadgroup)
+def pytest_collection_modifyitems(config, items):
+    """`serial` tests share one xdist group: one process runs them, one after another."""
+    for item in items:
+        if item.get_closest_marker("serial") is not None:
+            item.add_marker(pytest.mark.xdist_group("serial"))
+
+
+@pytest.fixture(autouse=True)
+def _password_hashers(request):
+    """`@pytest.mark.real_password_hashers`: the test hashes with settings.py's hashers."""
+    if request.node.get_closest_marker("real_password_hashers") is None:
+        yield
+        return
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=REAL_PASSWORD_HASHERS):
+        yield
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -330,6 +406,67 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class PrivateRedis:
+    """A throw-away redis-server of one test on a free port, without persistence: stopping it
+    loses every task, and nobody else's queue or key is on it."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        require(shutil.which("redis-server"), "needs redis-server (apt-get install redis-server)")
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not self.ping():
+            # Exited: the port was taken in the meantime; an answer there would not be ours.
+            assert self.process.poll() is None, f"redis-server could not start on {self.port}"
+            assert time.monotonic() < deadline, "redis-server did not answer within 10 s"
+            time.sleep(0.05)
+
+    def ping(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
+        except redis.RedisError:
+            return False
+
+    def queue_length(self, queue: str) -> int:
+        import redis
+
+        return redis.Redis(port=self.port).llen(queue)
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None
+
+
+@pytest.fixture
+def private_redis():
+    """A started PrivateRedis, stopped after the test."""
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -84,6 +84,7 @@ def database_url() -> str:
 
 @pytest.mark.faults
 @pytest.mark.slow
+@pytest.mark.serial  # counts timed runs: never next to the fault tests that load the machine
 def test_two_beats_for_60_seconds_with_a_task_every_10_seconds_run_it_6_times(beat_queue, tmp_path):
     client, queue = beat_queue
     beats = [start_beat(tmp_path / f"beat{n}.log", database_url()) for n in (1, 2)]
@@ -107,6 +108,7 @@ def test_two_beats_for_60_seconds_with_a_task_every_10_seconds_run_it_6_times(be
 
 @pytest.mark.faults
 @pytest.mark.slow
+@pytest.mark.serial  # counts timed runs: never next to the fault tests that load the machine
 def test_the_waiting_beat_takes_over_when_the_acting_one_stops(beat_queue, tmp_path):
     client, queue = beat_queue
     first = start_beat(tmp_path / "first.log", database_url())

@@ -31,11 +31,6 @@ class LetterFactory(factory.django.DjangoModelFactory):
     body = "Dear {target_name},\n\nReopen the investigations.\n\n{signer_name}, {signer_city}"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def coordinator():
     user = UserFactory(username="coordinator")

@@ -59,8 +59,7 @@ TEXT_FIELDS = ("title", "summary", "body", "image_credit", "thank_you_text", "sh
 
 
 @pytest.fixture
-def coordinator(client, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def coordinator(client):
     membership = MembershipFactory(role=Membership.Role.COORDINATOR)
     client.force_login(membership.user)
     return membership

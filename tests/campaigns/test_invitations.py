@@ -18,11 +18,6 @@ from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def organisation():
     return OrganisationFactory(slug="our-org", name="Press Freedom Now")

@@ -9,7 +9,8 @@ from django.contrib.auth.hashers import make_password
 
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# Password storage is the point here: settings.py's hashers, not the run's fast one.
+pytestmark = [pytest.mark.django_db, pytest.mark.real_password_hashers]
 
 PASSWORD = "correct-horse-battery"
 

@@ -32,12 +32,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Six users per test: hashing their passwords properly would dominate the run."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # Who may GET the URL: "read" = any member, "change" = owners and coordinators, "owner" = owners.
 # URLs that name none of our objects (the lists, the "new" forms) answer another organisation's
 # coordinator with their own data; URLS_OF_OUR_OBJECTS answer them 404.

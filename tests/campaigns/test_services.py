@@ -23,11 +23,6 @@ OWNER = Membership.Role.OWNER
 Kind = services.MessageKind
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def owners_of(organisation) -> list[str]:
     return sorted(
         Membership.objects.filter(organisation=organisation, role=OWNER).values_list(

@@ -41,10 +41,11 @@ from idei.outbox.models import OutgoingMessage
 from idei.outbox.tasks import sweep_outbox
 from letters.models import MessageKind, Reminder, ReminderText, Subscription
 from letters.reminders.tasks import queue_due_reminders
-from tests.conftest import SmtpCapture, free_port, require
+from tests.conftest import PrivateRedis, SmtpCapture, free_port, require
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.serial,  # kills and restarts processes, two worker pools on 3,000 messages
     pytest.mark.postgres,
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
@@ -59,49 +60,6 @@ AS_OF = datetime.date(2026, 10, 26)  # 7 days before 2 November 2026
 # faults to land in the middle of it (and a kill to catch messages inside the conversation).
 SMTP_DELAY = 0.008
 Status = OutgoingMessage.Status
-
-
-class PrivateRedis:
-    """A throw-away redis-server without persistence: stopping it loses every task."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no", "--daemonize", "no"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self.ping, 10, "redis-server to answer")
-
-    def ping(self) -> bool:
-        import redis
-
-        try:
-            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
-        except redis.RedisError:
-            return False
-
-    def queue_length(self, queue: str) -> int:
-        import redis
-
-        return redis.Redis(port=self.port).llen(queue)
-
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self.process = None
 
 
 class SlowSmtp(SmtpCapture):
