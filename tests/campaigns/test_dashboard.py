@@ -631,9 +631,7 @@ def test_a_new_campaign_left_to_its_goal_gets_digests_when_big(
     assert Campaign.objects.get().delivery_mode == expected
 
 
-def test_a_big_campaign_posted_without_a_delivery_field_still_gets_digests(
-    signed_in, organisation
-):
+def test_a_big_campaign_posted_without_a_delivery_field_still_gets_digests(signed_in, organisation):
     data = campaign_data(organisation, goal=django_settings.CAMPAIGN_DIGEST_FROM_GOAL)
     del data["delivery_mode"]
     signed_in.post("/dashboard/campaigns/new/", data)

@@ -144,8 +144,10 @@ def test_a_database_failure_right_after_a_send_marks_it_sent_and_the_batch_goes_
     wait_until(lambda: len(holding_smtp.recipients()) >= len(ADDRESSES), 30, "every message")
     rows = OutgoingMessage.objects.filter(to_email__in=ADDRESSES)
     wait_until(
-        lambda: rows.count() == len(ADDRESSES) and set(rows.values_list("status", flat=True))
-        == {Status.SENT},
+        lambda: (
+            rows.count() == len(ADDRESSES)
+            and set(rows.values_list("status", flat=True)) == {Status.SENT}
+        ),
         30,
         "every row marked sent",
     )
@@ -226,4 +228,4 @@ def test_the_first_sweep_after_redis_lost_everything_sends_every_kind_again_at_o
 @pytest.mark.django_db
 def test_without_a_broker_the_sweep_never_takes_redis_for_emptied():
     assert durable.redis_was_emptied("sweep_outbox") is False
-    assert sending.STALE_QUEUED == datetime.timedelta(minutes=2)
+    assert datetime.timedelta(minutes=2) == sending.STALE_QUEUED
