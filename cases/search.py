@@ -4,20 +4,14 @@ On PostgreSQL the search vector is built with the `idei_search` configuration (u
 'simple'; migration 0005) and queried with prefix matching, so that a partial name finds the
 case ("Quinte" finds "Quintero"). SQLite has no full-text column: there a substring search
 runs on text folded by the IDEI_FOLD function, registered on each SQLite connection.
-
-Order on PostgreSQL: cases whose name holds the words first, ranked among themselves; then the
-others, newest first (cases.filters). Only name matches are ranked (`ts_rank`), found through an
-index of the names alone (migration 0006): ranking every match cost a call per row, and common
-words ("radio journalist") match thousands of cases (bench/README.md, cases).
 """
 
 import re
 import unicodedata
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case as Choose
-from django.db.models import CharField, F, FloatField, Func, Q, Value, When
+from django.db.models import CharField, F, FloatField, Func, Q, Value
 
 SEARCH_CONFIG = "idei_search"
 MAX_TERMS = 10  # words of a query; more is not a name but a paste
@@ -76,26 +70,14 @@ def prefix_query(value: str) -> SearchQuery | None:
 SEARCHED_FIELDS = ("full_name", "place", "outlets", "summary")
 
 
-def name_vector() -> SearchVector:
-    """A case's name as searched: the expression of the names' index (migration 0006)."""
-    return SearchVector("full_name", config=SEARCH_CONFIG)
-
-
 def search_cases(queryset, value: str):
     """Cases matching the query; on PostgreSQL annotated with `rank` for ordering."""
     if connection.vendor == "postgresql":
         query = prefix_query(value)
         if query is None:  # only punctuation: nothing to find, ordered as a search is
             return queryset.none().annotate(rank=Value(0.0, output_field=FloatField()))
-        in_names = queryset.model._base_manager.alias(name_vector=name_vector()).filter(
-            name_vector=query
-        )
         return queryset.filter(search_vector=query).annotate(
-            rank=Choose(
-                When(pk__in=in_names.values("pk"), then=SearchRank(F("search_vector"), query)),
-                default=Value(0.0),
-                output_field=FloatField(),
-            )
+            rank=SearchRank(F("search_vector"), query)
         )
     folded = fold(" ".join(value.split()))
     aliases = {f"folded_{name}": Folded(F(name)) for name in SEARCHED_FIELDS}
