@@ -508,6 +508,7 @@ def sweep_mark_in(redis_port: int) -> bool:
     return bool(client.keys(f"*{durable.EMPTIED_MARK_KEY}sweep_outbox"))
 
 
+@pytest.mark.faults
 @pytest.mark.parametrize("smtp_delay", [0.002])
 @pytest.mark.parametrize("queue_name", ["celery"])  # the private broker's default queue
 def test_redis_emptied_mid_round_of_10000_reminders_every_one_arrives_within_2_minutes(
