@@ -168,6 +168,7 @@ def campaign_detail(request, slug):
         history=campaign.history.select_related("changed_by"),
         problems=(campaign.publish_problems() if campaign.status == Campaign.Status.DRAFT else []),
         editable_fields=EDITABLE_WHEN.get(campaign.status),
+        domain_hourly_limit=settings.OUTBOX_DOMAIN_HOURLY_LIMIT,
     )
     return render(request, "campaigns/dashboard/campaign_detail.html", context)
 

@@ -5,6 +5,7 @@ import re
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -390,12 +391,6 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
             "goal": _("How many confirmed signatures you aim for."),
             "opens_at": _("Leave empty to open when you publish."),
             "closes_at": _("Leave empty to close by hand."),
-            "delivery_mode": _(
-                "How the letters reach the officials. Letters sent one by one go out at most a "
-                "few hundred an hour to each institution's mail server, so that a spike of "
-                "signatures does not look like an attack on it: for a big campaign, choose the "
-                "daily digest, one message per official a day."
-            ),
             "signers_may_edit": _("Signers can change the wording before they sign."),
             "thank_you_text": _("Shown to signers once they have confirmed."),
             "share_text": _("Suggested text for sharing the campaign; at most 280 characters."),
@@ -430,6 +425,7 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
             self.fields[name].help_text = f"{self.fields[name].help_text} " + str(
                 _("Time zone: %(zone)s.") % {"zone": zone}
             )
+        self.set_up_delivery_mode()
         self.locked = self.lock_fields()
         self.helper = form_helper(
             Fieldset(
@@ -452,6 +448,31 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
             ),
             Fieldset(_("After signing"), "thank_you_text", "share_text"),
         )
+
+    def set_up_delivery_mode(self):
+        """A new campaign's delivery follows its goal unless chosen: digests when it is big."""
+        field = self.fields["delivery_mode"]
+        threshold = settings.CAMPAIGN_DIGEST_FROM_GOAL
+        field.help_text = _(
+            "How the letters reach the officials. Letters sent one by one go out at most "
+            "%(hourly)s an hour to each institution's mail server, so that a spike of "
+            "signatures does not look like an attack on it; a daily digest is one message per "
+            "official a day. A campaign aiming for %(threshold)s signatures or more gets the "
+            "digest unless you choose otherwise."
+        ) % {
+            "hourly": formats.number_format(
+                settings.OUTBOX_DOMAIN_HOURLY_LIMIT, force_grouping=True
+            ),
+            "threshold": formats.number_format(threshold, force_grouping=True),
+        }
+        if self.instance.pk:
+            return
+        field.required = False
+        field.choices = [("", _("Chosen by the goal")), *Campaign.DeliveryMode.choices]
+        self.initial.setdefault("delivery_mode", "")
+
+    def clean_delivery_mode(self):
+        return self.cleaned_data.get("delivery_mode") or ""
 
     def lock_fields(self) -> list[str]:
         """Disable what may no longer change (Django then ignores submitted values for it)."""
@@ -508,6 +529,18 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
 
     def clean_image(self):
         return validate_image(self.cleaned_data.get("image"), CAMPAIGN_IMAGE_MAX_BYTES)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("delivery_mode") and "delivery_mode" in self.fields:
+            if self.instance.pk:
+                cleaned["delivery_mode"] = self.instance.delivery_mode
+            else:
+                cleaned["delivery_mode"] = Campaign.default_delivery_mode(cleaned.get("goal"))
+            # Also when the field was left out of the POST altogether (the model's default
+            # would apply then).
+            self.instance.delivery_mode = cleaned["delivery_mode"]
+        return cleaned
 
 
 class LetterForm(PlainTextMixin, forms.ModelForm):

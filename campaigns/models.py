@@ -197,6 +197,24 @@ class Campaign(models.Model):
     def body_html(self):
         return render_markdown(self.body)
 
+    @staticmethod
+    def is_big_goal(goal: int | None) -> bool:
+        """A goal of CAMPAIGN_DIGEST_FROM_GOAL signatures or more: digests by default."""
+        return (goal or 0) >= settings.CAMPAIGN_DIGEST_FROM_GOAL
+
+    @classmethod
+    def default_delivery_mode(cls, goal: int | None) -> str:
+        """Daily digests for a big campaign, each letter as it comes for a small one.
+
+        Letters one by one go out at most OUTBOX_DOMAIN_HOURLY_LIMIT an hour to one
+        institution's mail server: thousands would arrive hours late, and look like an attack.
+        """
+        return cls.DeliveryMode.DIGEST if cls.is_big_goal(goal) else cls.DeliveryMode.EACH
+
+    @property
+    def is_big(self) -> bool:
+        return self.is_big_goal(self.goal)
+
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.PUBLISHED and not (

@@ -277,6 +277,10 @@ OUTBOX_RETRY_FOR_SECONDS = 3 * 24 * 3600
 OUTBOX_DOMAIN_HOURLY_LIMIT = env_int("OUTBOX_DOMAIN_HOURLY_LIMIT", 300)
 if OUTBOX_DOMAIN_HOURLY_LIMIT < 1:
     raise ImproperlyConfigured("OUTBOX_DOMAIN_HOURLY_LIMIT must be 1 or more")
+# A campaign aiming for at least this many signatures sends its letters to the officials as a
+# daily digest unless its coordinator chooses otherwise: more letters than one hour of pacing
+# allows would reach each institution hours late, one by one (campaigns/models.py).
+CAMPAIGN_DIGEST_FROM_GOAL = OUTBOX_DOMAIN_HOURLY_LIMIT
 
 # Inbound mail (manage.py receive_mail, or an e-mail service's webhooks through django-anymail):
 # bounces come back to bounce+<token>@ this domain. The site's MTA relays it to receive_mail.

@@ -5,6 +5,10 @@ task id of the row's; a task that succeeds deletes its row (tasks.forget_durable
 Celery's task_success signal). The outbox sweep (every minute) sends again, with the same id,
 every row older than STALE_AFTER: a batch of reminders or a beat run that Redis lost is found
 within about two minutes, instead of at the next hourly or daily run.
+
+When Redis has lost everything at once (a restart without persistence, a FLUSHALL), the sweep
+does not wait those two minutes: `redis_was_emptied` notices that a mark it keeps in Redis is
+gone, and the sweep then sends again every task and message still waiting, at once.
 """
 
 import logging
@@ -12,6 +16,7 @@ import uuid
 from datetime import timedelta
 
 from celery import current_app
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -23,6 +28,11 @@ TASK_ID_PREFIX = "durable:"
 STALE_AFTER = timedelta(minutes=2)
 # A task sent this many times without succeeding is given up (and logged): a bug, not Redis.
 MAX_SENDS = 30
+
+
+# The mark redis_was_emptied keeps in Redis (through the cache, which lives in the broker's
+# Redis: REDIS_URL), one per reader; it never expires.
+EMPTIED_MARK_KEY = "outbox:redis-mark:"
 
 
 # What of apply_async's options is kept for a second sending (all JSON).
@@ -65,11 +75,29 @@ def forget(task_id: str | None) -> None:
         DurableTask.objects.filter(task_id=task_id).delete()
 
 
-def send_lost_again(now=None) -> int:
-    """Send again, same task id, each task not run within STALE_AFTER; how many."""
+def redis_was_emptied(reader: str) -> bool:
+    """True once after Redis lost its data since this reader last asked (and the first time).
+
+    The mark is a key without expiry: only a Redis that lost everything (a restart without
+    persistence, FLUSHALL, FLUSHDB) has lost it too. A Redis that cannot be reached answers
+    False: the usual stale-after delays then apply.
+    """
+    from idei.celery import tasks_run_inline
+
+    if tasks_run_inline():
+        return False
+    try:
+        return bool(cache.add(EMPTIED_MARK_KEY + reader, timezone.now().isoformat(), None))
+    except Exception:
+        logger.warning("outbox: cannot read the mark in Redis", exc_info=True)
+        return False
+
+
+def send_lost_again(now=None, stale_after: timedelta = STALE_AFTER) -> int:
+    """Send again, same task id, each task not run within `stale_after`; how many."""
     now = now or timezone.now()
     resent = 0
-    for row in DurableTask.objects.filter(sent_at__lte=now - STALE_AFTER).order_by("sent_at")[
+    for row in DurableTask.objects.filter(sent_at__lte=now - stale_after).order_by("sent_at")[
         :1000
     ]:
         if row.sends >= MAX_SENDS:

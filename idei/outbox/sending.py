@@ -263,11 +263,21 @@ def commits_without_waiting_for_the_disk():
 
 class SentButNotRecorded(Exception):
     """The server took these rows' messages, then the database failed before they were marked
-    sent: the caller retries, passing them as `delivered`, so that they are marked, not resent."""
+    sent: the caller has them marked later (mark_delivered), not sent again, and sends the
+    batch's `unsent` rows in another attempt (tasks.send_now)."""
 
-    def __init__(self, pks: list[int]):
+    def __init__(self, pks: list[int], unsent: list[int] | None = None, counts=None):
         super().__init__(f"sent, not yet recorded: {pks}")
         self.pks = pks
+        self.unsent = list(unsent or [])
+        self.counts = dict(counts or {})
+
+
+def mark_delivered(pks: Iterable[int]) -> int:
+    """Mark sent the rows an earlier attempt sent but could not mark (SentButNotRecorded)."""
+    return OutgoingMessage.objects.filter(pk__in=list(pks), status=Status.SENDING).update(
+        status=Status.SENT, sent_at=timezone.now(), last_error=""
+    )
 
 
 def send_messages(
@@ -283,9 +293,7 @@ def send_messages(
     """
     delivered = list(delivered)
     if delivered:
-        OutgoingMessage.objects.filter(pk__in=delivered, status=Status.SENDING).update(
-            status=Status.SENT, sent_at=timezone.now(), last_error=""
-        )
+        mark_delivered(delivered)
     with commits_without_waiting_for_the_disk():
         return _send_messages([pk for pk in pks if pk not in set(delivered)], on_retry)
 
@@ -350,7 +358,10 @@ def _send_messages(pks: list[int], on_retry=None) -> dict[str, int]:
                     message.pk,
                     extra={"outbox_id": message.pk},
                 )
-                raise SentButNotRecorded([message.pk]) from error
+                counts["sent"] += 1
+                raise SentButNotRecorded(
+                    [message.pk], unsent=pks[position + 1 :], counts=counts
+                ) from error
             counts["sent"] += 1
     finally:
         if connection is not None:
@@ -358,10 +369,11 @@ def _send_messages(pks: list[int], on_retry=None) -> dict[str, int]:
     return counts
 
 
-def sweep(now=None) -> tuple[int, list[int]]:
+def sweep(now=None, stale_queued: timedelta = STALE_QUEUED) -> tuple[int, list[int]]:
     """Hand rows of dead workers back to the queue; (how many, the due rows whose task was lost).
 
-    The due rows are marked as scheduled now: the caller enqueues them (tasks.sweep_outbox).
+    Due rows scheduled `stale_queued` ago or earlier count as lost (0 once Redis lost
+    everything). They are marked as scheduled now: the caller enqueues them (tasks.sweep_outbox).
     """
     now = now or timezone.now()
     stale = list(
@@ -381,7 +393,7 @@ def sweep(now=None) -> tuple[int, list[int]]:
     )
     due = list(
         OutgoingMessage.objects.filter(
-            status=Status.QUEUED, next_attempt_at__lte=now, scheduled_at__lte=now - STALE_QUEUED
+            status=Status.QUEUED, next_attempt_at__lte=now, scheduled_at__lte=now - stale_queued
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:50_000]

@@ -6,9 +6,8 @@ that causes it; its send task is enqueued after commit and carries primary keys 
 
 from django.db import IntegrityError, transaction
 
-from . import sending
 from .models import OutgoingMessage, ref
-from .tasks import enqueue_retry, send_outgoing_batch
+from .tasks import send_now, send_outgoing_batch
 
 __all__ = ["enqueue", "ref", "schedule", "send_messages"]
 
@@ -33,10 +32,10 @@ def enqueue(
     return message
 
 
-def send_messages(pks, delivered=()) -> dict[str, int]:
-    """Claim and send these rows now (sending.send_messages), each temporary failure retried
-    when its backoff ends."""
-    return sending.send_messages(pks, on_retry=enqueue_retry, delivered=delivered)
+def send_messages(pks) -> dict[str, int]:
+    """Claim and send these rows now, in the caller's task (tasks.send_now): each temporary
+    failure retried when its backoff ends, a send the database could not record marked later."""
+    return send_now(list(pks))
 
 
 def schedule(pks: list[int]) -> None:

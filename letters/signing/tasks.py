@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import close_old_connections, connections
 
 from idei.celery import tasks_run_inline
+from idei.outbox import durable
 
 from . import confirmations, counts, watchlist
 
@@ -36,8 +37,11 @@ def send_confirmations(follow_up: bool = False) -> dict:
 
 @shared_task(name="letters.tasks.sweep_confirmations")
 def sweep_confirmations() -> dict:
-    """Every minute from beat: wake the worker if signatures missed their wake-up (Redis lost)."""
-    if confirmations.confirmations_overdue():
+    """Every minute from beat: wake the worker if signatures missed their wake-up (Redis lost).
+
+    Right after Redis lost everything the wake-up of any signature waiting for its e-mail was
+    lost with it: woken at once, not once overdue."""
+    if durable.redis_was_emptied("sweep_confirmations") or confirmations.confirmations_overdue():
         send_confirmations.delay()
         return {"confirmations_woken": 1}
     return {"confirmations_woken": 0}

@@ -607,3 +607,85 @@ def test_the_officials_list_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):
         response = signed_in.get("/dashboard/officials/")
     assert response.status_code == 200
+
+
+# -- Delivery: digests by default for big campaigns ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("goal", "expected"),
+    [(1, "each"), (299, "each"), (300, "digest"), (100_000, "digest")],
+)
+def test_a_new_campaign_left_to_its_goal_gets_digests_when_big(
+    signed_in, organisation, settings, goal, expected
+):
+    settings.CAMPAIGN_DIGEST_FROM_GOAL = 300
+    signed_in.post(
+        "/dashboard/campaigns/new/", campaign_data(organisation, goal=goal, delivery_mode="")
+    )
+    assert Campaign.objects.get().delivery_mode == expected
+
+
+def test_a_big_campaign_posted_without_a_delivery_field_still_gets_digests(signed_in, organisation):
+    data = campaign_data(organisation, goal=django_settings.CAMPAIGN_DIGEST_FROM_GOAL)
+    del data["delivery_mode"]
+    signed_in.post("/dashboard/campaigns/new/", data)
+    assert Campaign.objects.get().delivery_mode == "digest"
+
+
+@pytest.mark.parametrize("mode", ["each", "petition"])
+def test_a_coordinators_choice_wins_over_the_default(signed_in, organisation, mode):
+    signed_in.post(
+        "/dashboard/campaigns/new/", campaign_data(organisation, goal=50_000, delivery_mode=mode)
+    )
+    assert Campaign.objects.get().delivery_mode == mode
+
+
+@pytest.mark.parametrize("mode", ["daily", "<script>", "each" * 100, "\x00"])
+def test_an_unknown_delivery_is_refused_and_saves_nothing(signed_in, organisation, mode):
+    response = signed_in.post(
+        "/dashboard/campaigns/new/", campaign_data(organisation, delivery_mode=mode)
+    )
+    assert response.status_code == 200
+    assert not Campaign.objects.exists()
+    assert "<script>" not in response.content.decode().split("</header>", 1)[-1].replace(
+        "&lt;script&gt;", ""
+    )
+
+
+def test_the_new_campaign_form_offers_the_choice_by_goal_first(signed_in, organisation):
+    html = signed_in.get("/dashboard/campaigns/new/").content.decode()
+    assert '<option value="" selected>Chosen by the goal</option>' in html
+    assert "300 signatures or more gets the digest" in html
+
+
+def test_editing_a_draft_keeps_its_delivery_when_the_field_is_left_out(signed_in, draft):
+    draft.delivery_mode = "each"
+    draft.goal = 50_000
+    draft.save()
+    data = campaign_data(draft.organisation, goal=50_000)
+    del data["delivery_mode"], data["organisation"]
+    signed_in.post(f"/dashboard/campaigns/{draft.slug}/edit/", data)
+    draft.refresh_from_db()
+    assert draft.delivery_mode == "each"
+
+
+def test_the_dashboard_says_why_a_big_campaign_gets_digests(signed_in, draft, settings):
+    settings.OUTBOX_DOMAIN_HOURLY_LIMIT = 300
+    Campaign.objects.filter(pk=draft.pk).update(goal=20_000, delivery_mode="digest")
+    html = signed_in.get(f"/dashboard/campaigns/{draft.slug}/").content.decode()
+    assert 'id="delivery-why"' in html
+    assert "Why a digest: this campaign aims for 20,000 signatures" in html
+    assert "at most 300 an hour" in html
+
+
+def test_the_dashboard_warns_a_big_campaign_sending_letters_one_by_one(signed_in, draft):
+    Campaign.objects.filter(pk=draft.pk).update(goal=20_000, delivery_mode="each")
+    html = signed_in.get(f"/dashboard/campaigns/{draft.slug}/").content.decode()
+    assert "but its letters go out one by one" in html
+
+
+def test_the_dashboard_says_nothing_about_digests_for_a_small_campaign(signed_in, draft):
+    Campaign.objects.filter(pk=draft.pk).update(goal=100, delivery_mode="each")
+    html = signed_in.get(f"/dashboard/campaigns/{draft.slug}/").content.decode()
+    assert 'id="delivery-why"' not in html

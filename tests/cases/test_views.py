@@ -227,6 +227,23 @@ def test_search_ranks_name_matches_above_summary_matches(client, postgres):
     assert names_on(client.get("/cases/?q=torres")) == ["Ana Torres", "Pedro Ruiz"]
 
 
+def test_search_ranks_name_then_place_and_outlet_then_summary_matches(client, postgres):
+    CaseFactory(full_name="Ana Quintero", summary="", date_of_death=datetime.date(2001, 1, 1))
+    CaseFactory(
+        full_name="Pedro Ruiz", place="Quintana Roo", date_of_death=datetime.date(2015, 1, 1)
+    )
+    CaseFactory(
+        full_name="Rosa Díaz",
+        summary="She wrote about the Quintero case.",
+        date_of_death=datetime.date(2020, 1, 1),
+    )
+    CaseFactory(full_name="Someone Else", summary="Other.", date_of_death=datetime.date(2022, 1, 1))
+    expected = ["Ana Quintero", "Pedro Ruiz", "Rosa Díaz"]
+    assert names_on(client.get("/cases/?q=quint")) == expected
+    api = client.get("/api/v1/cases/?q=quint").json()["results"]
+    assert [case["full_name"] for case in api] == expected
+
+
 @pytest.mark.parametrize(
     ("sort", "expected"),
     [

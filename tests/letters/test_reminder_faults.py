@@ -69,14 +69,19 @@ class SlowSmtp(SmtpCapture):
     server has it) but the client has not heard so, exactly the window a kill can hit.
     """
 
-    def __init__(self, host: str, port: int):
+    def __init__(self, host: str, port: int, delay: float = SMTP_DELAY):
         super().__init__(host, port)
+        self.delay = delay
         self.hold = threading.Event()
         self.held = 0
+        self.first_arrival: dict[str, float] = {}  # recipient -> time.monotonic()
 
     async def handle_DATA(self, server, session, envelope):
         reply = await super().handle_DATA(server, session, envelope)
-        await asyncio.sleep(SMTP_DELAY)
+        with self._lock:
+            for recipient in envelope.rcpt_tos:
+                self.first_arrival.setdefault(recipient, time.monotonic())
+        await asyncio.sleep(self.delay)
         if self.hold.is_set():
             with self._lock:
                 self.held += 1
@@ -212,12 +217,22 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def services(postgres, transactional_db, tmp_path):
+def smtp_delay():
+    return SMTP_DELAY
+
+
+@pytest.fixture
+def queue_name():
+    return f"reminder-faults-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def services(postgres, transactional_db, tmp_path, smtp_delay, queue_name):
     require(shutil.which("redis-server"), "needs redis-server (apt-get install redis-server)")
     redis = PrivateRedis()
-    smtp = SlowSmtp("127.0.0.1", free_port())
+    smtp = SlowSmtp("127.0.0.1", free_port(), delay=smtp_delay)
     controller = Controller(smtp, hostname=smtp.host, port=smtp.port)
-    queue = f"reminder-faults-{uuid.uuid4().hex[:8]}"
+    queue = queue_name
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -230,6 +245,7 @@ def services(postgres, transactional_db, tmp_path):
         "EMAIL_TIMEOUT": "120",
     }
     workers = Workers(tmp_path, env, queue)
+    workers.beat_env = env
     smtp_log = logging.getLogger("mail.log")  # aiosmtpd logs every SMTP command at INFO
     smtp_log_level = smtp_log.level
     smtp_log.setLevel(logging.WARNING)
@@ -245,7 +261,7 @@ def services(postgres, transactional_db, tmp_path):
         smtp_log.setLevel(smtp_log_level)
 
 
-def reminder_round_setup() -> list[str]:
+def reminder_round_setup(subscribers: int = SUBSCRIBERS) -> list[str]:
     Reminder.objects.all().delete()  # the defaults from the data migration
     reminder = Reminder.objects.create(name="A week before", days_before=7)
     ReminderText.objects.create(
@@ -263,11 +279,11 @@ def reminder_round_setup() -> list[str]:
                 unsubscribe_token=secrets.token_urlsafe(24),
                 confirmed_at=now,
             )
-            for n in range(SUBSCRIBERS)
+            for n in range(subscribers)
         ),
         batch_size=1000,
     )
-    return [f"reader{n}@example.org" for n in range(SUBSCRIBERS)]
+    return [f"reader{n}@example.org" for n in range(subscribers)]
 
 
 def rows_settled() -> tuple[int, int, frozenset[int]]:
@@ -394,3 +410,168 @@ def test_a_warm_shutdown_and_a_redis_restart_lose_no_reminder_and_double_none(se
     assert result["duplicates"] == 0
     assert result["swept"]["requeued"] == 0
     assert result["logged_possible_doubles"] == []
+
+
+# -- Redis emptied in the middle of 10,000 due reminders, with the real beat and sweep --------
+
+BIG_ROUND = 10_000
+BIG_CHUNK = 200
+# From the moment Redis answers again to the last subscriber's first reminder (issue 14).
+RECOVERY_LIMIT_SECONDS = 120
+SWEEPS = ("idei.outbox.tasks.sweep_outbox", "letters.tasks.sweep_confirmations")
+
+
+class Beat:
+    """One `celery -A idei beat` process (the real scheduler, idei/beat.py) on the test database."""
+
+    def __init__(self, tmp_path: Path, env: dict):
+        self.log = tmp_path / "beat.log"
+        self.env = env
+        self.process = None
+
+    def start(self) -> None:
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    *(str(ROOT / ".venv" / "bin" / "celery"), "-A", "idei", "beat"),
+                    *("--loglevel", "INFO", "--max-interval", "1"),
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+def sweep_mark_in(redis_port: int) -> bool:
+    """The mark the outbox sweep keeps in Redis (idei.outbox.durable.redis_was_emptied)."""
+    import redis
+
+    from idei.outbox import durable
+
+    client = redis.Redis(port=redis_port)
+    return bool(client.keys(f"*{durable.EMPTIED_MARK_KEY}sweep_outbox"))
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("smtp_delay", [0.002])
+@pytest.mark.parametrize("queue_name", ["celery"])  # the private broker's default queue
+def test_redis_emptied_mid_round_of_10000_reminders_every_one_arrives_within_2_minutes(
+    services, caplog, tmp_path
+):
+    """FLUSHALL, then a restart, of the broker in the middle of 10,000 due reminders, a worker
+    killed inside SMTP conversations: the real beat's next sweep sends again whatever Redis
+    lost; every subscriber is reminded within 2 minutes of Redis answering again, and the
+    only doubles are the killed worker's messages, each logged."""
+    from django_celery_beat.models import PeriodicTask
+
+    redis, smtp, workers, queue = services
+    emails = reminder_round_setup(BIG_ROUND)
+    # Only the sweeps, every minute as shipped (migrations), go out from this beat.
+    PeriodicTask.objects.exclude(task__in=SWEEPS).update(enabled=False)
+    assert PeriodicTask.objects.filter(task__in=SWEEPS, enabled=True).count() == 2
+    beat = Beat(tmp_path, workers.beat_env)
+    workers.start("a")
+    workers.start("b")
+    beat.start()
+    try:
+        workers.wait_ready("a")
+        workers.wait_ready("b")
+        # The first sweep puts its mark in the fresh Redis (and finds nothing to send again).
+        wait_until(lambda: sweep_mark_in(redis.port), 90, "the first sweep", beat.output)
+
+        report = queue_due_reminders(as_of_date=AS_OF, chunk_size=BIG_CHUNK)
+        assert report.batches == BIG_ROUND // BIG_CHUNK
+
+        wait_until(lambda: smtp.count() >= 2_000, 120, "the first reminders", workers.logs)
+        smtp.hold.set()
+        wait_until(lambda: smtp.held >= 2 * CONCURRENCY, 30, "every process to be mid-send")
+        received_at_stop = smtp.count()
+        workers.kill("a")
+        import redis as redis_client
+
+        lost_tasks = redis.queue_length(queue)
+        redis_client.Redis(port=redis.port).flushall()
+        redis.stop()
+        redis.start()
+        returned_at = time.monotonic()
+        reset_producer_pools()
+        workers.start("c")
+        smtp.hold.clear()
+
+        wait_until(
+            lambda: len(smtp.recipients()) == BIG_ROUND,
+            RECOVERY_LIMIT_SECONDS + 60,
+            "every subscriber's reminder",
+            lambda: workers.logs() + beat.output(),
+        )
+        with smtp._lock:
+            last_arrival = max(smtp.first_arrival.values())
+        recovery = last_arrival - returned_at
+    finally:
+        beat.stop()
+
+    # The rows the killed processes left "sending": ten minutes later as far as the outbox can
+    # tell, the sweep hands them out again, each a possible double, logged.
+    def settled():
+        state = rows_settled()
+        time.sleep(0.5)
+        return state[1] == 0 and state == rows_settled()
+
+    wait_until(settled, 60, "the workers to finish", workers.logs)
+    long_ago = timezone.now() - outbox.STALE_SENDING - datetime.timedelta(minutes=1)
+    OutgoingMessage.objects.filter(status=Status.SENDING).update(
+        claimed_at=long_ago, scheduled_at=long_ago
+    )
+    with caplog.at_level(logging.WARNING, logger="idei.outbox.sending"):
+        swept = sweep_outbox()
+    logged = {
+        record.outbox_id
+        for record in caplog.records
+        if record.name == "idei.outbox.sending" and "possible double send" in record.getMessage()
+    }
+    wait_until(
+        lambda: OutgoingMessage.objects.filter(status=Status.SENT).count() == BIG_ROUND,
+        60,
+        "every row marked sent",
+        workers.logs,
+    )
+    time.sleep(1)
+    received = smtp.message_ids()
+    id_to_pk = {
+        outbox.message_id(row): row.pk
+        for row in OutgoingMessage.objects.filter(kind=MessageKind.REMINDER).only(
+            "pk", "idempotency_key"
+        )
+    }
+    doubles = {message_id: n for message_id, n in received.items() if n > 1}
+    result = {
+        "received_at_stop": received_at_stop,
+        "tasks_lost": lost_tasks,
+        "recovery_seconds_after_redis_returned": round(recovery, 1),
+        "requeued_after_kill": swept["requeued"],
+        "duplicates": sum(n - 1 for n in doubles.values()),
+        "logged_possible_doubles": len(logged),
+    }
+    print(f"\n10,000 reminders, Redis emptied mid-round: {result}")
+
+    assert 0 < received_at_stop < BIG_ROUND, "Redis was not emptied mid-round"
+    assert lost_tasks > 0, "Redis had no task left to lose"
+    assert smtp.recipients() == set(emails)
+    assert len(id_to_pk) == BIG_ROUND and set(received) == set(id_to_pk)
+    assert recovery <= RECOVERY_LIMIT_SECONDS
+    assert result["duplicates"] <= CONCURRENCY
+    assert {id_to_pk[message_id] for message_id in doubles} <= logged
