@@ -76,6 +76,10 @@ class Target(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     position = models.CharField(_("position"), max_length=200)
+    # {"es": "Fiscal Especial", ...}: the position as a letter in that language names it.
+    position_translations = models.JSONField(
+        _("position in other languages"), default=dict, blank=True
+    )
     institution = models.CharField(_("institution"), max_length=200, blank=True)
     country = CountryField(_("country"))
     email = models.EmailField(_("e-mail"), blank=True)
@@ -192,6 +196,10 @@ class Campaign(models.Model):
             raise ValidationError(
                 {"closes_at": _("The closing date must come after the opening date.")}
             )
+
+    def letter_cases(self):
+        """The cases a letter lists, in the order it lists them (pages and letters alike)."""
+        return self.cases.published().order_by("date_of_death", "full_name", "pk")
 
     @property
     def body_html(self):

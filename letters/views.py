@@ -20,12 +20,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from campaigns.letter_templates import position_in
 from campaigns.models import Campaign
-from campaigns.views import letter_for_reader, letter_preview, share_links
+from campaigns.views import letter_for_reader, letters_shown, preview_signers, share_links
 from idei.client_address import client_ip
 from idei.tokens import LinkError, LinkExpired
 
 from . import services
+from .delivery.composition import letters_as_sent
 from .delivery.links import letter_pdf_path
 from .models import Signature
 from .signing import abuse, counts
@@ -85,9 +87,15 @@ def respond_with_form(request, campaign, form, *, status: int, notice: str = "")
         return JsonResponse(
             {"status": "invalid" if status == 400 else "refused", "html": html}, status=status
         )
-    letter = campaign_letter(campaign)
     context = panel_context(request, campaign, form, notice=notice, standalone=True)
-    context["letter"] = letter_preview(letter, campaign.cases.published()) if letter else None
+    language = get_language() or "en"
+    context["letters_shown"] = letters_shown(
+        {template.language: template for template in campaign.letter_templates.all()},
+        list(campaign.targets.order_by("country", "name")),
+        list(campaign.letter_cases()),
+        preview_signers(language),
+        language,
+    )
     return render(request, "letters/sign.html", context, status=status)
 
 
@@ -289,21 +297,46 @@ def confirm(request, token):
 
 
 def confirm_context(signature) -> dict:
-    """Everything the confirmation will put a name to: the letter, the message, each consent.
-
-    The consents are shown in the words the signer was shown (the consent record).
-    """
+    """Everything the confirmation will put a name to: each letter exactly as it will be sent
+    (signed as the consent says, with the personal message), and each consent, in the words
+    the signer was shown (the consent record)."""
     campaign = signature.campaign
-    letter = None
-    if not signature.letter_text:
-        template = letter_for_reader(list(campaign.letter_templates.all()), signature.language)
-        letter = letter_preview(template, campaign.cases.published())
     record = signature.consent_record or {}
     consents = [
         {"text": text, "given": bool(record.get("given", {}).get(name))}
         for name, text in record.get("texts", {}).items()
     ]
-    return {"signature": signature, "campaign": campaign, "letter": letter, "consents": consents}
+    return {
+        "signature": signature,
+        "campaign": campaign,
+        "letters_shown": shown_as_sent(signature),
+        "consents": consents,
+    }
+
+
+def shown_as_sent(signature) -> list[dict]:
+    """The signature's letters as sent, shaped for campaigns/includes/letters_shown.html."""
+    shown = []
+    for letter in letters_as_sent(signature):
+        shown.append(
+            {
+                "target": letter.target,
+                "position": position_in(letter.target, get_language()),
+                "language": letter.sent.language,
+                "language_name": letter.language_name,
+                "reader_language_name": letter.translation_language_name,
+                "message_label": letter.sent.message_label,
+                "variants": [
+                    {
+                        "name": "sent",
+                        "hidden": False,
+                        "sent": letter.sent,
+                        "translation": letter.translation,
+                    }
+                ],
+            }
+        )
+    return shown
 
 
 def signature_from_cookie(request, campaign) -> Signature | None:

@@ -78,6 +78,8 @@ def campaign():
 
 
 def signed(campaign, **fields):
+    """A signer who agreed to share their name (the letter and its sender block name them)."""
+    fields.setdefault("consent_share_name", True)
     return SignatureFactory(campaign=campaign, **fields)
 
 
@@ -120,6 +122,17 @@ def test_letter_pdf_shows_the_address_the_letter_and_the_signer(campaign):
     assert "Regina Martínez" in text
     assert "Ana López" in text and "Puebla" in text and "México" in text
     assert float(reader.pages[0].mediabox.width) == pytest.approx(595.28, abs=0.5)  # A4
+
+
+def test_anonymous_signers_pdf_is_signed_as_the_letter_sent_and_names_nobody(campaign):
+    signature = signed(
+        campaign, name="Ana López", city="Puebla", consent_share_name=False, message="¡Justicia!"
+    )
+    text = pdf_text(pdf.letter_pdf(signature))
+    assert "Ana López" not in text and "Puebla" not in text
+    assert "A supporter from" not in text  # the Spanish letter is signed in Spanish
+    assert contains_logical(text, "Un simpatizante de México")
+    assert "¡Justicia!" in text  # the personal message is part of the letter sent
 
 
 def test_letter_pdf_has_one_page_per_official(campaign):
