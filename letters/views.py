@@ -37,11 +37,18 @@ from .signing.forms import SignForm, country_from_accept_language
 
 logger = logging.getLogger(__name__)
 
-# After confirming, this browser may see its signature's thank-you page for a day: a signed
-# cookie scoped to the campaign's pages, so the page's address can be shared safely.
+# After confirming, this browser may see its signature's thank-you page for a day, and the
+# campaign page says "you signed" for a year: a signed cookie scoped to the campaign's pages,
+# so the page's address can be shared safely. It holds the signature's number only.
 SIGNED_COOKIE = "idei_signature"
 SIGNED_COOKIE_SALT = "letters.thank-you"
 SIGNED_COOKIE_AGE = 24 * 3600
+SIGNED_COOKIE_KEPT = 365 * 24 * 3600
+# After signing, until the link expires: the address the link went to, for this visitor's own
+# "check your e-mail" page and the campaign page (signed, HttpOnly, scoped to the campaign).
+PENDING_COOKIE = "idei_signing"
+PENDING_COOKIE_SALT = "letters.check-email"
+PENDING_COOKIE_AGE = 7 * 24 * 3600
 
 
 def wants_json(request) -> bool:
@@ -68,6 +75,8 @@ def build_sign_form(request, campaign, data=None, letter=None) -> SignForm:
 def panel_context(request, campaign, form, *, notice: str = "", standalone: bool = False):
     return {
         "campaign": campaign,
+        "signed": None,
+        "pending_email": "",
         "form": form,
         "notice": notice,
         "standalone": standalone,
@@ -99,14 +108,48 @@ def respond_with_form(request, campaign, form, *, status: int, notice: str = "")
     return render(request, "letters/sign.html", context, status=status)
 
 
-def respond_done(request, campaign):
-    """The one answer to every accepted (or silently dropped) signature: check your e-mail."""
+def respond_done(request, campaign, email: str = ""):
+    """The one answer to every accepted (or silently dropped) signature: check your e-mail.
+
+    The address typed is shown back to this visitor only (their own cookie), whatever became
+    of it: it says nothing about whether it had signed before.
+    """
     if wants_json(request):
         html = render_to_string(
-            "letters/includes/check_email.html", {"campaign": campaign}, request=request
+            "letters/includes/check_email.html",
+            {"campaign": campaign, "email": email},
+            request=request,
         )
-        return JsonResponse({"status": "ok", "html": html})
-    return redirect("letters:check_email", campaign.slug, permanent=False)
+        response = JsonResponse({"status": "ok", "html": html})
+    else:
+        response = redirect("letters:check_email", campaign.slug, permanent=False)
+    if email:
+        response.set_signed_cookie(
+            PENDING_COOKIE,
+            email,
+            salt=PENDING_COOKIE_SALT,
+            max_age=PENDING_COOKIE_AGE,
+            path=campaign_path(campaign),
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+def campaign_path(campaign) -> str:
+    return reverse("campaigns:detail", args=[campaign.slug])
+
+
+def pending_email(request, campaign) -> str:
+    """The address this visitor's confirmation link went to, from their own cookie."""
+    try:
+        email = request.get_signed_cookie(
+            PENDING_COOKIE, salt=PENDING_COOKIE_SALT, max_age=PENDING_COOKIE_AGE
+        )
+    except (KeyError, BadSignature):
+        return ""
+    return email if "@" in email and len(email) <= 254 else ""
 
 
 def respond_closed(request, campaign):
@@ -229,15 +272,38 @@ def answer_sign_post(request, campaign, form, token_state, admission):
         )
     except signing.SigningClosed:
         return respond_closed(request, campaign)
-    return respond_done(request, campaign)
+    return respond_done(request, campaign, form.cleaned_data["email"])
 
 
+@never_cache
 @require_safe
 def check_email(request, slug):
     campaign = get_object_or_404(
         Campaign.objects.public().select_related("organisation"), slug=slug
     )
-    return render(request, "letters/check_email.html", {"campaign": campaign})
+    return render(
+        request,
+        "letters/check_email.html",
+        {"campaign": campaign, "email": pending_email(request, campaign)},
+    )
+
+
+@require_POST
+def resend(request, slug):
+    """A new confirmation link to the address in this visitor's own cookie (within the caps)."""
+    campaign = get_object_or_404(Campaign.objects.public(), slug=slug)
+    email = pending_email(request, campaign)
+    if email:
+        # Bounded by the signature's own cap (three links per campaign): no rate limit needed.
+        signing.resend_confirmation(campaign, email, client_ip=client_ip(request))
+    messages.info(
+        request,
+        _(
+            "If your signature is still waiting for confirmation, a new link is on its way: "
+            "the link sent before no longer works. We send at most three links per campaign."
+        ),
+    )
+    return redirect("letters:check_email", campaign.slug)
 
 
 # -- Confirming ----------------------------------------------------------------------------
@@ -287,12 +353,13 @@ def confirm(request, token):
         SIGNED_COOKIE,
         str(signature.pk),
         salt=SIGNED_COOKIE_SALT,
-        max_age=SIGNED_COOKIE_AGE,
-        path=reverse("campaigns:detail", args=[signature.campaign.slug]),
+        max_age=SIGNED_COOKIE_KEPT,
+        path=campaign_path(signature.campaign),
         secure=request.is_secure(),
         httponly=True,
         samesite="Lax",
     )
+    response.delete_cookie(PENDING_COOKIE, path=campaign_path(signature.campaign))
     return response
 
 
@@ -339,11 +406,14 @@ def shown_as_sent(signature) -> list[dict]:
     return shown
 
 
-def signature_from_cookie(request, campaign) -> Signature | None:
+def signature_from_cookie(request, campaign, max_age=SIGNED_COOKIE_AGE) -> Signature | None:
+    """This visitor's confirmed signature of the campaign, from their own cookie.
+
+    `max_age`: the thank-you page and its reminder offer trust it for a day after confirming;
+    the campaign page's "you signed" for as long as it is kept (SIGNED_COOKIE_KEPT).
+    """
     try:
-        pk = request.get_signed_cookie(
-            SIGNED_COOKIE, salt=SIGNED_COOKIE_SALT, max_age=SIGNED_COOKIE_AGE
-        )
+        pk = request.get_signed_cookie(SIGNED_COOKIE, salt=SIGNED_COOKIE_SALT, max_age=max_age)
     except (KeyError, BadSignature):
         return None
     return (
