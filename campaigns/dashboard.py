@@ -19,7 +19,7 @@ from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -54,7 +54,7 @@ from .forms import (
     TargetSearchForm,
     placeholder_help,
 )
-from .letter_templates import LetterContext, render_letter
+from .letter_templates import Signer, compose_letter, status_contradictions
 from .models import Campaign, Invitation, LetterTemplate, Membership, Organisation, Target
 
 PAGE_SIZE = 50
@@ -167,6 +167,7 @@ def campaign_detail(request, slug):
         can_edit=can_edit(request.user, campaign.organisation),
         history=campaign.history.select_related("changed_by"),
         problems=(campaign.publish_problems() if campaign.status == Campaign.Status.DRAFT else []),
+        contradictions=status_contradictions(context["letters"], campaign.letter_cases()),
         editable_fields=EDITABLE_WHEN.get(campaign.status),
     )
     return render(request, "campaigns/dashboard/campaign_detail.html", context)
@@ -349,24 +350,31 @@ def campaign_preview(request, slug):
     """Each letter as each official would receive it, signed by a sample signer."""
     campaign = campaign_for_coordinator(request, slug)
     context = campaign_page_context(campaign)
+    templates = {letter.language: letter for letter in context["letters"]}
+    cases = list(campaign.letter_cases())
+    sample = sample_signer()
+    # The same function that writes the letters sent (letter_templates.compose_letter).
+    signer = Signer(
+        name=str(sample.name),
+        city=str(sample.city),
+        country=sample.country.code,
+        shares_name=True,
+    )
     previews = []
     for letter in context["letters"]:
-        # Dates and country names in the letter follow the letter's language.
-        with translation.override(letter.language):
-            signer = sample_signer()
-            rendered = []
-            for target in context["targets"]:
-                letter_context = LetterContext.build(
-                    target=target, cases=context["cases"], signer=signer
-                )
-                rendered.append(
-                    {
-                        "target": target,
-                        "subject": render_letter(letter.subject, letter_context),
-                        "body": render_letter(letter.body, letter_context),
-                        "preferred": target.language == letter.language,
-                    }
-                )
+        rendered = []
+        for target in context["targets"]:
+            composed = compose_letter(templates, target, cases, signer, language=letter.language)
+            if composed is None:
+                continue
+            rendered.append(
+                {
+                    "target": target,
+                    "subject": composed.subject,
+                    "body": composed.body,
+                    "preferred": target.language == letter.language,
+                }
+            )
         previews.append({"letter": letter, "rendered": rendered})
     context.update(previews=previews, signer=sample_signer())
     return render(request, "campaigns/dashboard/campaign_preview.html", context)

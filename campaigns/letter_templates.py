@@ -271,3 +271,41 @@ def message_label(language: str) -> str:
     """The line before the signer's personal message, in the letter's language."""
     with translation.override(language):
         return gettext("Personal message from the signer:")
+
+
+def status_contradictions(templates, cases) -> list[str]:
+    """Where a letter and its cases' judicial status may contradict each other (dashboard).
+
+    A letter that lists every case ({cases}, {case_names}) lists a case whose badge reads
+    "Justice done" too; one that lists only unresolved cases may list none.
+    """
+    cases = list(cases)
+    resolved = [case for case in cases if not case.is_unresolved]
+    warnings = []
+    for template in templates:
+        used = set(placeholders_in(template.subject)) | set(placeholders_in(template.body))
+        language = dict(settings.LANGUAGES).get(template.language, template.language)
+        if resolved and used & CASE_LISTS:
+            warnings.append(
+                gettext(
+                    "The letter in %(language)s lists every linked case, including these whose "
+                    "status is not unresolved: %(names)s. If it says the killings are "
+                    "unresolved, use {unresolved_cases} or {unresolved_case_names}: they list "
+                    "only the unresolved cases."
+                )
+                % {
+                    "language": language,
+                    "names": ", ".join(
+                        f"{case.full_name} ({case.status_label})" for case in resolved
+                    ),
+                }
+            )
+        if cases and len(resolved) == len(cases) and used & UNRESOLVED_CASE_LISTS:
+            warnings.append(
+                gettext(
+                    "The letter in %(language)s lists the unresolved cases, but no linked case "
+                    "is unresolved: that list is empty."
+                )
+                % {"language": language}
+            )
+    return warnings

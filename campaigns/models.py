@@ -207,8 +207,21 @@ class Campaign(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status == self.Status.PUBLISHED and not (
-            self.closes_at and self.closes_at <= timezone.now()
+        """Taking signatures: published, past its opening date and before its closing date."""
+        now = timezone.now()
+        return (
+            self.status == self.Status.PUBLISHED
+            and not (self.opens_at and self.opens_at > now)
+            and not (self.closes_at and self.closes_at <= now)
+        )
+
+    @property
+    def opens_later(self) -> bool:
+        """Published, but its opening date is still ahead: signing has not begun."""
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.opens_at is not None
+            and self.opens_at > timezone.now()
         )
 
     def publish_problems(self) -> list[str]:

@@ -20,6 +20,7 @@ from cases.models import Case
 from cases.observance import days_until_observance, next_observance
 from idei import page_cache
 
+from .access import campaigns_for
 from .letter_templates import Signer, compose_letter, message_label, position_in
 from .models import Campaign, CampaignStatusChange, Target
 
@@ -295,9 +296,19 @@ def campaign_detail(request, slug):
     )
 
 
+def viewable_campaigns(request):
+    """Public campaigns, and for a signed-in member also their organisations' drafts: a
+    coordinator previews a draft's public page at its own address before publishing (such a
+    request carries a session, so it is never served from nor kept in the page cache)."""
+    campaigns = Campaign.objects.public()
+    if request.user.is_authenticated:
+        campaigns = campaigns | campaigns_for(request.user).filter(status=Campaign.Status.DRAFT)
+    return campaigns
+
+
 def render_campaign_detail(request, slug):
     campaign = get_object_or_404(
-        Campaign.objects.public().select_related("organisation"), slug=slug
+        viewable_campaigns(request).select_related("organisation"), slug=slug
     )
     cases = list(campaign.letter_cases().for_cards())
     targets = list(campaign.targets.order_by("country", "name"))

@@ -15,6 +15,8 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -153,7 +155,12 @@ def pending_email(request, campaign) -> str:
 
 
 def respond_closed(request, campaign):
-    message = _("This campaign no longer collects signatures. Nothing was saved.")
+    if campaign.opens_later:
+        message = _("Signing for this campaign opens on %(date)s. Nothing was saved.") % {
+            "date": date_format(timezone.localtime(campaign.opens_at), "DATETIME_FORMAT")
+        }
+    else:
+        message = _("This campaign no longer collects signatures. Nothing was saved.")
     if wants_json(request):
         html = render_to_string(
             "letters/includes/closed.html", {"campaign": campaign, "message": message}

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from campaigns.models import Campaign, CampaignStatusChange, LetterTemplate, Membership, Target
+from cases.models import Case
 from tests.factories import (
     CampaignFactory,
     CaseFactory,
@@ -612,3 +613,53 @@ def test_the_officials_list_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):
         response = signed_in.get("/dashboard/officials/")
     assert response.status_code == 200
+
+
+# -- Issue 15: preview a draft's public page; letters that contradict their cases ----------
+
+
+def test_a_member_previews_the_drafts_public_page_at_its_own_address(signed_in, ready):
+    response = signed_in.get(ready.get_absolute_url())
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Preview of a draft" in html
+    assert '<meta name="robots" content="noindex">' in html
+    assert 'name="email"' not in html  # nothing can be signed before publication
+    assert "Dear Ana Ruiz," in html
+
+
+def test_the_dashboard_links_to_the_drafts_preview(signed_in, ready):
+    html = signed_in.get(f"/dashboard/campaigns/{ready.slug}/").content.decode()
+
+    assert f'href="{ready.get_absolute_url()}">Preview the public page' in html
+
+
+def test_a_draft_stays_404_for_the_public_and_other_organisations(client, ready):
+    assert client.get(ready.get_absolute_url()).status_code == 404
+    stranger = UserFactory(username="stranger")
+    MembershipFactory(user=stranger, organisation=OrganisationFactory())
+    client.force_login(stranger)
+    assert client.get(ready.get_absolute_url()).status_code == 404
+
+
+def test_dashboard_warns_when_the_letter_lists_a_case_with_justice_done(signed_in, ready):
+    ready.cases.add(CaseFactory(full_name="Pedro Resuelto", impunity=Case.Impunity.FULL_JUSTICE))
+
+    html = signed_in.get(f"/dashboard/campaigns/{ready.slug}/").content.decode()
+
+    assert "The letter and its cases may contradict each other" in html
+    assert "Pedro Resuelto (Justice done)" in html
+    assert "{unresolved_cases}" in html
+
+
+def test_dashboard_says_nothing_when_the_letter_lists_only_unresolved_cases(signed_in, ready):
+    ready.cases.add(CaseFactory(full_name="Pedro Resuelto", impunity=Case.Impunity.FULL_JUSTICE))
+    ready.letter_templates.update(
+        subject="Justice for {unresolved_case_names}",
+        body="Dear {target_name},\n{unresolved_cases}",
+    )
+
+    html = signed_in.get(f"/dashboard/campaigns/{ready.slug}/").content.decode()
+
+    assert "may contradict" not in html
