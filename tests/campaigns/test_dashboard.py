@@ -496,7 +496,13 @@ def test_adding_an_official_from_a_campaign_returns_to_it(signed_in, organisatio
         "/dashboard/officials/new/?next=/dashboard/campaigns/draft/officials/",
         {**target_data(organisation), "next": "/dashboard/campaigns/draft/officials/"},
     )
-    assert response["Location"] == "/dashboard/campaigns/draft/officials/"
+    new = Target.objects.get(name=target_data(organisation)["name"])
+    # Back to the campaign's officials, where the new one comes ticked (not saved yet).
+    assert response["Location"] == f"/dashboard/campaigns/draft/officials/?added={new.pk}"
+    html = signed_in.get(response["Location"]).content.decode()
+    assert f'value="{new.pk}" id="target-{new.pk}" checked' in html
+    assert "not saved yet" in html
+    assert not draft.targets.exists()
     evil = signed_in.post(
         "/dashboard/officials/new/",
         {**target_data(organisation, name="B"), "next": "https://evil.example/"},
@@ -663,3 +669,51 @@ def test_dashboard_says_nothing_when_the_letter_lists_only_unresolved_cases(sign
     html = signed_in.get(f"/dashboard/campaigns/{ready.slug}/").content.decode()
 
     assert "may contradict" not in html
+
+
+def test_ticked_cases_are_kept_across_searches_until_saved(signed_in, draft):
+    lucia = CaseFactory(full_name="Lucía Beltrán", place="Culiacán")
+    ramon = CaseFactory(full_name="Ramón Ibarra", place="Veracruz")
+    url = "/dashboard/campaigns/draft/cases/"
+
+    # Lucía ticked in a first search, then a second search for Ramón: Lucía stays ticked.
+    html = signed_in.post(url, {"q": "Ramón", "search": "1", "cases": [lucia.pk]}).content.decode()
+
+    assert f'value="{lucia.pk}" id="case-{lucia.pk}" checked' in html
+    assert "Ramón Ibarra" in html
+    assert not draft.cases.exists()  # a search saves nothing
+    signed_in.post(url, {"cases": [lucia.pk, ramon.pk]})
+    assert set(draft.cases.all()) == {lucia, ramon}
+
+
+def test_ticked_officials_are_kept_across_searches_until_saved(signed_in, draft):
+    ana = TargetFactory(name="Ana Ruiz")
+    luis = TargetFactory(name="Luis Gómez")
+    url = "/dashboard/campaigns/draft/officials/"
+
+    html = signed_in.post(url, {"q": "Luis", "search": "1", "targets": [ana.pk]}).content.decode()
+
+    assert f'value="{ana.pk}" id="target-{ana.pk}" checked' in html
+    assert "Luis Gómez" in html
+    assert not draft.targets.exists()
+    signed_in.post(url, {"targets": [ana.pk, luis.pk]})
+    assert set(draft.targets.all()) == {ana, luis}
+
+
+@pytest.mark.parametrize("hostile", ["x", "-1", "9" * 30, "1; DROP TABLE", "<b>1</b>"])
+def test_hostile_ticks_and_added_ids_are_ignored(signed_in, draft, hostile):
+    cases = signed_in.post(
+        "/dashboard/campaigns/draft/cases/", {"q": "a", "search": "1", "cases": [hostile]}
+    )
+    officials = signed_in.get(f"/dashboard/campaigns/draft/officials/?added={hostile}")
+
+    assert cases.status_code == 200 and officials.status_code == 200
+    assert "<b>1</b>" not in cases.content.decode() + officials.content.decode()
+    assert not draft.cases.exists() and not draft.targets.exists()
+
+
+def test_another_organisations_unshared_official_cannot_be_added_by_id(signed_in, draft):
+    theirs = TargetFactory(name="Secret Official", is_shared=False)
+
+    html = signed_in.get(f"/dashboard/campaigns/draft/officials/?added={theirs.pk}").content
+    assert b"Secret Official" not in html
