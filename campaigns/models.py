@@ -84,6 +84,11 @@ class Target(models.Model):
     country = CountryField(_("country"))
     email = models.EmailField(_("e-mail"), blank=True)
     postal_address = models.TextField(_("postal address"), blank=True)
+    # The address in parts, laid out per country by campaigns.addresses (postal_address holds
+    # the street lines; an address typed before these existed is kept whole in it).
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country_area = models.CharField(_("state, province or region"), max_length=100, blank=True)
     language = models.CharField(
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )

@@ -42,6 +42,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from campaigns.addresses import envelope_lines
 from campaigns.letter_templates import LetterContext, position_in, render_letter
 
 from ..models import Letter, Signature
@@ -183,18 +184,9 @@ def letter_pdf(letter_or_signature) -> bytes:
 
 
 def postal_lines(target, language: str) -> list[str]:
-    """The official's name, position and postal address as the envelope shows it."""
-    return [
-        line
-        for line in [
-            target.name,
-            position_in(target, language),
-            target.institution,
-            *target.postal_address.splitlines(),
-            country_name(target.country),
-        ]
-        if line.strip()
-    ]
+    """The official's name, position and postal address as the envelope shows it, laid out as
+    the official's country writes addresses, the country named in the letter's language."""
+    return envelope_lines(target, language)
 
 
 def paragraphs(text: str) -> list[str]:

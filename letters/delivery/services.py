@@ -30,7 +30,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from campaigns import letter_templates
+from campaigns import addresses, letter_templates
 from campaigns.letter_templates import Signer, choose_template, compose_letter
 from campaigns.models import Campaign
 from idei.mail import absolute_url, render_email
@@ -151,7 +151,10 @@ def signer_copy(
         "campaign_url": absolute_url(campaign.get_absolute_url()),
         "emailed": [letter.target for letter in letters if letter.target.email],
         "postal_only": [
-            {"target": letter.target, "address": one_line(letter.target.postal_address)}
+            {
+                "target": letter.target,
+                "address": addresses.one_line(letter.target, signature.language),
+            }
             for letter in letters
             if not letter.target.email
         ],
@@ -170,10 +173,6 @@ def signer_copy(
         group=ref(campaign),
         about=ref(signature),
     )
-
-
-def one_line(text: str) -> str:
-    return ", ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 # -- Each letter as it comes -----------------------------------------------------------------

@@ -717,3 +717,40 @@ def test_another_organisations_unshared_official_cannot_be_added_by_id(signed_in
 
     html = signed_in.get(f"/dashboard/campaigns/draft/officials/?added={theirs.pk}").content
     assert b"Secret Official" not in html
+
+
+def test_an_officials_position_and_address_parts_are_saved_per_language(signed_in, organisation):
+    signed_in.post(
+        "/dashboard/officials/new/",
+        target_data(
+            organisation,
+            position_es="  Fiscal   General ",
+            position_ar="النائب العام",
+            postal_code="06500",
+            city="Ciudad de México",
+            country_area="CDMX",
+        ),
+    )
+
+    target = Target.objects.get(name="Ana Ruiz")
+    assert target.position_translations == {"es": "Fiscal General", "ar": "النائب العام"}
+    assert (target.postal_code, target.city, target.country_area) == (
+        "06500",
+        "Ciudad de México",
+        "CDMX",
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("position_es", "<b>Fiscal</b>"), ("position_fr", "x" * 201), ("city", "<img src=x>")],
+)
+def test_hostile_or_oversized_position_or_address_parts_are_refused(
+    signed_in, organisation, field, value
+):
+    response = signed_in.post(
+        "/dashboard/officials/new/", target_data(organisation, **{field: value})
+    )
+
+    assert response.status_code == 200
+    assert not Target.objects.filter(name="Ana Ruiz").exists()
