@@ -400,10 +400,14 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
     plain_text_fields = ("title", "summary", "image_credit", "thank_you_text", "share_text")
     markdown_fields = ("body",)
 
+    def clean_language(self):
+        return self.cleaned_data.get("language") or self.instance.language or settings.LANGUAGE_CODE
+
     class Meta:
         model = Campaign
         fields = [
             "organisation",
+            "language",
             "title",
             "slug",
             "summary",
@@ -455,23 +459,8 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
 
     def __init__(self, *args, organisations=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # The position as a letter in each language names it ("Fiscal Especial" in Spanish).
-        translations = self.instance.position_translations or {}
-        for code, name in settings.LANGUAGES:
-            self.fields[f"position_{code}"] = forms.CharField(
-                label=_("Position in %(language)s") % {"language": _(name)},
-                required=False,
-                max_length=200,
-                initial=translations.get(code, ""),
-                help_text=_("Leave empty to use the position above."),
-                validators=[reject_html],
-                widget=forms.TextInput(
-                    attrs={
-                        "lang": code,
-                        "dir": "rtl" if code in settings.LANGUAGES_BIDI else "auto",
-                    }
-                ),
-            )
+        # Not required: a form that leaves it out keeps the campaign's (or the site's) language.
+        self.fields["language"].required = False
         self.add_text_validators()
         if self.instance.pk:
             del self.fields["organisation"]
@@ -589,6 +578,11 @@ class LetterForm(PlainTextMixin, forms.ModelForm):
             field.disabled = locked
         self.fields["subject"].label = _("Subject (%(language)s)") % {"language": language_name}
         self.fields["body"].label = _("Letter (%(language)s)") % {"language": language_name}
+        # Written in its own language and direction: an Arabic letter is edited right to left.
+        code = self.instance.language
+        direction = "rtl" if code in settings.LANGUAGES_BIDI else "ltr"
+        for name in ("subject", "body"):
+            self.fields[name].widget.attrs.update(lang=code, dir=direction)
         self.helper = form_helper(Fieldset(language_name, "subject", "body"))
 
     def clean(self):

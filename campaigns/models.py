@@ -143,6 +143,14 @@ class Campaign(models.Model):
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     summary = models.TextField(_("summary"), max_length=1000)
+    # What the title, summary and story are written in: pages mark them with it (lang) and tell
+    # readers of another language which language they read.
+    language = models.CharField(
+        _("language of the texts"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
     body = models.TextField(
         _("what happened and what is asked"),
         max_length=20000,

@@ -1,6 +1,7 @@
 """The coordinator dashboard: campaigns, letters, cases and officials, preview, transitions."""
 
 import io
+import re
 
 import factory
 import pytest
@@ -72,6 +73,7 @@ def ready(draft):
 def campaign_data(organisation, **overrides):
     data = {
         "organisation": organisation.pk,
+        "language": "en",
         "title": "Justice for Lucía",
         "slug": "",
         "summary": "Reopen the investigation.",
@@ -754,3 +756,13 @@ def test_hostile_or_oversized_position_or_address_parts_are_refused(
 
     assert response.status_code == 200
     assert not Target.objects.filter(name="Ana Ruiz").exists()
+
+
+def test_the_letter_editor_writes_each_language_in_its_own_direction(signed_in, draft):
+    html = signed_in.get("/dashboard/campaigns/draft/letter/").content.decode()
+
+    assert re.search(r'<textarea[^>]*name="letter-ar-body"[^>]*>', html)
+    arabic = re.search(r'<textarea[^>]*name="letter-ar-body"[^>]*>', html).group(0)
+    english = re.search(r'<textarea[^>]*name="letter-en-body"[^>]*>', html).group(0)
+    assert 'dir="rtl"' in arabic and 'lang="ar"' in arabic
+    assert 'dir="ltr"' in english and 'lang="en"' in english

@@ -350,3 +350,20 @@ def test_finished_campaign_page_runs_the_same_number_of_queries_whatever_its_siz
     assert count_queries(client, small.get_absolute_url()) == count_queries(
         client, large.get_absolute_url()
     )
+
+
+def test_user_written_text_carries_its_language_and_direction(client):
+    campaign = full_campaign(language="ar", title="العدالة للصحفيين", summary="لم يُدن أحد.")
+
+    html = page(client, campaign.get_absolute_url())
+
+    assert '<h1 id="campaign-title" lang="ar" dir="auto">' in html
+    assert '<p class="lead prose" lang="ar" dir="auto">' in html
+    assert "This campaign is written in Arabic." in html
+    assert 'class="letter-text" dir="auto"' in html
+
+
+def test_readers_of_the_campaigns_language_are_not_told_its_language(client):
+    campaign = full_campaign(language="en")
+
+    assert "This campaign is written in" not in page(client, campaign.get_absolute_url())
