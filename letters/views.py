@@ -244,7 +244,9 @@ def answer_sign_post(request, campaign, form, token_state, admission):
         return response
     if form.is_bot:
         logger.info("sign: honeypot filled, dropped", extra={"campaign": campaign.slug})
-        return respond_done(request, campaign)
+        # The same answer as a person's, the address typed shown back (escaped) as to anyone.
+        typed = str(form.data.get("email", "")).strip()
+        return respond_done(request, campaign, typed if "@" in typed and len(typed) <= 254 else "")
     if token_state != abuse.FormToken.VALID:
         return respond_token_problem(request, campaign, form, token_state)
     if not form.is_valid():
