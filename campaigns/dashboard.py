@@ -7,6 +7,7 @@ yours to change" whether the object belongs to another organisation or the role 
 """
 
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +20,7 @@ from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -54,7 +55,7 @@ from .forms import (
     TargetSearchForm,
     placeholder_help,
 )
-from .letter_templates import LetterContext, render_letter
+from .letter_templates import Signer, compose_letter, status_contradictions
 from .models import Campaign, Invitation, LetterTemplate, Membership, Organisation, Target
 
 PAGE_SIZE = 50
@@ -167,6 +168,7 @@ def campaign_detail(request, slug):
         can_edit=can_edit(request.user, campaign.organisation),
         history=campaign.history.select_related("changed_by"),
         problems=(campaign.publish_problems() if campaign.status == Campaign.Status.DRAFT else []),
+        contradictions=status_contradictions(context["letters"], campaign.letter_cases()),
         editable_fields=EDITABLE_WHEN.get(campaign.status),
         domain_hourly_limit=settings.OUTBOX_DOMAIN_HOURLY_LIMIT,
     )
@@ -204,10 +206,18 @@ def draft_only(request, campaign) -> bool:
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_cases(request, slug):
-    """Link published cases: a GET search lists candidates, the POST saves the ticked set."""
+    """Link published cases: a search lists candidates, the POST saves the ticked set.
+
+    The search is a button of the same form: searching again keeps what is ticked (shown at
+    the top, not saved until "Save"), so choices made across several searches add up.
+    """
     campaign = campaign_for_coordinator(request, slug, edit=True)
-    search = CaseSearchForm(request.GET or None)
+    searching = request.method == "POST" and "search" in request.POST
+    search = CaseSearchForm(request.POST if searching else (request.GET or None))
+    form = CaseChoiceForm(request.POST or None)
     linked = list(campaign.cases.all())
+    if searching and form.is_valid():
+        linked = list(form.cleaned_data["cases"])
     results = []
     if search.is_valid() and (search.cleaned_data["q"] or search.cleaned_data["country"]):
         found = Case.objects.published().exclude(pk__in=[c.pk for c in linked])
@@ -217,14 +227,14 @@ def campaign_cases(request, slug):
         if search.cleaned_data["country"]:
             found = found.in_country(search.cleaned_data["country"])
         results = list(found[:SEARCH_RESULTS])
-    form = CaseChoiceForm(request.POST or None)
-    if request.method == "POST":
+    if request.method == "POST" and not searching:
         if not draft_only(request, campaign):
             return redirect("dashboard:campaign", slug)
         if form.is_valid():
             campaign.cases.set(form.cleaned_data["cases"])
             messages.success(request, _("The linked cases are saved."))
             return redirect(safe_next(request, reverse("dashboard:campaign", args=[slug])))
+    data = search.data if search.is_bound else {}
     return render(
         request,
         "campaigns/dashboard/campaign_cases.html",
@@ -232,9 +242,10 @@ def campaign_cases(request, slug):
             "campaign": campaign,
             "search": search,
             "linked": linked,
+            "unsaved": searching,
             "results": results,
-            "searched": bool(request.GET.get("q") or request.GET.get("country")),
-            "form": form,
+            "searched": bool(data.get("q") or data.get("country")),
+            "form": form if not searching else CaseChoiceForm(),
             "result_limit": SEARCH_RESULTS,
         },
     )
@@ -243,11 +254,29 @@ def campaign_cases(request, slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_targets(request, slug):
-    """Choose the officials from the shared ones and the organisation's own."""
+    """Choose the officials from the shared ones and the organisation's own.
+
+    As for cases, searching again keeps what is ticked; an official just added from this page
+    (`?added=<id>`) comes back ticked, to be saved with the others.
+    """
     campaign = campaign_for_coordinator(request, slug, edit=True)
     available = targets_for(request.user)
-    search = TargetSearchForm(request.GET or None)
+    searching = request.method == "POST" and "search" in request.POST
+    query_data = request.POST if searching else request.GET
+    search = TargetSearchForm(query_data if (searching or request.GET) else None)
+    # Officials already linked stay choosable even if their organisation stopped sharing them.
+    choosable = Target.objects.filter(Q(pk__in=available) | Q(campaigns=campaign)).distinct()
+    form = TargetChoiceForm(request.POST or None, targets=choosable)
     linked = list(campaign.targets.all())
+    if searching and form.is_valid():
+        linked = list(form.cleaned_data["targets"])
+    added = request.GET.get("added", "")
+    if added.isdigit() and len(added) < 12:
+        linked += [
+            target
+            for target in choosable.filter(pk=int(added))
+            if target.pk not in {t.pk for t in linked}
+        ]
     found = available.exclude(pk__in=[t.pk for t in linked])
     if search.is_valid():
         if search.cleaned_data["q"]:
@@ -259,24 +288,23 @@ def campaign_targets(request, slug):
             )
         if search.cleaned_data["country"]:
             found = found.filter(country=search.cleaned_data["country"])
-    results_heading = _("Search results") if request.GET else _("Officials you can address")
-    if not request.GET:
+    has_query = bool(query_data.get("q") or query_data.get("country"))
+    results_heading = _("Search results") if has_query else _("Officials you can address")
+    if not has_query:
         # Before any search, suggest the officials of the cases' countries.
         countries = {case.country.code for case in campaign.cases.all()}
         if countries:
             found = found.filter(country__in=countries)
             results_heading = _("Officials in the cases' countries")
     results = list(found[:SEARCH_RESULTS])
-    # Officials already linked stay choosable even if their organisation stopped sharing them.
-    choosable = Target.objects.filter(Q(pk__in=available) | Q(campaigns=campaign)).distinct()
-    form = TargetChoiceForm(request.POST or None, targets=choosable)
-    if request.method == "POST":
+    if request.method == "POST" and not searching:
         if not draft_only(request, campaign):
             return redirect("dashboard:campaign", slug)
         if form.is_valid():
             campaign.targets.set(form.cleaned_data["targets"])
             messages.success(request, _("The officials are saved."))
             return redirect(safe_next(request, reverse("dashboard:campaign", args=[slug])))
+    saved = {target.pk for target in campaign.targets.all()}
     return render(
         request,
         "campaigns/dashboard/campaign_targets.html",
@@ -284,10 +312,12 @@ def campaign_targets(request, slug):
             "campaign": campaign,
             "search": search,
             "linked": linked,
+            "unsaved": any(target.pk not in saved for target in linked) or searching,
             "results": results,
             "results_heading": results_heading,
-            "form": form,
+            "form": form if not searching else TargetChoiceForm(targets=choosable),
             "result_limit": SEARCH_RESULTS,
+            "add_url": reverse("dashboard:campaign_targets", args=[slug]),
         },
     )
 
@@ -350,24 +380,31 @@ def campaign_preview(request, slug):
     """Each letter as each official would receive it, signed by a sample signer."""
     campaign = campaign_for_coordinator(request, slug)
     context = campaign_page_context(campaign)
+    templates = {letter.language: letter for letter in context["letters"]}
+    cases = list(campaign.letter_cases())
+    sample = sample_signer()
+    # The same function that writes the letters sent (letter_templates.compose_letter).
+    signer = Signer(
+        name=str(sample.name),
+        city=str(sample.city),
+        country=sample.country.code,
+        shares_name=True,
+    )
     previews = []
     for letter in context["letters"]:
-        # Dates and country names in the letter follow the letter's language.
-        with translation.override(letter.language):
-            signer = sample_signer()
-            rendered = []
-            for target in context["targets"]:
-                letter_context = LetterContext.build(
-                    target=target, cases=context["cases"], signer=signer
-                )
-                rendered.append(
-                    {
-                        "target": target,
-                        "subject": render_letter(letter.subject, letter_context),
-                        "body": render_letter(letter.body, letter_context),
-                        "preferred": target.language == letter.language,
-                    }
-                )
+        rendered = []
+        for target in context["targets"]:
+            composed = compose_letter(templates, target, cases, signer, language=letter.language)
+            if composed is None:
+                continue
+            rendered.append(
+                {
+                    "target": target,
+                    "subject": composed.subject,
+                    "body": composed.body,
+                    "preferred": target.language == letter.language,
+                }
+            )
         previews.append({"letter": letter, "rendered": rendered})
     context.update(previews=previews, signer=sample_signer())
     return render(request, "campaigns/dashboard/campaign_preview.html", context)
@@ -485,7 +522,11 @@ def target_create(request):
     if request.method == "POST" and form.is_valid():
         target = form.save()
         messages.success(request, _("The official %(name)s is saved.") % {"name": target.name})
-        return redirect(safe_next(request, reverse("dashboard:targets")))
+        back = safe_next(request, reverse("dashboard:targets"))
+        if back.split("?", 1)[0].endswith("/officials/") and "/campaigns/" in back:
+            # Back to a campaign's officials, where the new one comes ticked.
+            back = f"{back.split('?', 1)[0]}?{urlencode({'added': target.pk})}"
+        return redirect(back)
     return render(
         request,
         "campaigns/dashboard/target_form.html",

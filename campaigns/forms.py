@@ -290,7 +290,15 @@ class MemberRoleForm(forms.Form):
 
 
 class TargetForm(PlainTextMixin, forms.ModelForm):
-    plain_text_fields = ("name", "position", "institution", "postal_address")
+    plain_text_fields = (
+        "name",
+        "position",
+        "institution",
+        "postal_address",
+        "postal_code",
+        "city",
+        "country_area",
+    )
 
     class Meta:
         model = Target
@@ -303,6 +311,9 @@ class TargetForm(PlainTextMixin, forms.ModelForm):
             "country",
             "email",
             "postal_address",
+            "postal_code",
+            "city",
+            "country_area",
             "language",
             "source_url",
             "last_verified",
@@ -312,7 +323,10 @@ class TargetForm(PlainTextMixin, forms.ModelForm):
         help_texts = {
             "created_by_organisation": _("Only this organisation can change the official later."),
             "email": _("Where letters are sent by e-mail."),
-            "postal_address": _("For the petition sent by post."),
+            "postal_address": _(
+                "Street and number, and any line before them. The address is printed as the "
+                "official's country writes addresses."
+            ),
             "language": _("The letter in this language is sent to the official when it exists."),
             "source_url": _("Where you found the name and address (a government page)."),
             "last_verified": _("When you last checked that the person still holds the post."),
@@ -325,6 +339,23 @@ class TargetForm(PlainTextMixin, forms.ModelForm):
 
     def __init__(self, *args, organisations=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The position as a letter in each language names it ("Fiscal Especial" in Spanish).
+        translations = self.instance.position_translations or {}
+        for code, name in settings.LANGUAGES:
+            self.fields[f"position_{code}"] = forms.CharField(
+                label=_("Position in %(language)s") % {"language": _(name)},
+                required=False,
+                max_length=200,
+                initial=translations.get(code, ""),
+                help_text=_("Leave empty to use the position above."),
+                validators=[reject_html],
+                widget=forms.TextInput(
+                    attrs={
+                        "lang": code,
+                        "dir": "rtl" if code in settings.LANGUAGES_BIDI else "auto",
+                    }
+                ),
+            )
         self.add_text_validators()
         if self.instance.pk:
             del self.fields["created_by_organisation"]
@@ -340,6 +371,17 @@ class TargetForm(PlainTextMixin, forms.ModelForm):
         if value and value > timezone.localdate():
             raise ValidationError(_("This date is in the future."), code="future")
         return value
+
+    def save(self, commit=True):
+        target = super().save(commit=False)
+        target.position_translations = {
+            code: " ".join(self.cleaned_data.get(f"position_{code}", "").split())
+            for code, _name in settings.LANGUAGES
+            if self.cleaned_data.get(f"position_{code}", "").strip()
+        }
+        if commit:
+            target.save()
+        return target
 
 
 class TargetSearchForm(forms.Form):
@@ -358,10 +400,14 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
     plain_text_fields = ("title", "summary", "image_credit", "thank_you_text", "share_text")
     markdown_fields = ("body",)
 
+    def clean_language(self):
+        return self.cleaned_data.get("language") or self.instance.language or settings.LANGUAGE_CODE
+
     class Meta:
         model = Campaign
         fields = [
             "organisation",
+            "language",
             "title",
             "slug",
             "summary",
@@ -407,6 +453,8 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
 
     def __init__(self, *args, organisations=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Not required: a form that leaves it out keeps the campaign's (or the site's) language.
+        self.fields["language"].required = False
         self.add_text_validators()
         if self.instance.pk:
             del self.fields["organisation"]
@@ -562,6 +610,11 @@ class LetterForm(PlainTextMixin, forms.ModelForm):
             field.disabled = locked
         self.fields["subject"].label = _("Subject (%(language)s)") % {"language": language_name}
         self.fields["body"].label = _("Letter (%(language)s)") % {"language": language_name}
+        # Written in its own language and direction: an Arabic letter is edited right to left.
+        code = self.instance.language
+        direction = "rtl" if code in settings.LANGUAGES_BIDI else "ltr"
+        for name in ("subject", "body"):
+            self.fields[name].widget.attrs.update(lang=code, dir=direction)
         self.helper = form_helper(Fieldset(language_name, "subject", "body"))
 
     def clean(self):

@@ -76,10 +76,19 @@ class Target(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     position = models.CharField(_("position"), max_length=200)
+    # {"es": "Fiscal Especial", ...}: the position as a letter in that language names it.
+    position_translations = models.JSONField(
+        _("position in other languages"), default=dict, blank=True
+    )
     institution = models.CharField(_("institution"), max_length=200, blank=True)
     country = CountryField(_("country"))
     email = models.EmailField(_("e-mail"), blank=True)
     postal_address = models.TextField(_("postal address"), blank=True)
+    # The address in parts, laid out per country by campaigns.addresses (postal_address holds
+    # the street lines; an address typed before these existed is kept whole in it).
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country_area = models.CharField(_("state, province or region"), max_length=100, blank=True)
     language = models.CharField(
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
@@ -134,6 +143,14 @@ class Campaign(models.Model):
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     summary = models.TextField(_("summary"), max_length=1000)
+    # What the title, summary and story are written in: pages mark them with it (lang) and tell
+    # readers of another language which language they read.
+    language = models.CharField(
+        _("language of the texts"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
     body = models.TextField(
         _("what happened and what is asked"),
         max_length=20000,
@@ -193,6 +210,10 @@ class Campaign(models.Model):
                 {"closes_at": _("The closing date must come after the opening date.")}
             )
 
+    def letter_cases(self):
+        """The cases a letter lists, in the order it lists them (pages and letters alike)."""
+        return self.cases.published().order_by("date_of_death", "full_name", "pk")
+
     @property
     def body_html(self):
         return render_markdown(self.body)
@@ -217,8 +238,21 @@ class Campaign(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status == self.Status.PUBLISHED and not (
-            self.closes_at and self.closes_at <= timezone.now()
+        """Taking signatures: published, past its opening date and before its closing date."""
+        now = timezone.now()
+        return (
+            self.status == self.Status.PUBLISHED
+            and not (self.opens_at and self.opens_at > now)
+            and not (self.closes_at and self.closes_at <= now)
+        )
+
+    @property
+    def opens_later(self) -> bool:
+        """Published, but its opening date is still ahead: signing has not begun."""
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.opens_at is not None
+            and self.opens_at > timezone.now()
         )
 
     def publish_problems(self) -> list[str]:

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django_countries import countries
@@ -20,7 +20,8 @@ from cases.models import Case
 from cases.observance import days_until_observance, next_observance
 from idei import page_cache
 
-from .letter_templates import LetterContext, render_letter
+from .access import campaigns_for
+from .letter_templates import Signer, compose_letter, message_label, position_in
 from .models import Campaign, CampaignStatusChange, Target
 
 CAMPAIGNS_PER_PAGE = 12
@@ -195,22 +196,74 @@ def letter_for_reader(letters: list, language: str):
     return next(iter(by_language.values()), None)
 
 
-def letter_preview(letter, cases) -> dict | None:
-    """The letter as it will be sent, with the official and the signer shown as placeholders."""
-    if letter is None:
-        return None
-    context = LetterContext.build(cases=cases)
-    context.target_name = _("[the official's name]")
-    context.target_position = _("[the official's position]")
-    context.target_institution = _("[the official's institution]")
-    context.signer_name = _("[your name]")
-    context.signer_city = _("[your city]")
-    context.signer_country = _("[your country]")
-    return {
-        "language": letter.language,
-        "subject": render_letter(letter.subject, context),
-        "body": render_letter(letter.body, context),
+def preview_signers(reader_language: str) -> dict[str, Signer]:
+    """The signer a preview shows before anyone signs: with the name shared or not."""
+    unknown = {
+        "name": _("[your name]"),
+        "city": _("[your city]"),
+        "country_label": _("[your country]"),
+        "language": reader_language,
     }
+    return {
+        "anonymous": Signer(**unknown, shares_name=False),
+        "named": Signer(**unknown, shares_name=True),
+    }
+
+
+def language_name(code: str) -> str:
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+
+
+def placeholder_target(language: str) -> Target:
+    """Stands for the officials of a campaign that names none yet (never saved)."""
+    return Target(
+        name=_("[the official's name]"),
+        position=_("[the official's position]"),
+        institution=_("[the official's institution]"),
+        language=language,
+    )
+
+
+def letters_shown(templates: dict, targets, cases, signers: dict, reader_language: str) -> list:
+    """Each official's letter exactly as compose_letter sends it, one variant per signer state.
+
+    `signers`: {variant name: Signer}, the first variant shown, the others hidden until a
+    first-party script (static/js/sign.js) swaps them as the consent box is ticked. When the
+    official reads another language than the reader, the letter in the reader's language is
+    shown beside it.
+    """
+    shown = []
+    for target in targets or [placeholder_target(reader_language)]:
+        variants = []
+        for number, (name, signer) in enumerate(signers.items()):
+            sent = compose_letter(templates, target, cases, signer)
+            if sent is None:
+                continue
+            translated = None
+            if sent.language != reader_language and reader_language in templates:
+                translated = compose_letter(
+                    templates, target, cases, signer, language=reader_language
+                )
+            variants.append(
+                {"name": name, "hidden": number > 0, "sent": sent, "translation": translated}
+            )
+        if variants:
+            language = variants[0]["sent"].language
+            shown.append(
+                {
+                    "target": target,
+                    "position": position_in(target, get_language()),
+                    "language": language,
+                    "language_name": language_name(language),
+                    "reader_language_name": language_name(reader_language),
+                    "message_label": message_label(language),
+                    "variants": variants,
+                }
+            )
+    return shown
 
 
 def share_links(campaign, page_url: str) -> list[dict]:
@@ -243,15 +296,26 @@ def campaign_detail(request, slug):
     )
 
 
+def viewable_campaigns(request):
+    """Public campaigns, and for a signed-in member also their organisations' drafts: a
+    coordinator previews a draft's public page at its own address before publishing (such a
+    request carries a session, so it is never served from nor kept in the page cache)."""
+    campaigns = Campaign.objects.public()
+    if request.user.is_authenticated:
+        campaigns = campaigns | campaigns_for(request.user).filter(status=Campaign.Status.DRAFT)
+    return campaigns
+
+
 def render_campaign_detail(request, slug):
     campaign = get_object_or_404(
-        Campaign.objects.public().select_related("organisation"), slug=slug
+        viewable_campaigns(request).select_related("organisation"), slug=slug
     )
-    cases = list(campaign.cases.published().for_cards().order_by("date_of_death", "full_name"))
-    targets = campaign.targets.only("name", "position", "institution", "country").order_by(
-        "country", "name"
-    )
-    letter = letter_for_reader(list(campaign.letter_templates.all()), get_language() or "en")
+    cases = list(campaign.letter_cases().for_cards())
+    targets = list(campaign.targets.order_by("country", "name"))
+    templates = {template.language: template for template in campaign.letter_templates.all()}
+    reader_language = get_language() or "en"
+    for target in targets:
+        target.shown_position = position_in(target, reader_language)
     history = list(campaign.history.all())
     page_url = request.build_absolute_uri(campaign.get_absolute_url())
     return render(
@@ -261,7 +325,9 @@ def render_campaign_detail(request, slug):
             "campaign": campaign,
             "cases": cases,
             "targets": targets,
-            "letter": letter_preview(letter, cases),
+            "letters_shown": letters_shown(
+                templates, targets, cases, preview_signers(reader_language), reader_language
+            ),
             "history": history,
             "outcome": outcome(campaign, history),
             "is_finished": campaign.status in FINISHED,

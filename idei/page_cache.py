@@ -13,9 +13,10 @@ PAGE_SECONDS bounds what no signal reports. There is one copy of a page, in the 
 a request reads the generation and the page in one round trip.
 
 Only anonymous GET/HEAD requests without a query string and without a session or message
-cookie are served from the cache: a signed-in coordinator, or a visitor with a message waiting,
-gets the page rendered for them (with the same holes, filled the same way). If the cache
-(Redis) is down, pages are rendered as without it.
+cookie (nor one an app registers with `register_own_cookie`, such as a signer's own "you
+signed" cookie) are served from the cache: a signed-in coordinator, a visitor with a message
+waiting, or a signer who returns, gets the page rendered for them (with the same holes,
+filled the same way). If the cache (Redis) is down, pages are rendered as without it.
 
 The holes' placeholders are plain words that HTML escaping leaves alone. An app registers its
 own with `register_hole(placeholder, fill)`, where `fill(request)` gives the visitor's value;
@@ -42,6 +43,7 @@ CSRF_HOLE = "pagecachehole0csrf0token"
 
 _holes: dict[str, Callable[[HttpRequest], str]] = {}
 _variants: dict[str, Callable[[HttpRequest], str]] = {}
+_own_cookies: set[str] = set()
 
 
 def register_hole(placeholder: str, fill: Callable[[HttpRequest], str]) -> None:
@@ -53,12 +55,19 @@ def register_variant(name: str, vary: Callable[[HttpRequest], str]) -> None:
     _variants[name] = vary
 
 
+def register_own_cookie(name: str) -> None:
+    """A visitor who carries this cookie sees a page of their own (e.g. "you signed"): it is
+    rendered for them, never read from nor written to the cache."""
+    _own_cookies.add(name)
+
+
 def cacheable(request: HttpRequest) -> bool:
     return (
         request.method in ("GET", "HEAD")
         and not request.GET
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and CookieStorage.cookie_name not in request.COOKIES
+        and not any(name in request.COOKIES for name in _own_cookies)
     )
 
 

@@ -21,6 +21,7 @@ class LettersConfig(AppConfig):
         from .signing import abuse, watchlist
         from .signing.forms import country_from_accept_language
         from .templatetags.signing import STARTED_PLACEHOLDER, fill_started
+        from .views import PENDING_COOKIE, SIGNED_COOKIE
 
         register_kinds(
             MessageKind.choices,
@@ -52,6 +53,9 @@ class LettersConfig(AppConfig):
         # The sign form on the campaign page, served from idei.page_cache: each visitor gets
         # their own form timestamp, and the country preselected from their browser's language.
         page_cache.register_hole(STARTED_PLACEHOLDER, fill_started)
+        # A signer who returns sees where they stand, from their own cookies (views.py).
+        page_cache.register_own_cookie(SIGNED_COOKIE)
+        page_cache.register_own_cookie(PENDING_COOKIE)
         page_cache.register_variant(
             "country",
             lambda request: country_from_accept_language(

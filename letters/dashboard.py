@@ -133,6 +133,9 @@ def signature_stats(request, slug):
     context = {
         "campaign": campaign,
         "totals": signature_totals(campaign),
+        # The headline is the sum of the tables beside it, from the same scan: they agree at
+        # every moment (campaign.signature_count, kept for public pages, may lag 30 s).
+        "counted": sum(per_day.values()),
         "days": days,
         "chart": charts.daily_bars(days, rtl=get_language_bidi()) if days else None,
         "chart_days": charts.MAX_DAYS,

@@ -34,6 +34,7 @@ urlpatterns = [
     # Signing and confirming.
     path("campaigns/<slug:slug>/sign/", views.sign, name="sign"),
     path("campaigns/<slug:slug>/sign/check-your-email/", views.check_email, name="check_email"),
+    path("campaigns/<slug:slug>/sign/send-again/", views.resend, name="resend"),
     path("campaigns/<slug:slug>/thanks/", views.thanks, name="thanks"),
     path("campaigns/<slug:slug>/thanks/remind/", views.remind, name="remind"),
     path("signatures/confirm/<str:token>/", views.confirm, name="confirm"),

@@ -15,17 +15,21 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from campaigns.letter_templates import position_in
 from campaigns.models import Campaign
-from campaigns.views import letter_for_reader, letter_preview, share_links
+from campaigns.views import letter_for_reader, letters_shown, preview_signers, share_links
 from idei.client_address import client_ip
 from idei.tokens import LinkError, LinkExpired
 
 from . import services
+from .delivery.composition import letters_as_sent
 from .delivery.links import letter_pdf_path
 from .models import Signature
 from .signing import abuse, counts
@@ -35,11 +39,18 @@ from .signing.forms import SignForm, country_from_accept_language
 
 logger = logging.getLogger(__name__)
 
-# After confirming, this browser may see its signature's thank-you page for a day: a signed
-# cookie scoped to the campaign's pages, so the page's address can be shared safely.
+# After confirming, this browser may see its signature's thank-you page for a day, and the
+# campaign page says "you signed" for a year: a signed cookie scoped to the campaign's pages,
+# so the page's address can be shared safely. It holds the signature's number only.
 SIGNED_COOKIE = "idei_signature"
 SIGNED_COOKIE_SALT = "letters.thank-you"
 SIGNED_COOKIE_AGE = 24 * 3600
+SIGNED_COOKIE_KEPT = 365 * 24 * 3600
+# After signing, until the link expires: the address the link went to, for this visitor's own
+# "check your e-mail" page and the campaign page (signed, HttpOnly, scoped to the campaign).
+PENDING_COOKIE = "idei_signing"
+PENDING_COOKIE_SALT = "letters.check-email"
+PENDING_COOKIE_AGE = 7 * 24 * 3600
 
 
 def wants_json(request) -> bool:
@@ -66,6 +77,8 @@ def build_sign_form(request, campaign, data=None, letter=None) -> SignForm:
 def panel_context(request, campaign, form, *, notice: str = "", standalone: bool = False):
     return {
         "campaign": campaign,
+        "signed": None,
+        "pending_email": "",
         "form": form,
         "notice": notice,
         "standalone": standalone,
@@ -85,24 +98,69 @@ def respond_with_form(request, campaign, form, *, status: int, notice: str = "")
         return JsonResponse(
             {"status": "invalid" if status == 400 else "refused", "html": html}, status=status
         )
-    letter = campaign_letter(campaign)
     context = panel_context(request, campaign, form, notice=notice, standalone=True)
-    context["letter"] = letter_preview(letter, campaign.cases.published()) if letter else None
+    language = get_language() or "en"
+    context["letters_shown"] = letters_shown(
+        {template.language: template for template in campaign.letter_templates.all()},
+        list(campaign.targets.order_by("country", "name")),
+        list(campaign.letter_cases()),
+        preview_signers(language),
+        language,
+    )
     return render(request, "letters/sign.html", context, status=status)
 
 
-def respond_done(request, campaign):
-    """The one answer to every accepted (or silently dropped) signature: check your e-mail."""
+def respond_done(request, campaign, email: str = ""):
+    """The one answer to every accepted (or silently dropped) signature: check your e-mail.
+
+    The address typed is shown back to this visitor only (their own cookie), whatever became
+    of it: it says nothing about whether it had signed before.
+    """
     if wants_json(request):
         html = render_to_string(
-            "letters/includes/check_email.html", {"campaign": campaign}, request=request
+            "letters/includes/check_email.html",
+            {"campaign": campaign, "email": email},
+            request=request,
         )
-        return JsonResponse({"status": "ok", "html": html})
-    return redirect("letters:check_email", campaign.slug, permanent=False)
+        response = JsonResponse({"status": "ok", "html": html})
+    else:
+        response = redirect("letters:check_email", campaign.slug, permanent=False)
+    if email:
+        response.set_signed_cookie(
+            PENDING_COOKIE,
+            email,
+            salt=PENDING_COOKIE_SALT,
+            max_age=PENDING_COOKIE_AGE,
+            path=campaign_path(campaign),
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+def campaign_path(campaign) -> str:
+    return reverse("campaigns:detail", args=[campaign.slug])
+
+
+def pending_email(request, campaign) -> str:
+    """The address this visitor's confirmation link went to, from their own cookie."""
+    try:
+        email = request.get_signed_cookie(
+            PENDING_COOKIE, salt=PENDING_COOKIE_SALT, max_age=PENDING_COOKIE_AGE
+        )
+    except (KeyError, BadSignature):
+        return ""
+    return email if "@" in email and len(email) <= 254 else ""
 
 
 def respond_closed(request, campaign):
-    message = _("This campaign no longer collects signatures. Nothing was saved.")
+    if campaign.opens_later:
+        message = _("Signing for this campaign opens on %(date)s. Nothing was saved.") % {
+            "date": date_format(timezone.localtime(campaign.opens_at), "DATETIME_FORMAT")
+        }
+    else:
+        message = _("This campaign no longer collects signatures. Nothing was saved.")
     if wants_json(request):
         html = render_to_string(
             "letters/includes/closed.html", {"campaign": campaign, "message": message}
@@ -186,7 +244,9 @@ def answer_sign_post(request, campaign, form, token_state, admission):
         return response
     if form.is_bot:
         logger.info("sign: honeypot filled, dropped", extra={"campaign": campaign.slug})
-        return respond_done(request, campaign)
+        # The same answer as a person's, the address typed shown back (escaped) as to anyone.
+        typed = str(form.data.get("email", "")).strip()
+        return respond_done(request, campaign, typed if "@" in typed and len(typed) <= 254 else "")
     if token_state != abuse.FormToken.VALID:
         return respond_token_problem(request, campaign, form, token_state)
     if not form.is_valid():
@@ -221,15 +281,38 @@ def answer_sign_post(request, campaign, form, token_state, admission):
         )
     except signing.SigningClosed:
         return respond_closed(request, campaign)
-    return respond_done(request, campaign)
+    return respond_done(request, campaign, form.cleaned_data["email"])
 
 
+@never_cache
 @require_safe
 def check_email(request, slug):
     campaign = get_object_or_404(
         Campaign.objects.public().select_related("organisation"), slug=slug
     )
-    return render(request, "letters/check_email.html", {"campaign": campaign})
+    return render(
+        request,
+        "letters/check_email.html",
+        {"campaign": campaign, "email": pending_email(request, campaign)},
+    )
+
+
+@require_POST
+def resend(request, slug):
+    """A new confirmation link to the address in this visitor's own cookie (within the caps)."""
+    campaign = get_object_or_404(Campaign.objects.public(), slug=slug)
+    email = pending_email(request, campaign)
+    if email:
+        # Bounded by the signature's own cap (three links per campaign): no rate limit needed.
+        signing.resend_confirmation(campaign, email, client_ip=client_ip(request))
+    messages.info(
+        request,
+        _(
+            "If your signature is still waiting for confirmation, a new link is on its way: "
+            "the link sent before no longer works. We send at most three links per campaign."
+        ),
+    )
+    return redirect("letters:check_email", campaign.slug)
 
 
 # -- Confirming ----------------------------------------------------------------------------
@@ -279,38 +362,67 @@ def confirm(request, token):
         SIGNED_COOKIE,
         str(signature.pk),
         salt=SIGNED_COOKIE_SALT,
-        max_age=SIGNED_COOKIE_AGE,
-        path=reverse("campaigns:detail", args=[signature.campaign.slug]),
+        max_age=SIGNED_COOKIE_KEPT,
+        path=campaign_path(signature.campaign),
         secure=request.is_secure(),
         httponly=True,
         samesite="Lax",
     )
+    response.delete_cookie(PENDING_COOKIE, path=campaign_path(signature.campaign))
     return response
 
 
 def confirm_context(signature) -> dict:
-    """Everything the confirmation will put a name to: the letter, the message, each consent.
-
-    The consents are shown in the words the signer was shown (the consent record).
-    """
+    """Everything the confirmation will put a name to: each letter exactly as it will be sent
+    (signed as the consent says, with the personal message), and each consent, in the words
+    the signer was shown (the consent record)."""
     campaign = signature.campaign
-    letter = None
-    if not signature.letter_text:
-        template = letter_for_reader(list(campaign.letter_templates.all()), signature.language)
-        letter = letter_preview(template, campaign.cases.published())
     record = signature.consent_record or {}
     consents = [
         {"text": text, "given": bool(record.get("given", {}).get(name))}
         for name, text in record.get("texts", {}).items()
     ]
-    return {"signature": signature, "campaign": campaign, "letter": letter, "consents": consents}
+    return {
+        "signature": signature,
+        "campaign": campaign,
+        "letters_shown": shown_as_sent(signature),
+        "consents": consents,
+    }
 
 
-def signature_from_cookie(request, campaign) -> Signature | None:
-    try:
-        pk = request.get_signed_cookie(
-            SIGNED_COOKIE, salt=SIGNED_COOKIE_SALT, max_age=SIGNED_COOKIE_AGE
+def shown_as_sent(signature) -> list[dict]:
+    """The signature's letters as sent, shaped for campaigns/includes/letters_shown.html."""
+    shown = []
+    for letter in letters_as_sent(signature):
+        shown.append(
+            {
+                "target": letter.target,
+                "position": position_in(letter.target, get_language()),
+                "language": letter.sent.language,
+                "language_name": letter.language_name,
+                "reader_language_name": letter.translation_language_name,
+                "message_label": letter.sent.message_label,
+                "variants": [
+                    {
+                        "name": "sent",
+                        "hidden": False,
+                        "sent": letter.sent,
+                        "translation": letter.translation,
+                    }
+                ],
+            }
         )
+    return shown
+
+
+def signature_from_cookie(request, campaign, max_age=SIGNED_COOKIE_AGE) -> Signature | None:
+    """This visitor's confirmed signature of the campaign, from their own cookie.
+
+    `max_age`: the thank-you page and its reminder offer trust it for a day after confirming;
+    the campaign page's "you signed" for as long as it is kept (SIGNED_COOKIE_KEPT).
+    """
+    try:
+        pk = request.get_signed_cookie(SIGNED_COOKIE, salt=SIGNED_COOKIE_SALT, max_age=max_age)
     except (KeyError, BadSignature):
         return None
     return (

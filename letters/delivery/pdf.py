@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Max, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -41,9 +42,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from campaigns.letter_templates import LetterContext, render_letter
+from campaigns.addresses import envelope_lines
+from campaigns.letter_templates import LetterContext, position_in, render_letter
 
 from ..models import Letter, Signature
+from .composition import LetterAsSent, letter_as_sent, letters_as_sent, shares_name
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,10 @@ CHUNK_ROWS = 8000
 # Signers per paragraph: running text with a few paragraphs per column is several times
 # quicker to lay out than a box per signer (2,000 signers: 0.8 s against 5.3 s, measured here).
 GROUP_ROWS = 25
+# The coordinator's petition page shows how far a signer list being laid out has come, counted
+# every this many rows and kept this long after the last count.
+PROGRESS_ROWS = 500
+PROGRESS_SECONDS = 600
 # A signer list or coordinator's petition that a newer one replaced is removed once it has not
 # been used for this long (a petition being joined from it touches it).
 UNUSED_SECONDS = 3600
@@ -111,107 +118,75 @@ def country_name(code) -> str:
 # -- The signer's letter -----------------------------------------------------------------------
 
 
-@dataclass
-class PrintedLetter:
-    """What one page of the signer's PDF shows (plain strings, escaped by the template)."""
-
-    language: str
-    target: object
-    subject: str
-    body: str
-    date: datetime.date
-
-
-def printed_letters(signature: Signature) -> list[PrintedLetter]:
-    """The signature's letters, one per official; rendered from the campaign's template when
-    the letters have not been written yet (they are, on confirmation)."""
-    letters = list(signature.letters.select_related("target").order_by("pk"))
-    if letters:
-        return [printed_letter(letter) for letter in letters]
-    campaign = signature.campaign
-    templates = {template.language: template for template in campaign.letter_templates.all()}
-    if not templates:
-        return []
-    cases = list(campaign.cases.all())
-    date = timezone.localdate(signature.confirmed_at or timezone.now())
-    result = []
-    for target in campaign.targets.all().order_by("pk"):
-        template = (
-            templates.get(target.language)
-            or templates.get(signature.language)
-            or next(iter(templates.values()))
-        )
-        with translation.override(template.language):
-            context = LetterContext.build(target=target, cases=cases, signer=signature)
-            body = render_letter(signature.letter_text or template.body, context)
-            subject = render_letter(template.subject, context)
-        result.append(PrintedLetter(template.language, target, subject, body, date))
-    return result
-
-
-def printed_letter(letter: Letter) -> PrintedLetter:
-    return PrintedLetter(
-        language=letter.language,
-        target=letter.target,
-        subject=letter.subject,
-        body=letter.body,
-        date=timezone.localdate(letter.created_at),
-    )
-
-
 def letter_pdf(letter_or_signature) -> bytes:
     """The signer's letter(s) as a print-ready A4 PDF: one page (or more) per official.
 
-    The official's postal address sits where a left-hand envelope window shows it (DIN 5008
-    form B, which DL and C5/6 window envelopes match), whatever the letter's direction.
+    Each page is the letter as it is sent (composition.letters_as_sent: the same text as the
+    official's e-mail, personal message included), followed, when the official reads another
+    language than the signer, by a page with the signer's-language text marked as not sent.
+    The sender block names the signer only if they agreed to share their name. The official's
+    postal address sits where a left-hand envelope window shows it (DIN 5008 form B, which DL
+    and C5/6 window envelopes match), whatever the letter's direction.
     """
     if isinstance(letter_or_signature, Letter):
         signature = letter_or_signature.signature
-        letters = [printed_letter(letter_or_signature)]
+        written = letter_or_signature
+        letters = [
+            LetterAsSent(
+                written.target,
+                letter_as_sent(written),
+                None,
+                timezone.localdate(written.created_at),
+            )
+        ]
     else:
         signature = letter_or_signature
-        letters = printed_letters(signature)
+        letters = letters_as_sent(signature)
+    sender = [signature.name, signature.city] if shares_name(signature) else []
     pages = []
     for letter in letters:
-        with translation.override(letter.language):
-            target = letter.target
-            pages.append(
-                {
-                    "language": letter.language,
-                    "rtl": is_rtl(letter.language),
-                    "address": [
-                        line
-                        for line in [
-                            target.name,
-                            target.position,
-                            target.institution,
-                            *target.postal_address.splitlines(),
-                            country_name(target.country),
-                        ]
-                        if line.strip()
-                    ],
-                    "date": date_format(letter.date, "DATE_FORMAT"),
-                    "subject": letter.subject,
-                    "paragraphs": paragraphs(letter.body),
-                    "sender": [
-                        line
-                        for line in [
-                            signature.name,
-                            signature.city,
-                            country_name(signature.country),
-                        ]
-                        if line.strip()
-                    ],
-                    "labels": {"date": _("Date")},
-                }
-            )
-    language = letters[0].language if letters else signature.language
+        for composed, is_translation in [(letter.sent, False), (letter.translation, True)]:
+            if composed is None:
+                continue
+            with translation.override(composed.language):
+                pages.append(
+                    {
+                        "language": composed.language,
+                        "rtl": is_rtl(composed.language),
+                        "address": postal_lines(letter.target, composed.language),
+                        "date": date_format(letter.date, "DATE_FORMAT"),
+                        "subject": composed.subject,
+                        "paragraphs": paragraphs(composed.text),
+                        "sender": [
+                            line
+                            for line in [*sender, country_name(signature.country) if sender else ""]
+                            if line.strip()
+                        ],
+                        "labels": {"date": _("Date")},
+                    }
+                )
+            if is_translation:
+                with translation.override(signature.language):
+                    pages[-1]["note"] = _(
+                        "Translation into %(language)s, for you: the official receives the "
+                        "letter on the page before, in %(sent)s."
+                    ) % {
+                        "language": letter.translation_language_name,
+                        "sent": letter.language_name,
+                    }
+    language = letters[0].sent.language if letters else signature.language
     with translation.override(language):
         html = render_to_string(
             "letters/pdf/letter.html",
             {"pages": pages, "campaign": signature.campaign, "language": language},
         )
     return render_pdf(html)
+
+
+def postal_lines(target, language: str) -> list[str]:
+    """The official's name, position and postal address as the envelope shows it, laid out as
+    the official's country writes addresses, the country named in the letter's language."""
+    return envelope_lines(target, language)
 
 
 def paragraphs(text: str) -> list[str]:
@@ -311,7 +286,7 @@ def signer_list(campaign, language: str) -> SignerList:
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f".{stem}-{secrets.token_urlsafe(6)}.part"
     try:
-        laid_out, pages = lay_out_signer_list(campaign, language, partial)
+        laid_out, pages = lay_out_signer_list(campaign, language, partial, total=count)
         # Named after the count actually laid out: the cover says the same number as the list,
         # even if someone signed while it was being laid out.
         path = folder / f"{stem}-n{laid_out}.pdf"
@@ -333,12 +308,26 @@ def signer_list(campaign, language: str) -> SignerList:
     return SignerList(path, laid_out, language)
 
 
-def lay_out_signer_list(campaign, language: str, out: Path) -> tuple[int, int]:
+def progress_key(campaign_id: int) -> str:
+    return f"petition-progress:{campaign_id}"
+
+
+def petition_progress(campaign) -> dict | None:
+    """How far the signer list being laid out has come: {"done": n, "total": m}, or None."""
+    try:
+        found = cache.get(progress_key(campaign.pk))
+    except Exception:  # the cache is down: no progress to show, the file still comes
+        return None
+    return {"done": found[0], "total": found[1]} if found else None
+
+
+def lay_out_signer_list(campaign, language: str, out: Path, total: int = 0) -> tuple[int, int]:
     """Lay out the signer list into `out`, a PDF without page numbers; signers and pages.
 
     Rows are streamed from the database (a server-side cursor on PostgreSQL) and laid out in
     chunks, each written to a temporary file before the next one starts, so memory stays flat
-    however many signers there are.
+    however many signers there are. Every PROGRESS_ROWS rows, how far it has come is put in
+    the cache for the coordinator's petition page (petition_progress).
     """
     rows = (
         petition_signers(campaign)
@@ -351,6 +340,9 @@ def lay_out_signer_list(campaign, language: str, out: Path) -> tuple[int, int]:
         nonlocal counted
         for row in rows:
             counted += 1
+            if counted % PROGRESS_ROWS == 0 and total:
+                with contextlib.suppress(Exception):  # progress is a courtesy: never fail on it
+                    cache.set(progress_key(campaign.pk), (counted, total), PROGRESS_SECONDS)
             yield row
 
     header = {"title": campaign.title, "rtl": is_rtl(language), "language": language}
@@ -527,7 +519,7 @@ def petition_pdf(campaign, target=None, out=None, *, signers: SignerList | None 
 
 def petition_context(campaign, target, language, total) -> dict:
     template = campaign.letter_templates.filter(language=language).first()
-    cases = list(campaign.cases.all().order_by("date_of_death", "pk"))
+    cases = list(campaign.letter_cases())
     targets = [target] if target else list(campaign.targets.all().order_by("pk"))
     context = LetterContext.build(target=targets[0] if len(targets) == 1 else None, cases=cases)
     if len(targets) != 1:
@@ -543,7 +535,7 @@ def petition_context(campaign, target, language, total) -> dict:
         "targets": [
             {
                 "name": t.name,
-                "position": t.position,
+                "position": position_in(t, language),
                 "institution": t.institution,
                 "country": country_name(t.country),
             }
@@ -562,6 +554,8 @@ def petition_context(campaign, target, language, total) -> dict:
             for case in cases
         ],
         "total": total,
+        # Everyone counted signed it; the list names those who agreed to share their name.
+        "signed": Signature.objects.counted().filter(campaign=campaign).count(),
     }
 
 

@@ -30,7 +30,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from campaigns.letter_templates import LetterContext, render_letter
+from campaigns import addresses, letter_templates
+from campaigns.letter_templates import Signer, choose_template, compose_letter
 from campaigns.models import Campaign
 from idei.mail import absolute_url, render_email
 from idei.outbox import services as outbox
@@ -38,6 +39,14 @@ from idei.outbox.models import OutgoingMessage, ref
 
 from ..models import Letter, MessageKind, Signature
 from . import links
+from .composition import (
+    build_letter,
+    edited_text,
+    letter_as_sent,
+    letters_as_sent,
+    shares_name,
+    supporter_name,
+)
 from .pdf import SignerList, petition_folder, petition_language, petition_pdf, signer_list
 
 logger = logging.getLogger(__name__)
@@ -55,76 +64,6 @@ DIGEST_CATCH_UP_DAYS = 7
 # -- Letters ---------------------------------------------------------------------------------
 
 
-def supporter_name(signature: Signature) -> str:
-    """How a letter is signed when the signer did not agree to share their name."""
-    country = str(signature.country.name) if signature.country else ""
-    if country:
-        return _("A supporter from %(country)s") % {"country": country}
-    return _("A supporter")
-
-
-def shares_name(signature: Signature) -> bool:
-    return signature.consent_share_name and signature.erased_at is None
-
-
-def letter_context(target, cases, signature: Signature) -> LetterContext:
-    """The placeholders for one letter; signer fields only as far as the signer agreed.
-
-    Call inside translation.override(letter language): country names and dates are rendered
-    in the letter's language.
-    """
-    context = LetterContext.build(target=target, cases=cases, signer=signature)
-    if not shares_name(signature):
-        context.signer_name = supporter_name(signature)
-        context.signer_city = ""
-        context.signer_country = ""
-    return context
-
-
-def tidy(text: str) -> str:
-    """Drop the trailing spaces an empty placeholder leaves at the end of a line."""
-    return "\n".join(line.rstrip() for line in text.strip().splitlines())
-
-
-def choose_template(templates: dict, *languages):
-    """The first template in these languages, then the site's language, then any."""
-    for language in (*languages, settings.LANGUAGE_CODE):
-        if language in templates:
-            return templates[language]
-    return next(iter(templates.values()), None)
-
-
-def edited_text(signature: Signature) -> str:
-    """The letter as the signer rewrote it, if the campaign allows signers to edit."""
-    return signature.letter_text.strip() if signature.campaign.signers_may_edit else ""
-
-
-def build_letter(signature: Signature, target, templates: dict, cases, now) -> Letter | None:
-    """The letter this signature sends to this official (not saved)."""
-    edited = edited_text(signature)
-    # An edited letter is in the language the signer read it in; otherwise the official's.
-    if edited:
-        template = choose_template(templates, signature.language, target.language)
-    else:
-        template = choose_template(templates, target.language, signature.language)
-    if template is None:
-        return None
-    with translation.override(template.language):
-        context = letter_context(target, cases, signature)
-        # render_letter replaces only the known placeholders with plain text: an edited letter
-        # can say anything but reach nothing; every output escapes it.
-        body = tidy(render_letter(edited or template.body, context))
-        subject = " ".join(render_letter(template.subject, context).split())
-    return Letter(
-        signature=signature,
-        target=target,
-        language=template.language,
-        subject=subject[:300],
-        body=body,
-        created_at=now,
-    )
-
-
 def on_signature_confirmed(signature: Signature) -> list[Letter]:
     """Write one letter per official and queue the signer's copy and, in "each" mode, the letters.
 
@@ -137,7 +76,7 @@ def on_signature_confirmed(signature: Signature) -> list[Letter]:
     campaign = signature.campaign
     templates = {template.language: template for template in campaign.letter_templates.all()}
     targets = list(campaign.targets.order_by("pk"))
-    cases = list(campaign.cases.all())
+    cases = list(campaign.letter_cases())
     now = timezone.now()
     new_letters = [build_letter(signature, target, templates, cases, now) for target in targets]
     if not templates:
@@ -145,7 +84,7 @@ def on_signature_confirmed(signature: Signature) -> list[Letter]:
     Letter.objects.bulk_create([letter for letter in new_letters if letter], ignore_conflicts=True)
     letters = list(signature.letters.select_related("target").order_by("pk"))
 
-    messages = [signer_copy(signature, letters)]
+    messages = [signer_copy(signature, letters, templates=templates, cases=cases)]
     # A held signature's letters wait for an admin to count it (letters.services).
     if campaign.delivery_mode == Mode.EACH and signature.held_by_id is None:
         messages += [letter_message(letter) for letter in letters if letter.target.email]
@@ -193,15 +132,18 @@ def unsubscribe_link(headers: dict) -> str:
     return ""
 
 
-def signer_copy(signature: Signature, letters: list[Letter]) -> OutgoingMessage:
-    """The signer's copy: their letters, what happens next, and the PDF to print and post."""
+def signer_copy(
+    signature: Signature, letters: list[Letter], *, templates=None, cases=None
+) -> OutgoingMessage:
+    """The signer's copy: their letters as sent (with a translation into the signer's language
+    where the official reads another), what happens next, and the PDF to print and post."""
     campaign = signature.campaign
     headers = links.unsubscribe_headers(signature)
     context = {
         "signature": signature,
         "campaign": campaign,
         "organisation": campaign.organisation,
-        "letters": letters,
+        "letters": letters_as_sent(signature, templates=templates, cases=cases, written=letters),
         "mode": campaign.delivery_mode,
         "shares_name": shares_name(signature),
         "supporter_name": None,
@@ -209,7 +151,10 @@ def signer_copy(signature: Signature, letters: list[Letter]) -> OutgoingMessage:
         "campaign_url": absolute_url(campaign.get_absolute_url()),
         "emailed": [letter.target for letter in letters if letter.target.email],
         "postal_only": [
-            {"target": letter.target, "address": one_line(letter.target.postal_address)}
+            {
+                "target": letter.target,
+                "address": addresses.one_line(letter.target, signature.language),
+            }
             for letter in letters
             if not letter.target.email
         ],
@@ -230,10 +175,6 @@ def signer_copy(signature: Signature, letters: list[Letter]) -> OutgoingMessage:
     )
 
 
-def one_line(text: str) -> str:
-    return ", ".join(line.strip() for line in text.splitlines() if line.strip())
-
-
 # -- Each letter as it comes -----------------------------------------------------------------
 
 
@@ -246,12 +187,13 @@ def letter_message(letter: Letter) -> OutgoingMessage:
         "letter",
         {
             "letter": letter,
+            "sent": letter_as_sent(letter),
             "target": target,
+            "position": letter_templates.position_in(target, target.language),
             "campaign": campaign,
             "organisation": campaign.organisation,
             "shares_name": shared,
             "signer_name": signature.name if shared else "",
-            "message": signature.message.strip(),
             "campaign_url": absolute_url(campaign.get_absolute_url()),
         },
         language=target.language,
@@ -414,11 +356,13 @@ def standard_letter(campaign: Campaign, target) -> dict | None:
     if template is None:
         return None
     with translation.override(template.language):
-        context = LetterContext.build(target=target, cases=campaign.cases.all())
-        context.signer_name = _("The undersigned")
-        body = tidy(render_letter(template.body, context))
-        subject = " ".join(render_letter(template.subject, context).split())
-    return {"language": template.language, "subject": subject, "body": body}
+        undersigned = Signer(name=_("The undersigned"), shares_name=True)
+    composed = compose_letter(
+        templates, target, list(campaign.letter_cases()), undersigned, language=template.language
+    )
+    if composed is None:
+        return None
+    return {"language": composed.language, "subject": composed.subject, "body": composed.body}
 
 
 # -- Petition at close -----------------------------------------------------------------------

@@ -48,7 +48,7 @@ def generate_petition_pdf(campaign_id: int) -> str:
         campaign = Campaign.objects.select_related("organisation").get(pk=campaign_id)
         return str(pdf.coordinator_petition(campaign).path)
     finally:
-        cache.delete(petition_pending_key(campaign_id))
+        cache.delete_many([petition_pending_key(campaign_id), pdf.progress_key(campaign_id)])
 
 
 def request_petition_pdf(campaign: Campaign) -> None:

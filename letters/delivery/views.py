@@ -117,6 +117,8 @@ def petition_page(request, campaign, version, *, preparing_since=None, status=20
         "current": current,
         "latest": latest if latest is not current else None,
         "preparing": preparing_since is not None and current is None,
+        "progress": pdf.petition_progress(campaign) if current is None else None,
+        "page_url": reverse("letters:dashboard:petition_pdf", args=[campaign.slug]),
         "check_url": download_url(campaign, preparing_since) if preparing_since else "",
         "latest_url": download_url(campaign, latest.made_at) if latest else "",
     }

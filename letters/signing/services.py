@@ -229,6 +229,23 @@ def _sign_again(campaign, email_key: str, client_ip: str) -> tuple[Signature, bo
     return signature, True
 
 
+def resend_confirmation(campaign: Campaign, email: str, *, client_ip: str) -> bool:
+    """A new link for a signature still waiting for confirmation, within the same cap as
+    signing again (MAX_CONFIRMATION_MAILS per campaign) and the unsolicited-mail cap that
+    every confirmation e-mail meets. Whether one is sent is never told to the visitor."""
+    if not campaign.is_open:
+        return False
+    email_key = normalise_email(email)
+    if not Signature.objects.filter(
+        campaign=campaign, email_key=email_key, confirmed_at__isnull=True
+    ).exists():
+        return False
+    _, refreshed = _sign_again(campaign, email_key, client_ip)
+    if refreshed:
+        request_confirmation_mails()
+    return refreshed
+
+
 # -- Confirming ----------------------------------------------------------------------------
 
 

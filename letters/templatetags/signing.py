@@ -9,7 +9,13 @@ renders the form (posting to letters:sign) and the recent signers.
 from django import template
 
 from ..signing import abuse
-from ..views import build_sign_form, panel_context
+from ..views import (
+    SIGNED_COOKIE_KEPT,
+    build_sign_form,
+    panel_context,
+    pending_email,
+    signature_from_cookie,
+)
 
 register = template.Library()
 
@@ -29,4 +35,10 @@ def sign_panel(context, campaign):
     request = context["request"]
     form = build_sign_form(request, campaign)
     form.initial["started"] = STARTED_PLACEHOLDER
-    return {**panel_context(request, campaign, form), "csrf_token": context.get("csrf_token")}
+    panel = {**panel_context(request, campaign, form), "csrf_token": context.get("csrf_token")}
+    # A visitor with one of their own cookies is never served from the page cache (letters.apps):
+    # they see that they signed, or where their confirmation link went, instead of the form.
+    panel["signed"] = signature_from_cookie(request, campaign, max_age=SIGNED_COOKIE_KEPT)
+    if panel["signed"] is None:
+        panel["pending_email"] = pending_email(request, campaign)
+    return panel

@@ -71,4 +71,42 @@
         HTMLFormElement.prototype.submit.call(form);
       });
   });
+
+  // The letter shown as sent follows the form: signed with the name only while "Share my
+  // name" is ticked (the server renders both variants), with the personal message at its end.
+  function syncLetters() {
+    var box = document.querySelector("input[name=consent_share_name]");
+    if (!box) {
+      return;
+    }
+    var wanted = box.checked ? "named" : "anonymous";
+    document.querySelectorAll("[data-letter-variant]").forEach(function (variant) {
+      var name = variant.getAttribute("data-letter-variant");
+      if (name === "named" || name === "anonymous") {
+        variant.hidden = name !== wanted;
+      }
+    });
+    var field = document.querySelector("textarea[name=message]");
+    var message = field ? field.value.trim() : "";
+    document.querySelectorAll(".letter-sent .letter-text[data-message-label]").forEach(function (text) {
+      text.querySelectorAll("[data-live-message]").forEach(function (node) {
+        node.remove();
+      });
+      if (!message) {
+        return;
+      }
+      var part = document.createElement("span");
+      part.setAttribute("data-live-message", "");
+      part.textContent = "\n\n" + text.getAttribute("data-message-label") + "\n" + message;
+      text.appendChild(part);
+    });
+  }
+
+  document.addEventListener("change", syncLetters);
+  document.addEventListener("input", function (event) {
+    if (event.target && event.target.name === "message") {
+      syncLetters();
+    }
+  });
+  syncLetters();
 })();

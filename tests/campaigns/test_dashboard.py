@@ -1,6 +1,7 @@
 """The coordinator dashboard: campaigns, letters, cases and officials, preview, transitions."""
 
 import io
+import re
 
 import factory
 import pytest
@@ -9,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from campaigns.models import Campaign, CampaignStatusChange, LetterTemplate, Membership, Target
+from cases.models import Case
 from tests.factories import (
     CampaignFactory,
     CaseFactory,
@@ -66,6 +68,7 @@ def ready(draft):
 def campaign_data(organisation, **overrides):
     data = {
         "organisation": organisation.pk,
+        "language": "en",
         "title": "Justice for Lucía",
         "slug": "",
         "summary": "Reopen the investigation.",
@@ -490,7 +493,13 @@ def test_adding_an_official_from_a_campaign_returns_to_it(signed_in, organisatio
         "/dashboard/officials/new/?next=/dashboard/campaigns/draft/officials/",
         {**target_data(organisation), "next": "/dashboard/campaigns/draft/officials/"},
     )
-    assert response["Location"] == "/dashboard/campaigns/draft/officials/"
+    new = Target.objects.get(name=target_data(organisation)["name"])
+    # Back to the campaign's officials, where the new one comes ticked (not saved yet).
+    assert response["Location"] == f"/dashboard/campaigns/draft/officials/?added={new.pk}"
+    html = signed_in.get(response["Location"]).content.decode()
+    assert f'value="{new.pk}" id="target-{new.pk}" checked' in html
+    assert "not saved yet" in html
+    assert not draft.targets.exists()
     evil = signed_in.post(
         "/dashboard/officials/new/",
         {**target_data(organisation, name="B"), "next": "https://evil.example/"},
@@ -689,3 +698,148 @@ def test_the_dashboard_says_nothing_about_digests_for_a_small_campaign(signed_in
     Campaign.objects.filter(pk=draft.pk).update(goal=100, delivery_mode="each")
     html = signed_in.get(f"/dashboard/campaigns/{draft.slug}/").content.decode()
     assert 'id="delivery-why"' not in html
+
+
+# -- Issue 15: preview a draft's public page; letters that contradict their cases ----------
+
+
+def test_a_member_previews_the_drafts_public_page_at_its_own_address(signed_in, ready):
+    response = signed_in.get(ready.get_absolute_url())
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Preview of a draft" in html
+    assert '<meta name="robots" content="noindex">' in html
+    assert 'name="email"' not in html  # nothing can be signed before publication
+    assert "Dear Ana Ruiz," in html
+
+
+def test_the_dashboard_links_to_the_drafts_preview(signed_in, ready):
+    html = signed_in.get(f"/dashboard/campaigns/{ready.slug}/").content.decode()
+
+    assert f'href="{ready.get_absolute_url()}">Preview the public page' in html
+
+
+def test_a_draft_stays_404_for_the_public_and_other_organisations(client, ready):
+    assert client.get(ready.get_absolute_url()).status_code == 404
+    stranger = UserFactory(username="stranger")
+    MembershipFactory(user=stranger, organisation=OrganisationFactory())
+    client.force_login(stranger)
+    assert client.get(ready.get_absolute_url()).status_code == 404
+
+
+def test_dashboard_warns_when_the_letter_lists_a_case_with_justice_done(signed_in, ready):
+    ready.cases.add(CaseFactory(full_name="Pedro Resuelto", impunity=Case.Impunity.FULL_JUSTICE))
+
+    html = signed_in.get(f"/dashboard/campaigns/{ready.slug}/").content.decode()
+
+    assert "The letter and its cases may contradict each other" in html
+    assert "Pedro Resuelto (Justice done)" in html
+    assert "{unresolved_cases}" in html
+
+
+def test_dashboard_says_nothing_when_the_letter_lists_only_unresolved_cases(signed_in, ready):
+    ready.cases.add(CaseFactory(full_name="Pedro Resuelto", impunity=Case.Impunity.FULL_JUSTICE))
+    ready.letter_templates.update(
+        subject="Justice for {unresolved_case_names}",
+        body="Dear {target_name},\n{unresolved_cases}",
+    )
+
+    html = signed_in.get(f"/dashboard/campaigns/{ready.slug}/").content.decode()
+
+    assert "may contradict" not in html
+
+
+def test_ticked_cases_are_kept_across_searches_until_saved(signed_in, draft):
+    lucia = CaseFactory(full_name="Lucía Beltrán", place="Culiacán")
+    ramon = CaseFactory(full_name="Ramón Ibarra", place="Veracruz")
+    url = "/dashboard/campaigns/draft/cases/"
+
+    # Lucía ticked in a first search, then a second search for Ramón: Lucía stays ticked.
+    html = signed_in.post(url, {"q": "Ramón", "search": "1", "cases": [lucia.pk]}).content.decode()
+
+    assert f'value="{lucia.pk}" id="case-{lucia.pk}" checked' in html
+    assert "Ramón Ibarra" in html
+    assert not draft.cases.exists()  # a search saves nothing
+    signed_in.post(url, {"cases": [lucia.pk, ramon.pk]})
+    assert set(draft.cases.all()) == {lucia, ramon}
+
+
+def test_ticked_officials_are_kept_across_searches_until_saved(signed_in, draft):
+    ana = TargetFactory(name="Ana Ruiz")
+    luis = TargetFactory(name="Luis Gómez")
+    url = "/dashboard/campaigns/draft/officials/"
+
+    html = signed_in.post(url, {"q": "Luis", "search": "1", "targets": [ana.pk]}).content.decode()
+
+    assert f'value="{ana.pk}" id="target-{ana.pk}" checked' in html
+    assert "Luis Gómez" in html
+    assert not draft.targets.exists()
+    signed_in.post(url, {"targets": [ana.pk, luis.pk]})
+    assert set(draft.targets.all()) == {ana, luis}
+
+
+@pytest.mark.parametrize("hostile", ["x", "-1", "9" * 30, "1; DROP TABLE", "<b>1</b>"])
+def test_hostile_ticks_and_added_ids_are_ignored(signed_in, draft, hostile):
+    cases = signed_in.post(
+        "/dashboard/campaigns/draft/cases/", {"q": "a", "search": "1", "cases": [hostile]}
+    )
+    officials = signed_in.get(f"/dashboard/campaigns/draft/officials/?added={hostile}")
+
+    assert cases.status_code == 200 and officials.status_code == 200
+    assert "<b>1</b>" not in cases.content.decode() + officials.content.decode()
+    assert not draft.cases.exists() and not draft.targets.exists()
+
+
+def test_another_organisations_unshared_official_cannot_be_added_by_id(signed_in, draft):
+    theirs = TargetFactory(name="Secret Official", is_shared=False)
+
+    html = signed_in.get(f"/dashboard/campaigns/draft/officials/?added={theirs.pk}").content
+    assert b"Secret Official" not in html
+
+
+def test_an_officials_position_and_address_parts_are_saved_per_language(signed_in, organisation):
+    signed_in.post(
+        "/dashboard/officials/new/",
+        target_data(
+            organisation,
+            position_es="  Fiscal   General ",
+            position_ar="النائب العام",
+            postal_code="06500",
+            city="Ciudad de México",
+            country_area="CDMX",
+        ),
+    )
+
+    target = Target.objects.get(name="Ana Ruiz")
+    assert target.position_translations == {"es": "Fiscal General", "ar": "النائب العام"}
+    assert (target.postal_code, target.city, target.country_area) == (
+        "06500",
+        "Ciudad de México",
+        "CDMX",
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("position_es", "<b>Fiscal</b>"), ("position_fr", "x" * 201), ("city", "<img src=x>")],
+)
+def test_hostile_or_oversized_position_or_address_parts_are_refused(
+    signed_in, organisation, field, value
+):
+    response = signed_in.post(
+        "/dashboard/officials/new/", target_data(organisation, **{field: value})
+    )
+
+    assert response.status_code == 200
+    assert not Target.objects.filter(name="Ana Ruiz").exists()
+
+
+def test_the_letter_editor_writes_each_language_in_its_own_direction(signed_in, draft):
+    html = signed_in.get("/dashboard/campaigns/draft/letter/").content.decode()
+
+    assert re.search(r'<textarea[^>]*name="letter-ar-body"[^>]*>', html)
+    arabic = re.search(r'<textarea[^>]*name="letter-ar-body"[^>]*>', html).group(0)
+    english = re.search(r'<textarea[^>]*name="letter-en-body"[^>]*>', html).group(0)
+    assert 'dir="rtl"' in arabic and 'lang="ar"' in arabic
+    assert 'dir="ltr"' in english and 'lang="en"' in english

@@ -75,3 +75,21 @@ def test_markdown_is_sanitised():
     assert "<strong>Act</strong>" in html
     assert "<script" not in html and "onerror" not in html and "javascript:" not in html
     assert "<img" not in html
+
+
+@pytest.mark.django_db
+def test_unresolved_case_placeholders_leave_out_cases_with_justice_done():
+    from cases.models import Case
+
+    open_case = CaseFactory(full_name="Regina Martínez")
+    done = CaseFactory(full_name="Pedro Resuelto", impunity=Case.Impunity.FULL_JUSTICE)
+
+    context = LetterContext.build(cases=[open_case, done])
+
+    assert context.unresolved_case_names == "Regina Martínez"
+    assert "Pedro Resuelto" not in context.unresolved_cases
+    assert "Pedro Resuelto" in context.case_names  # {case_names} still lists every case
+
+
+def test_unresolved_case_placeholders_are_accepted_in_a_template():
+    validate_letter_template("{unresolved_cases} {unresolved_case_names}")

@@ -4,6 +4,7 @@ import re
 from html import unescape
 
 import pytest
+import tinyhtml5
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -47,6 +48,19 @@ def finish(campaign, *statuses):
         )
         campaign.status = status
     campaign.save(update_fields=["status"])
+
+
+def letter_variants(html: str) -> dict:
+    """The letter variants of a page (data-letter-variant): their text and whether hidden."""
+    found = {}
+    for element in tinyhtml5.parse(html).iter():
+        name = element.attrib.get("data-letter-variant")
+        if name:
+            found[name] = {
+                "hidden": "hidden" in element.attrib,
+                "text": "".join(element.itertext()),
+            }
+    return found
 
 
 def meta(html: str, key: str) -> str | None:
@@ -181,15 +195,30 @@ def test_campaign_page_never_shows_the_officials_email(client):
     assert "ana@gov.example.org" not in page(client, campaign.get_absolute_url())
 
 
-def test_letter_shows_the_cases_and_leaves_official_and_signer_as_words(client):
+def test_letter_is_shown_as_the_official_receives_it_signed_by_consent(client):
     campaign = full_campaign()
 
     html = unescape(page(client, campaign.get_absolute_url()))
+    variants = letter_variants(page(client, campaign.get_absolute_url()))
 
+    assert "Sent in English to Ana Fiscal, Attorney General" in html
     assert "Reopen the case of Regina Martinez" in html
-    assert "Dear [the official's name]," in html
-    assert "[your name], [your city]" in html
+    assert "Dear Ana Fiscal," in html
+    # Unticked by default: the letter shown is signed as it is sent without the consent.
+    assert variants["anonymous"]["hidden"] is False and variants["named"]["hidden"] is True
+    assert "A supporter from [your country]" in variants["anonymous"]["text"]
+    assert "[your name]" not in variants["anonymous"]["text"]
+    assert "[your name], [your city]" in variants["named"]["text"]
     assert "{signer_name}" not in html and "{target_name}" not in html
+
+
+def test_letter_without_officials_leaves_the_official_as_words(client):
+    campaign = CampaignFactory()
+    LetterTemplateFactory(campaign=campaign)
+
+    html = unescape(page(client, campaign.get_absolute_url()))
+
+    assert "Dear [the official's name]," in html
 
 
 def test_letter_is_in_the_readers_language_when_there_is_one(client):
@@ -321,3 +350,20 @@ def test_finished_campaign_page_runs_the_same_number_of_queries_whatever_its_siz
     assert count_queries(client, small.get_absolute_url()) == count_queries(
         client, large.get_absolute_url()
     )
+
+
+def test_user_written_text_carries_its_language_and_direction(client):
+    campaign = full_campaign(language="ar", title="العدالة للصحفيين", summary="لم يُدن أحد.")
+
+    html = page(client, campaign.get_absolute_url())
+
+    assert '<h1 id="campaign-title" lang="ar" dir="auto">' in html
+    assert '<p class="lead prose" lang="ar" dir="auto">' in html
+    assert "This campaign is written in Arabic." in html
+    assert 'class="letter-text" dir="auto"' in html
+
+
+def test_readers_of_the_campaigns_language_are_not_told_its_language(client):
+    campaign = full_campaign(language="en")
+
+    assert "This campaign is written in" not in page(client, campaign.get_absolute_url())

@@ -625,3 +625,25 @@ def wait_for_job(client, url, attempts: int = 150):
             return response
         time.sleep(0.2)
     raise AssertionError("the import job did not finish")
+
+
+def test_judicial_status_is_in_words_not_a_green_tick(admin_client):
+    CaseFactory(full_name="Open Case", impunity=Case.Impunity.COMPLETE)
+    CaseFactory(full_name="Closed Case", impunity=Case.Impunity.FULL_JUSTICE)
+
+    html = admin_client.get("/admin/cases/case/").content.decode()
+
+    assert "Judicial status" in html
+    assert '<td class="field-judicial_status">Unresolved</td>' in html
+    assert '<td class="field-judicial_status">Justice done</td>' in html
+    assert "field-is_unresolved" not in html
+
+
+def test_change_page_shows_the_status_in_words_and_compact_event_fields(admin_client):
+    case = CaseFactory(impunity=Case.Impunity.COMPLETE)
+    CaseEventFactory(case=case, description="Arrest of a suspect.")
+
+    html = admin_client.get(f"/admin/cases/case/{case.pk}/change/").content.decode()
+
+    assert "Unresolved" in html
+    assert 'rows="3"' in html and 'cols="36"' in html  # the event's description

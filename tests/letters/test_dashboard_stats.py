@@ -146,3 +146,21 @@ def test_figures_page_runs_a_fixed_number_of_queries_with_100000_signatures(
     assert response.status_code == 200
     assert sum(count for _, count in response.context["days"]) == 100_000
     assert sum(row["count"] for row in response.context["per_country"]) == 100_000
+
+
+def test_the_headline_count_is_the_sum_of_the_tables_even_before_the_count_catches_up(
+    client, campaign
+):
+    # campaign.signature_count says 3 (the shown count converges every 30 s); five are counted.
+    SignatureFactory.create_batch(4, campaign=campaign, country="MX")
+    SignatureFactory(campaign=campaign, country="CO")
+    client.force_login(member(campaign))
+
+    response = client.get(stats_url(campaign))
+
+    per_country = sum(row["count"] for row in response.context["per_country"])
+    per_day = sum(count for _, count in response.context["days"])
+    assert response.context["counted"] == per_country == per_day == 5
+    assert (
+        '<p class="figure-number mb-1" id="counted-signatures">5</p>' in response.content.decode()
+    )

@@ -598,9 +598,9 @@ def test_the_petition_signer_list_is_laid_out_once_for_every_official(
     layouts = []
     lay_out = pdf.lay_out_signer_list
 
-    def spy(campaign, language, folder):
+    def spy(campaign, language, folder, **kwargs):
         layouts.append(language)
-        return lay_out(campaign, language, folder)
+        return lay_out(campaign, language, folder, **kwargs)
 
     monkeypatch.setattr(pdf, "lay_out_signer_list", spy)
 

@@ -78,6 +78,8 @@ def campaign():
 
 
 def signed(campaign, **fields):
+    """A signer who agreed to share their name (the letter and its sender block name them)."""
+    fields.setdefault("consent_share_name", True)
     return SignatureFactory(campaign=campaign, **fields)
 
 
@@ -120,6 +122,17 @@ def test_letter_pdf_shows_the_address_the_letter_and_the_signer(campaign):
     assert "Regina Martínez" in text
     assert "Ana López" in text and "Puebla" in text and "México" in text
     assert float(reader.pages[0].mediabox.width) == pytest.approx(595.28, abs=0.5)  # A4
+
+
+def test_anonymous_signers_pdf_is_signed_as_the_letter_sent_and_names_nobody(campaign):
+    signature = signed(
+        campaign, name="Ana López", city="Puebla", consent_share_name=False, message="¡Justicia!"
+    )
+    text = pdf_text(pdf.letter_pdf(signature))
+    assert "Ana López" not in text and "Puebla" not in text
+    assert "A supporter from" not in text  # the Spanish letter is signed in Spanish
+    assert contains_logical(text, "Un simpatizante de México")
+    assert "¡Justicia!" in text  # the personal message is part of the letter sent
 
 
 def test_letter_pdf_has_one_page_per_official(campaign):
@@ -340,9 +353,9 @@ def counting_layouts(monkeypatch) -> list[str]:
     calls = []
     lay_out = pdf.lay_out_signer_list
 
-    def spy(campaign, language, folder):
+    def spy(campaign, language, folder, **kwargs):
         calls.append(language)
-        return lay_out(campaign, language, folder)
+        return lay_out(campaign, language, folder, **kwargs)
 
     monkeypatch.setattr(pdf, "lay_out_signer_list", spy)
     return calls
@@ -582,3 +595,59 @@ def test_only_the_campaigns_coordinators_download_the_petition(
     client.force_login(MembershipFactory().user)
     assert client.get(petition_url + "?download=1").status_code == 404
     assert client.get(petition_url).status_code == 404
+
+
+# -- Issue 15: the coordinator's loop ----------------------------------------------------------
+
+
+def test_petition_counts_every_signer_and_how_many_show_their_name(campaign, tmp_path):
+    signed(campaign, name="Shown One", consent_share_name=True)
+    signed(campaign, name="Shown Two", consent_share_name=True)
+    signed(campaign, name="Not Shown", consent_share_name=False)
+    LetterTemplateFactory(campaign=campaign, language="en")
+
+    text = pdf_text(str(pdf.petition_pdf(campaign, out=tmp_path / "p.pdf")))
+
+    assert "Signed by 3 people, of whom 2 agreed to show their name" in " ".join(text.split())
+    assert "Not Shown" not in text
+
+
+def test_laying_out_the_signer_list_records_its_progress(campaign, monkeypatch):
+    monkeypatch.setattr(pdf, "PROGRESS_ROWS", 10)
+    bulk_signers(campaign, 30)
+
+    pdf.signer_list(campaign, "es")
+
+    assert pdf.petition_progress(campaign) == {"done": 30, "total": 30}
+
+
+def test_petition_page_shows_the_progress_while_the_pdf_is_made(client, campaign):
+    from django.core.cache import cache
+
+    from letters.delivery.tasks import petition_pending_key
+
+    client.force_login(member(campaign))
+    cache.set(petition_pending_key(campaign.pk), timezone.now().timestamp(), 60)
+    cache.set(pdf.progress_key(campaign.pk), (4000, 10000), 60)
+    try:
+        html = client.get(reverse("letters:dashboard:petition_pdf", args=[campaign.slug]))
+    finally:
+        cache.delete_many([petition_pending_key(campaign.pk), pdf.progress_key(campaign.pk)])
+
+    text = html.content.decode()
+    assert "The petition PDF is being prepared." in text
+    assert "4,000 of 10,000 signers laid out" in text
+    assert '<progress class="w-100" max="10000" value="4000"' in text
+    assert "js/petition.js" in text
+
+
+def test_the_campaign_dashboard_links_to_the_petition_for_coordinators_only(client, campaign):
+    campaign.status = "published"
+    campaign.save()
+    url = f"/dashboard/campaigns/{campaign.slug}/"
+    link = f'href="{url}signatures/petition.pdf"'
+
+    client.force_login(member(campaign))
+    assert link in client.get(url).content.decode()
+    client.force_login(member(campaign, Membership.Role.VIEWER))
+    assert link not in client.get(url).content.decode()

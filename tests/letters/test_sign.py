@@ -1,6 +1,7 @@
 """The sign form: what is stored, what is sent, and what the person is told (the same always)."""
 
 import json
+import re
 
 import pytest
 from django.core.cache import cache
@@ -313,7 +314,13 @@ def test_the_answer_is_the_same_for_a_new_a_pending_and_a_confirmed_address(clie
     for _ in range(3):
         capped = post_sign(client, campaign, email="b@example.org", json_answer=True)
 
-    answers = {r.content for r in [new, pending, confirmed, capped]}
+    # Each shows back the address typed, with a send-again form carrying a fresh CSRF token.
+    answers = {
+        re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", r.json()["html"])
+        .replace("b@example.org", "ADDRESS")
+        .replace("ana@example.org", "ADDRESS")
+        for r in [new, pending, confirmed, capped]
+    }
     assert len(answers) == 1
     assert {r.status_code for r in [new, pending, confirmed, capped]} == {200}
 
@@ -570,3 +577,34 @@ def test_the_from_address_is_never_the_signers(
     envelope_sender = smtp_server.envelopes[0].mail_from
     assert envelope_sender.startswith("bounce+") and "attacker" not in envelope_sender
     assert envelope_sender.endswith("@" + settings.INBOUND_EMAIL_DOMAIN)
+
+
+# -- Issue 15: an opening date is honoured ---------------------------------------------------
+
+
+def test_a_campaign_before_its_opening_date_shows_when_it_opens_and_takes_no_signature(client):
+    import datetime
+
+    from django.utils import timezone
+
+    campaign = open_campaign(opens_at=timezone.now() + datetime.timedelta(days=3))
+
+    page = client.get(campaign.get_absolute_url()).content.decode()
+    response = post_sign(client, campaign)
+
+    assert "Signing has not opened yet" in page and 'name="email"' not in page
+    assert response.status_code == 410
+    assert "opens on" in response.content.decode()
+    assert not Signature.objects.exists()
+
+
+def test_a_campaign_past_its_opening_date_takes_signatures(client):
+    import datetime
+
+    from django.utils import timezone
+
+    campaign = open_campaign(opens_at=timezone.now() - datetime.timedelta(minutes=1))
+
+    post_sign(client, campaign)
+
+    assert Signature.objects.count() == 1
