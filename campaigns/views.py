@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
+from cases.figures import published_totals
 from cases.models import Case
 from cases.observance import days_until_observance, next_observance
 from idei import page_cache
@@ -29,13 +30,11 @@ FINISHED = [Campaign.Status.CLOSED, Campaign.Status.DELIVERED]
 
 @require_safe
 def home(request):
-    cases = Case.objects.published()
-    total = cases.count()
-    unresolved = cases.unresolved().count()
+    figures = published_totals()
     today = timezone.localdate()
     context = {
-        "case_count": total,
-        "unresolved_percent": round(100 * unresolved / total) if total else 0,
+        "case_count": figures["killed"],
+        "unresolved_percent": figures["unresolved_percent"],
         "open_campaign_count": Campaign.objects.published().count(),
         "campaigns": Campaign.objects.published().select_related("organisation")[:3],
         "next_day": next_observance(today),
