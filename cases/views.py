@@ -287,7 +287,12 @@ def statistics(request):
             "chart": charts.stacked_bars(stats["per_year"], rtl=get_language_bidi()),
             "status_labels": STATUS_LABELS,
             "status_order": figures.STATUS_ORDER,
-            "by_status": charts.share_rows(stats["by_status"], STATUS_LABELS, total=total),
+            "by_status": charts.status_rows(
+                stats["by_status"],
+                STATUS_LABELS,
+                total=total,
+                unresolved_label=_("Counted as unresolved, of which:"),
+            ),
             "breakdowns": [
                 (
                     _("By medium"),
