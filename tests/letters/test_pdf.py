@@ -603,7 +603,9 @@ def test_russian_letter_is_laid_out_in_noto_with_a_russian_date(campaign):
 
 @pytest.mark.needs_font("zh")
 def test_chinese_letter_is_laid_out_in_noto_cjk_with_a_chinese_date(campaign):
-    campaign.letter_templates.update(language="zh-hans", subject="主题", body="尊敬的{target_name}：")
+    campaign.letter_templates.update(
+        language="zh-hans", subject="主题", body="尊敬的{target_name}："
+    )
     campaign.targets.update(language="zh-hans")
     data = pdf.letter_pdf(signed(campaign, name=CHINESE, city="上海", country="CN"))
     text = re.sub(r"\s+", "", pdf_text(data))
