@@ -20,6 +20,7 @@ from cases.figures import published_totals
 from cases.models import Case
 from cases.observance import days_until_observance, next_observance
 from idei import page_cache
+from idei.collation import sort_key
 
 from .letter_templates import LetterContext, render_letter
 from .models import Campaign, CampaignStatusChange, Target
@@ -99,7 +100,7 @@ def filter_choices():
     names = {code: str(countries.name(code)) for code in codes}
     country_choices = sorted(
         ((code, name) for code, name in names.items() if name),
-        key=lambda choice: choice[1].casefold(),
+        key=lambda choice: sort_key(choice[1]),
     )
     cases = (
         Case.objects.published()
@@ -157,7 +158,7 @@ def campaign_list(request):
     ).get_page(request.GET.get("past_page"))
     for campaign in [*open_page, *finished_page]:
         campaign.case_countries = sorted(
-            {str(case.country.name) for case in campaign.public_cases}, key=str.casefold
+            {str(case.country.name) for case in campaign.public_cases}, key=sort_key
         )
     for campaign in finished_page:
         campaign.outcome = outcome(campaign, campaign.finish_changes)

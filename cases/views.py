@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
+from idei.collation import sort_key
 from idei.csv_export import csv_lines, csv_response
 
 from . import attribution, charts, figures, filters
@@ -41,7 +42,7 @@ def country_choices(summaries: dict[str, dict[str, int]]) -> list[tuple[str, str
         for code, row in summaries.items()
         if code in countries
     ]
-    return [("", _("All countries")), *sorted(choices, key=lambda c: c[1].casefold())]
+    return [("", _("All countries")), *sorted(choices, key=lambda c: sort_key(c[1]))]
 
 
 def filtered_cases(request, queryset):

@@ -304,3 +304,17 @@ def test_country_lists_are_sorted_in_the_readers_language(client, language):
         # Not English order: the names are translated, and a translated name leads.
         assert names[0] != "Afghanistan"
         assert str(countries.name("AF")) in names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["ru", "zh-hans", "ar", "fr"])
+def test_country_filters_of_the_case_and_campaign_lists_are_collated(client, demo, language):
+    from idei.collation import sort_key
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    for url in (reverse("cases:list"), reverse("campaigns:list")):
+        html = client.get(url).content.decode()
+        select = html.split('name="country"', 1)[1].split("</select>", 1)[0]
+        names = re.findall(r"<option value=\"[A-Z]{2}\"[^>]*>([^<]+)</option>", select)
+        assert names, url
+        assert names == sorted(names, key=sort_key), url
