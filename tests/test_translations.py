@@ -318,3 +318,40 @@ def test_country_filters_of_the_case_and_campaign_lists_are_collated(client, dem
         names = re.findall(r"<option value=\"[A-Z]{2}\"[^>]*>([^<]+)</option>", select)
         assert names, url
         assert names == sorted(names, key=sort_key), url
+
+
+# -- E-mails -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["ru", "zh-hans", "ar"])
+def test_the_signers_e_mails_are_in_their_language(
+    client, language, django_capture_on_commit_callbacks
+):
+    """The confirmation request and the signer's copy: subject, text and HTML parts.
+
+    The official reads the signer's language too: a letter sent in another language is quoted
+    as sent, which is the letter's business (the signer's copy shows it as the official gets it).
+    """
+    from idei.outbox.models import OutgoingMessage
+    from tests.letters.factories import confirmation_token, open_campaign, sign_data
+
+    campaign = open_campaign()
+    campaign.letter_templates.update(language=language)
+    campaign.targets.update(language=language)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("letters:sign", args=[campaign.slug]), sign_data(client))
+    request = OutgoingMessage.objects.get(kind="confirmation")
+    token = confirmation_token(request.body_text)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("letters:confirm", args=[token]))
+    with translation.override(language):
+        confirm_button = translation.gettext("Confirm my signature")
+        next_steps = translation.gettext("What happens next")
+    copy = OutgoingMessage.objects.get(kind="signer_copy")
+    assert confirm_button in request.body_html
+    assert next_steps in copy.body_html
+    for message in (request, copy):
+        for part in (message.subject, message.body_text, message.body_html):
+            assert not untranslated_on_page(part, language), (message.kind, part[:300])
