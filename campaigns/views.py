@@ -16,9 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
+from cases.figures import published_totals
 from cases.models import Case
 from cases.observance import days_until_observance, next_observance
 from idei import page_cache
+from idei.collation import sort_key
 
 from .access import campaigns_for
 from .letter_templates import Signer, compose_letter, message_label, position_in
@@ -30,13 +32,11 @@ FINISHED = [Campaign.Status.CLOSED, Campaign.Status.DELIVERED]
 
 @require_safe
 def home(request):
-    cases = Case.objects.published()
-    total = cases.count()
-    unresolved = cases.unresolved().count()
+    figures = published_totals()
     today = timezone.localdate()
     context = {
-        "case_count": total,
-        "unresolved_percent": round(100 * unresolved / total) if total else 0,
+        "case_count": figures["killed"],
+        "unresolved_percent": figures["unresolved_percent"],
         "open_campaign_count": Campaign.objects.published().count(),
         "campaigns": Campaign.objects.published().select_related("organisation")[:3],
         "next_day": next_observance(today),
@@ -101,7 +101,7 @@ def filter_choices():
     names = {code: str(countries.name(code)) for code in codes}
     country_choices = sorted(
         ((code, name) for code, name in names.items() if name),
-        key=lambda choice: choice[1].casefold(),
+        key=lambda choice: sort_key(choice[1]),
     )
     cases = (
         Case.objects.published()
@@ -159,7 +159,7 @@ def campaign_list(request):
     ).get_page(request.GET.get("past_page"))
     for campaign in [*open_page, *finished_page]:
         campaign.case_countries = sorted(
-            {str(case.country.name) for case in campaign.public_cases}, key=str.casefold
+            {str(case.country.name) for case in campaign.public_cases}, key=sort_key
         )
     for campaign in finished_page:
         campaign.outcome = outcome(campaign, campaign.finish_changes)

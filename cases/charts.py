@@ -143,6 +143,8 @@ class ShareRow:
     count: int
     percent: int
     bar: float  # 0-100, relative to the largest row, for a small bar beside the number
+    part_of: str = ""  # the key of the row this one is a part of (shown indented under it)
+    group: bool = False  # a row that sums the rows that are part of it
 
 
 def share_rows(counts: dict[str, int], labels: dict | None = None, *, total: int | None = None):
@@ -162,6 +164,33 @@ def share_rows(counts: dict[str, int], labels: dict | None = None, *, total: int
     ]
     rows.sort(key=lambda row: (-row.count, row.label))
     return rows
+
+
+def status_rows(counts: dict[str, int], labels: dict, *, total: int, unresolved_label: str):
+    """The breakdown by judicial status, with the statuses that count as unresolved grouped
+    under one row whose share is the headline's: "Unresolved" on a badge is one of three kinds
+    of unresolved case, and the table must not read as if it were the whole."""
+    rows = {row.key: row for row in share_rows(counts, labels, total=total)}
+    kinds = ["unresolved", "noinfo", "partial"]
+    count = sum(rows[key].count for key in kinds if key in rows)
+    largest = max([count, *(row.count for row in rows.values())], default=0)
+    grouped = [
+        ShareRow(
+            key="counted-unresolved",
+            label=str(unresolved_label),
+            count=count,
+            percent=round(100 * count / total) if total else 0,
+            bar=round(100 * count / largest, 1) if largest else 0,
+            group=True,
+        )
+    ]
+    for key in [*kinds, "justice"]:
+        if key in rows:
+            row = rows[key]
+            row.bar = round(100 * row.count / largest, 1) if largest else 0
+            row.part_of = "counted-unresolved" if key in kinds else ""
+            grouped.append(row)
+    return grouped if rows else []
 
 
 # -- World map -----------------------------------------------------------------------------

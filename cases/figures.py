@@ -16,7 +16,7 @@ from django.db.models import Case as SqlCase
 from django.db.models import CharField, Count, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from .models import Case
+from .models import UNRESOLVED, Case
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ IMPUNITY_MIN_CASES = 5
 
 # The status badge's key, computed in SQL so that figures group by it (mirrors Case.status_key).
 STATUS_EXPRESSION = SqlCase(
-    When(is_unresolved=False, then=Value("justice")),
+    When(~UNRESOLVED, then=Value("justice")),
     When(impunity=Case.Impunity.PARTIAL, then=Value("partial")),
     When(unesco_status=Case.UnescoStatus.NO_INFORMATION, then=Value("noinfo")),
     default=Value("unresolved"),
@@ -38,10 +38,10 @@ STATUS_ORDER = ["unresolved", "noinfo", "partial", "justice"]
 _PARTIAL = Q(impunity=Case.Impunity.PARTIAL)
 _NO_INFORMATION = Q(unesco_status=Case.UnescoStatus.NO_INFORMATION)
 STATUS_FILTERS = {
-    "justice": Q(is_unresolved=False),
-    "partial": Q(is_unresolved=True) & _PARTIAL,
-    "noinfo": Q(is_unresolved=True) & ~_PARTIAL & _NO_INFORMATION,
-    "unresolved": Q(is_unresolved=True) & ~_PARTIAL & ~_NO_INFORMATION,
+    "justice": ~UNRESOLVED,
+    "partial": UNRESOLVED & _PARTIAL,
+    "noinfo": UNRESOLVED & ~_PARTIAL & _NO_INFORMATION,
+    "unresolved": UNRESOLVED & ~_PARTIAL & ~_NO_INFORMATION,
 }
 
 IMPUNITY_METHOD = _(
@@ -163,17 +163,29 @@ def per_year_by_status(cases) -> list[Breakdown]:
     return [years.get(y, Breakdown(y)) for y in range(min(years), max(years) + 1)]
 
 
+def unresolved_percent(killed: int, unresolved: int) -> int:
+    """The share of unresolved cases, as every page shows it (rounded to a whole per cent)."""
+    return round(100 * unresolved / killed) if killed else 0
+
+
 def totals(cases) -> dict[str, int]:
-    """Killed, unresolved and the unresolved percentage (one query)."""
-    result = cases.aggregate(
-        killed=Count("id"), unresolved=Count("id", filter=Q(is_unresolved=True))
-    )
+    """Killed, unresolved and the unresolved percentage (one query).
+
+    The one computation of the share: the home page, the statistics page, a country page, the
+    API and the reminders all call it, so one figure has one meaning everywhere.
+    """
+    result = cases.aggregate(killed=Count("id"), unresolved=Count("id", filter=UNRESOLVED))
     killed, unresolved = result["killed"], result["unresolved"]
     return {
         "killed": killed,
         "unresolved": unresolved,
-        "unresolved_percent": round(100 * unresolved / killed) if killed else 0,
+        "unresolved_percent": unresolved_percent(killed, unresolved),
     }
+
+
+def published_totals() -> dict[str, int]:
+    """totals() of every published case: the worldwide figures (home and statistics pages)."""
+    return totals(Case.objects.published())
 
 
 def counts_by(cases, field_name: str) -> dict[str, int]:
@@ -206,7 +218,7 @@ def country_summaries(cases=None) -> dict[str, dict[str, int]]:
     cases = Case.objects.published() if cases is None else cases
     rows = (
         cases.values("country")
-        .annotate(killed=Count("id"), unresolved=Count("id", filter=Q(is_unresolved=True)))
+        .annotate(killed=Count("id"), unresolved=Count("id", filter=UNRESOLVED))
         .order_by("country")
     )
     summaries: dict[str, dict[str, int]] = defaultdict(dict)
@@ -216,21 +228,24 @@ def country_summaries(cases=None) -> dict[str, dict[str, int]]:
 
 
 def statistics(today: datetime.date, cases=None) -> dict:
-    """Everything the statistics page shows: eleven aggregate queries, whatever the count."""
+    """Everything the statistics page shows: eleven aggregate queries, whatever the count.
+
+    Numbers only: the result is cached and shared by readers of every language, so the words
+    around them (the impunity method, labels) are added by the page.
+    """
     cases = Case.objects.published() if cases is None else cases
     start, end = impunity_window(today)
     return {
         **totals(cases),
         "per_year": per_year_by_status(cases),
         "by_status": counts_by(cases.annotate(status=STATUS_EXPRESSION), "status"),
-        "by_medium": counts_by(cases, "media__name"),
+        "by_medium": counts_by(cases, "media__slug"),
         "by_gender": counts_by(cases, "gender"),
         "by_origin": counts_by(cases, "origin"),
-        "by_perpetrator": counts_by(cases, "perpetrators__name"),
+        "by_perpetrator": counts_by(cases, "perpetrators__slug"),
         "by_type_of_death": counts_by(cases, "type_of_death"),
         "unesco_replies": counts_by(cases, "unesco_status"),
         "impunity": impunity_index(today, cases),
-        "impunity_method": impunity_method_text(today),
         "impunity_window": (start, end),
         "countries": country_summaries(cases),
     }
@@ -265,5 +280,8 @@ def cached(name: str, compute, *args):
 
 
 def vocabulary_choices(model) -> list[tuple[str, str]]:
-    """(slug, name) of a vocabulary (media, perpetrators), for filter forms (one query)."""
+    """(slug, stored name) of a vocabulary (media, perpetrators), for filter forms (one query).
+
+    Cached for readers of every language: pages show `model.label(slug, name)`.
+    """
     return list(model.objects.order_by("name").values_list("slug", "name"))

@@ -15,6 +15,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from idei.collation import sort_key
+
 from .figures import STATUS_FILTERS, STATUS_ORDER, cached, vocabulary_choices
 from .models import STATUS_LABELS, Case, Medium, Perpetrator
 from .search import search_cases
@@ -121,13 +123,21 @@ class CaseFilterForm(forms.Form):
         return cleaned
 
 
+def labelled(model, choices):
+    """(slug, name) pairs as the reader reads them: translated terms, sorted in their language."""
+    return sorted(
+        ((slug, model.label(slug, name)) for slug, name in choices),
+        key=lambda choice: sort_key(choice[1]),
+    )
+
+
 def medium_choices():
     # Vocabularies change rarely; cached so that the form costs no query per page view.
-    return cached("media", lambda: vocabulary_choices(Medium))
+    return labelled(Medium, cached("media", lambda: vocabulary_choices(Medium)))
 
 
 def perpetrator_choices():
-    return cached("perpetrators", lambda: vocabulary_choices(Perpetrator))
+    return labelled(Perpetrator, cached("perpetrators", lambda: vocabulary_choices(Perpetrator)))
 
 
 def multiple(choices, label, **kwargs):

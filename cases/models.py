@@ -37,30 +37,69 @@ class Vocabulary(models.Model):
     slug = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=100)
 
+    # The terms the importers and the demo know (cases/importers/values.py), by code, in the
+    # reader's language; a term added later by an editor or an import shows as it is stored.
+    LABELS: dict = {}
+
     class Meta:
         abstract = True
         ordering = ["name"]
 
     def __str__(self):
-        return self.name
+        return self.label(self.slug, self.name)
+
+    @classmethod
+    def label(cls, slug: str, name: str) -> str:
+        """The term in the active language when it is a known one, else its stored name."""
+        return str(cls.LABELS.get(slug, name))
 
 
 class Medium(Vocabulary):
+    LABELS = {
+        "print": _("Print"),
+        "television": _("Television"),
+        "radio": _("Radio"),
+        "online": _("Internet"),
+    }
+
     class Meta(Vocabulary.Meta):
         verbose_name = _("medium")
         verbose_name_plural = _("media")
 
 
 class Beat(Vocabulary):
+    LABELS = {
+        "politics": _("Politics"),
+        "crime": _("Crime"),
+        "corruption": _("Corruption"),
+        "human-rights": _("Human rights"),
+        "war": _("War"),
+        "environment": _("Environment"),
+    }
+
     class Meta(Vocabulary.Meta):
         verbose_name = _("beat")
         verbose_name_plural = _("beats")
 
 
 class Perpetrator(Vocabulary):
+    LABELS = {
+        "criminal-group": _("Criminal group"),
+        "government-officials": _("Government officials"),
+        "military": _("Military officials"),
+        "political-group": _("Political group"),
+        "local-residents": _("Local residents"),
+        "unknown": _("Unknown"),
+    }
+
     class Meta(Vocabulary.Meta):
         verbose_name = _("suspected perpetrator")
         verbose_name_plural = _("suspected perpetrators")
+
+
+# Case.is_unresolved, kept by Case.save() from compute_unresolved(): every count of unresolved
+# cases (pages, API, reminders, figures) filters with this and nothing else.
+UNRESOLVED = Q(is_unresolved=True)
 
 
 class CaseQuerySet(models.QuerySet):
@@ -68,7 +107,9 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(is_published=True)
 
     def unresolved(self):
-        return self.filter(is_unresolved=True)
+        """Cases no one has been convicted for: the one meaning of "unresolved" on every page
+        (the rule is compute_unresolved(), explained to readers by UNRESOLVED_RULE)."""
+        return self.filter(UNRESOLVED)
 
     def in_country(self, code: str):
         return self.filter(country=code.upper())

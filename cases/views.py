@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
+from idei.collation import sort_key
 from idei.csv_export import csv_lines, csv_response
 
-from . import attribution, charts, figures
+from . import attribution, charts, figures, filters
 from .fields import DOWNLOAD_FIELDS
-from .filters import CaseFilter
 from .models import STATUS_LABELS, UNRESOLVED_RULE, Case, CaseEvent
 
 CASES_PER_PAGE = 24
@@ -42,11 +42,11 @@ def country_choices(summaries: dict[str, dict[str, int]]) -> list[tuple[str, str
         for code, row in summaries.items()
         if code in countries
     ]
-    return [("", _("All countries")), *sorted(choices, key=lambda c: c[1].casefold())]
+    return [("", _("All countries")), *sorted(choices, key=lambda c: sort_key(c[1]))]
 
 
 def filtered_cases(request, queryset):
-    filterset = CaseFilter(request.GET, queryset=queryset)
+    filterset = filters.CaseFilter(request.GET, queryset=queryset)
     return filterset, filterset.qs
 
 
@@ -275,20 +275,33 @@ def statistics(request):
         key=lambda row: (-row["killed"], row["name"]),
     )
     not_recorded = _("Not recorded")
+    # The headline is counted now, like the home page's and the country pages' (the same
+    # function): the cached breakdowns may lag an editor's change by a few minutes.
+    headline = figures.published_totals()
     total = stats["killed"]
     return render(
         request,
         "cases/statistics.html",
         {
             "stats": stats,
+            "headline": headline,
             "chart": charts.stacked_bars(stats["per_year"], rtl=get_language_bidi()),
             "status_labels": STATUS_LABELS,
             "status_order": figures.STATUS_ORDER,
-            "by_status": charts.share_rows(stats["by_status"], STATUS_LABELS, total=total),
+            "by_status": charts.status_rows(
+                stats["by_status"],
+                STATUS_LABELS,
+                total=total,
+                unresolved_label=_("Counted as unresolved, of which:"),
+            ),
             "breakdowns": [
                 (
                     _("By medium"),
-                    charts.share_rows(stats["by_medium"], {"": not_recorded}, total=total),
+                    charts.share_rows(
+                        stats["by_medium"],
+                        {**dict(filters.medium_choices()), "": not_recorded},
+                        total=total,
+                    ),
                 ),
                 (
                     _("By gender"),
@@ -300,7 +313,11 @@ def statistics(request):
                 ),
                 (
                     _("By suspected perpetrator"),
-                    charts.share_rows(stats["by_perpetrator"], {"": not_recorded}, total=total),
+                    charts.share_rows(
+                        stats["by_perpetrator"],
+                        {**dict(filters.perpetrator_choices()), "": not_recorded},
+                        total=total,
+                    ),
                 ),
                 (
                     _("By type of death"),
@@ -323,6 +340,7 @@ def statistics(request):
             "country_rows": country_rows,
             "country_names": {row["code"]: row["name"] for row in country_rows},
             "unresolved_rule": UNRESOLVED_RULE,
+            "impunity_method": figures.impunity_method_text(today),
             "credits": attribution.aggregate_credits(),
         },
     )

@@ -368,6 +368,8 @@ LANGUAGES = [
     ("fr", _("French")),
     ("es", _("Spanish")),
     ("ar", _("Arabic")),
+    ("ru", _("Russian")),
+    ("zh-hans", _("Simplified Chinese")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -415,6 +417,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Swagger UI's colour theme for code examples fails WCAG AA contrast with inline styles
+    # that no stylesheet can override: examples are shown as plain text instead.
+    "SWAGGER_UI_SETTINGS": {"syntaxHighlight": {"activated": False}},
 }
 
 # -- Security --------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -439,7 +439,8 @@ def letter_pdf_link(signature) -> str:
     return letter_pdf_path(signature)
 
 
-REMINDER_CONSENT = _("Remind me by e-mail before 2 November.")
+# Lazy: a module-level constant is built once at import, before any request has a language.
+REMINDER_CONSENT = gettext_lazy("Remind me by e-mail before 2 November.")
 
 
 @require_safe

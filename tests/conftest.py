@@ -61,6 +61,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 ARTIFACTS = ROOT / "test-artifacts"
 REQUIRE_SERVICES = os.environ.get("CI") == "true" or os.environ.get("IDEI_REQUIRE_SERVICES") == "1"
 
@@ -204,6 +205,7 @@ def pytest_report_header(config):
 # What the PDFs need to print a script (templates/letters/pdf/_fonts.css): a word that the
 # font family's name holds, and the Debian package that installs it (.ci/test-setup does).
 PDF_FONTS = {
+    "ru": ("Noto Sans", "fonts-noto-core"),
     "zh": ("CJK", "fonts-noto-cjk"),
     "ar": ("Arabic", "fonts-noto-core"),
 }
@@ -549,6 +551,37 @@ class AccessibilityAudit:
                 f"{page.url}: {violation['id']} ({violation['impact']}): "
                 f"{violation['help']} at {targets}"
             )
+
+
+def html_errors(pages: dict[str, str]) -> list[str]:
+    """The Nu HTML checker's errors on each page (name -> markup), in one run of the checker.
+
+    It refuses localhost URLs, so the markup is written to files; one Java start for them all.
+    """
+    require(
+        shutil.which("java"),
+        "needs Java for the Nu HTML checker (apt-get install openjdk-17-jre-headless)",
+    )
+    require(VNU_JAR.exists(), "needs vnu-jar from npm (npm install)")
+    with tempfile.TemporaryDirectory() as folder:
+        names = {}
+        for number, (name, markup) in enumerate(pages.items()):
+            path = Path(folder) / f"page{number}.html"
+            path.write_text(markup, encoding="utf-8")
+            names[str(path)] = name
+        result = subprocess.run(
+            ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "gnu", *names],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+    errors = []
+    for line in (result.stderr + result.stdout).splitlines():
+        for path, name in names.items():
+            line = line.replace(f'"file:{path}"', name)
+        if line.strip():
+            errors.append(line)
+    return errors
 
 
 @pytest.fixture

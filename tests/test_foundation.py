@@ -205,6 +205,8 @@ def test_days_until_the_next_2_november(today, expected, days):
         ("fr", "Près de neuf"),
         ("es", "Casi nueve de cada diez"),
         ("ar", "ما يقرب من تسع"),
+        ("ru", "Почти девять из десяти"),
+        ("zh-hans", "近九成"),
     ],
 )
 def test_home_page_is_translated(client, language, text):

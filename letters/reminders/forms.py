@@ -32,11 +32,21 @@ def language_choices():
     return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
 
 
+class LanguageSelect(forms.Select):
+    """Each option carries its own `lang`: "Русский" is read out in Russian, not as English."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value:
+            option["attrs"]["lang"] = value
+        return option
+
+
 def language_field():
     return forms.ChoiceField(
         label=_("Language of the reminders"),
         choices=language_choices,
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=LanguageSelect(attrs={"class": "form-select"}),
     )
 
 

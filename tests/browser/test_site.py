@@ -9,10 +9,12 @@ HEADLINES = {
     "fr": "Près de neuf",
     "es": "Casi nueve de cada diez",
     "ar": "ما يقرب من تسع",
+    "ru": "Почти девять из десяти",
+    "zh-hans": "近九成",
 }
 
 
-@pytest.mark.parametrize("language", ["en", "fr", "es", "ar"])
+@pytest.mark.parametrize("language", ["en", "fr", "es", "ar", "ru", "zh-hans"])
 def test_home_page_loads_in_each_language(browser, live_server, demo_data, language):
     context = browser.new_context(locale=language, bypass_csp=True)
     page = context.new_page()

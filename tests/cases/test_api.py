@@ -492,3 +492,22 @@ def test_full_text_search_uses_the_trigger_kept_vector(client, postgres):
         "Miroslava Breach",
         "Javier Valdez",
     }
+
+
+@pytest.mark.parametrize(
+    "language, unknown, not_allowed",
+    [
+        ("ru", "Неизвестный параметр.", "не разрешен"),
+        ("zh-hans", "未知参数。", "不被允许"),
+        ("zh-CN", "未知参数。", "不被允许"),  # as a browser asks for it
+        ("ar", "معامل غير معروف", "غير مسموح"),
+    ],
+)
+def test_api_error_messages_come_in_the_requested_language(client, language, unknown, not_allowed):
+    response = client.get("/api/v1/cases/?foo=1", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 400
+    assert unknown in response.json()["foo"][0]
+    # DRF's own messages come from its catalogues, in the same language.
+    response = client.post("/api/v1/cases/", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 405
+    assert not_allowed in response.json()["detail"]

@@ -639,3 +639,71 @@ def test_export_of_20000_cases_streams_in_chunks(client, postgres, django_assert
         response = client.get("/cases/export.csv")
         lines = read_stream(response).count("\n")
     assert lines == 20_000 + 2
+
+
+# -- One figure, one meaning -----------------------------------------------------------------
+
+
+def mixed_cases():
+    """Cases of every status in two countries: the narrow "Unresolved" badge is only one of
+    the three statuses that count as unresolved (partial justice, no information, unresolved)."""
+    statuses = [
+        (Case.Impunity.COMPLETE, Case.UnescoStatus.ONGOING),  # unresolved
+        (Case.Impunity.PARTIAL, Case.UnescoStatus.ONGOING),  # partial: still unresolved
+        (Case.Impunity.COMPLETE, Case.UnescoStatus.NO_INFORMATION),  # no information
+        (Case.Impunity.FULL_JUSTICE, Case.UnescoStatus.ONGOING),  # justice done
+        (Case.Impunity.COMPLETE, Case.UnescoStatus.RESOLVED),  # resolved for the state
+    ]
+    for country, repeat in (("MX", 3), ("PH", 2)):
+        for impunity, unesco in statuses * repeat:
+            CaseFactory(country=country, impunity=impunity, unesco_status=unesco)
+    CaseFactory(country="MX", is_published=False, impunity=Case.Impunity.COMPLETE)
+
+
+def test_home_statistics_and_country_pages_show_the_same_unresolved_share(client):
+    mixed_cases()
+    published = Case.objects.published()
+    killed, unresolved = published.count(), published.unresolved().count()
+    assert (killed, unresolved) == (25, 15)
+
+    home = client.get(reverse("home"))
+    statistics = client.get(reverse("cases:statistics"))
+    mexico = client.get(reverse("cases:country", args=["mx"]))
+
+    assert home.context["unresolved_percent"] == 60
+    assert statistics.context["headline"]["unresolved_percent"] == 60
+    assert home.context["case_count"] == statistics.context["headline"]["killed"] == killed
+    for response in (home, statistics):
+        assert ">60%</p>" in response.content.decode()
+    # The country page: the same rule on the country's cases, and the same numbers as the
+    # statistics page's table of countries.
+    row = statistics.context["stats"]["countries"]["MX"]
+    figures = mexico.context["figures"]
+    assert (figures["killed"], figures["unresolved"]) == (row["killed"], row["unresolved"])
+    assert (figures["killed"], figures["unresolved"], figures["unresolved_percent"]) == (15, 9, 60)
+    assert ">60%</p>" in mexico.content.decode()
+
+
+def test_every_count_of_unresolved_cases_uses_the_queryset_rule():
+    from cases import figures
+
+    mixed_cases()
+    rule = {case.pk for case in Case.objects.published() if case.is_unresolved}
+    assert set(Case.objects.published().unresolved().values_list("pk", flat=True)) == rule
+    assert figures.published_totals()["unresolved"] == len(rule)
+    by_status = figures.counts_by(
+        Case.objects.published().annotate(status=figures.STATUS_EXPRESSION), "status"
+    )
+    assert by_status["unresolved"] + by_status["partial"] + by_status["noinfo"] == len(rule)
+
+
+def test_statistics_status_table_groups_the_unresolved_kinds_under_the_headline_share(client):
+    mixed_cases()
+    rows = client.get(reverse("cases:statistics")).context["by_status"]
+    assert [(row.key, row.percent, row.part_of) for row in rows] == [
+        ("counted-unresolved", 60, ""),
+        ("unresolved", 20, "counted-unresolved"),
+        ("noinfo", 20, "counted-unresolved"),
+        ("partial", 20, "counted-unresolved"),
+        ("justice", 40, ""),
+    ]

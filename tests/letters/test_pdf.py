@@ -651,3 +651,34 @@ def test_the_campaign_dashboard_links_to_the_petition_for_coordinators_only(clie
     assert link in client.get(url).content.decode()
     client.force_login(member(campaign, Membership.Role.VIEWER))
     assert link not in client.get(url).content.decode()
+
+
+@pytest.mark.needs_font("ru")
+def test_russian_letter_is_laid_out_in_noto_with_a_russian_date(campaign):
+    from django.utils import dateformat
+    from django.utils.translation import override
+
+    campaign.letter_templates.update(language="ru", subject="Тема", body="Уважаемый {target_name}!")
+    campaign.targets.update(language="ru")
+    data = pdf.letter_pdf(signed(campaign, name=CYRILLIC, city="Москва", country="RU"))
+    text = pdf_text(data)
+    assert CYRILLIC in text and "Москва" in text
+    with override("ru"):
+        month = dateformat.format(timezone.localdate(), "E")  # the month, as a date says it
+    assert month in text and any("а" <= letter <= "я" for letter in month)
+    fonts = {font.replace("-", "") for font in font_names(data)}
+    assert any("NotoSans" in font for font in fonts) and not any("DejaVu" in f for f in fonts)
+
+
+@pytest.mark.needs_font("zh")
+def test_chinese_letter_is_laid_out_in_noto_cjk_with_a_chinese_date(campaign):
+    campaign.letter_templates.update(
+        language="zh-hans", subject="主题", body="尊敬的{target_name}："
+    )
+    campaign.targets.update(language="zh-hans")
+    data = pdf.letter_pdf(signed(campaign, name=CHINESE, city="上海", country="CN"))
+    text = re.sub(r"\s+", "", pdf_text(data))
+    today = timezone.localdate()
+    assert f"{today.year}年{today.month}月{today.day}日" in text
+    assert CHINESE in text and "尊敬的" in text
+    assert any("CJK" in font for font in font_names(data))

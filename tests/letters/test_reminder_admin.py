@@ -44,11 +44,11 @@ def reminder_form(texts=(("en", "Soon: {date}", "Hello from {country}."),), **fi
     return data
 
 
-DEFAULTS = 4  # the data migration's reminders (30, 7, 1, 0 days), in four languages each
+DEFAULTS = 4  # the data migrations' reminders (30, 7, 1, 0 days), in the six languages each
 
 
 def nothing_saved():
-    return Reminder.objects.count() == DEFAULTS and ReminderText.objects.count() == 4 * DEFAULTS
+    return Reminder.objects.count() == DEFAULTS and ReminderText.objects.count() == 6 * DEFAULTS
 
 
 @pytest.mark.parametrize(
@@ -180,7 +180,7 @@ def test_next_send_date_follows_the_due_rule(days_before, today, expected):
     assert next_send_date(days_before, today) == expected
 
 
-def test_the_default_reminders_exist_in_four_languages():
+def test_the_default_reminders_exist_in_the_six_languages():
     defaults = Reminder.objects.filter(days_before__in=[30, 7, 1, 0])
     assert sorted(defaults.values_list("days_before", flat=True)) == [0, 1, 7, 30]
     for reminder in defaults:
@@ -189,14 +189,34 @@ def test_the_default_reminders_exist_in_four_languages():
             "en",
             "es",
             "fr",
+            "ru",
+            "zh-hans",
         ]
+
+
+@pytest.mark.parametrize("language, word", [("ru", "Здравствуйте"), ("zh-hans", "您好")])
+def test_the_default_reminders_speak_russian_and_chinese(language, word):
+    texts = ReminderText.objects.filter(reminder__days_before__in=[30, 7, 1, 0], language=language)
+    assert texts.count() == 4
+    assert all(word in text.body and "{date}" in text.body for text in texts)
+
+
+@pytest.mark.parametrize(
+    "language, site_administration, campaigns",
+    [("ru", "Администрирование сайта", "Кампании"), ("zh-hans", "站点管理", "活动")],
+)
+def test_the_admin_speaks_russian_and_chinese(admin, language, site_administration, campaigns):
+    admin.cookies["django_language"] = language
+    html = admin.get("/admin/").content.decode()
+    assert site_administration in html  # Django's own strings
+    assert campaigns in html  # ours: the apps' names
 
 
 def test_the_default_texts_use_only_known_placeholders():
     from letters.reminders.content import validate_reminder_text
 
     texts = ReminderText.objects.filter(reminder__days_before__in=[30, 7, 1, 0])
-    assert texts.count() == 16
+    assert texts.count() == 24
     for text in texts:
         validate_reminder_text(text.subject)
         validate_reminder_text(text.body)
