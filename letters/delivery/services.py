@@ -37,7 +37,7 @@ from idei.outbox import services as outbox
 from idei.outbox.models import OutgoingMessage, ref
 
 from ..models import Letter, MessageKind, Signature
-from . import links
+from . import links, replies
 from .pdf import SignerList, petition_folder, petition_language, petition_pdf, signer_list
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,12 @@ def on_signature_confirmed(signature: Signature) -> list[Letter]:
     messages = [signer_copy(signature, letters)]
     # A held signature's letters wait for an admin to count it (letters.services).
     if campaign.delivery_mode == Mode.EACH and signature.held_by_id is None:
-        messages += [letter_message(letter) for letter in letters if letter.target.email]
+        reply_to = replies.reply_addresses(campaign.pk)
+        messages += [
+            letter_message(letter, reply_to.get(letter.target_id, ""))
+            for letter in letters
+            if letter.target.email
+        ]
     enqueue_all(messages)
     return letters
 
@@ -237,8 +242,9 @@ def one_line(text: str) -> str:
 # -- Each letter as it comes -----------------------------------------------------------------
 
 
-def letter_message(letter: Letter) -> OutgoingMessage:
-    """One letter to its official; Reply-To the signer only if they agreed to share their name."""
+def letter_message(letter: Letter, reply_address: str | None = None) -> OutgoingMessage:
+    """One letter to its official. Reply-To: the official's reply address for the campaign, and
+    the signer's address too if they agreed to share their name."""
     signature, target = letter.signature, letter.target
     campaign = signature.campaign
     shared = shares_name(signature)
@@ -261,7 +267,12 @@ def letter_message(letter: Letter) -> OutgoingMessage:
         key=f"letter:{letter.pk}",
         to=target.email,
         rendered=rendered,
-        reply_to=signature.email if shared else "",
+        reply_to=replies.joined(
+            replies.reply_address(campaign.pk, target.pk)
+            if reply_address is None
+            else reply_address,
+            signature.email if shared else "",
+        ),
         group=ref(campaign),
         about=ref(signature),
     )
@@ -402,6 +413,7 @@ def digest_message(campaign_id: int, target_id: int, day: datetime.date) -> Outg
         key=digest_key(campaign_id, target_id, day),
         to=target.email,
         rendered=rendered,
+        reply_to=replies.reply_address(campaign.pk, target.pk),
         group=ref(campaign),
         about=ref(target),
     )
@@ -491,6 +503,7 @@ def deliver_petition(campaign: Campaign) -> int:
             body_html=rendered.html,
             attachment=attachment,
             attachment_name=f"petition-{campaign.slug}.pdf" if attachment else "",
+            reply_to=replies.reply_address(campaign.pk, target.pk),
             group=ref(campaign),
             about=ref(target),
         )
