@@ -12,9 +12,13 @@ from django.urls import reverse
 
 from idei.inbound.models import InboundMessage
 from letters.models import Response
-from tests.inbound.test_receive_mail import deliver, drain, receive_mail  # noqa: F401 - fixture
+from tests.inbound import test_receive_mail as smtp_inbound
 
 from .responses_world import DOMAIN, delivered_world, reply
+
+# receive_mail: `manage.py receive_mail` in a thread, the fixture of the inbound tests.
+receive_mail = smtp_inbound.receive_mail
+deliver, drain = smtp_inbound.deliver, smtp_inbound.drain
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +33,7 @@ def test_an_officials_reply_reaches_the_public_record_and_the_consenting_signer(
     celery_worker,
     smtp_server,
     receive_mail,
-    client,  # noqa: F811
+    client,
 ):
     world = delivered_world(
         send=True,
@@ -91,7 +95,7 @@ def test_an_officials_reply_reaches_the_public_record_and_the_consenting_signer(
 
 def test_receive_mail_refuses_an_unknown_reply_token_and_an_oversized_reply(
     receive_mail,
-    settings,  # noqa: F811
+    settings,
 ):
     import smtplib
 
