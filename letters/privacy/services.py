@@ -37,7 +37,7 @@ from idei.outbox.services import enqueue
 
 from ..delivery import services as delivery
 from ..delivery import tasks as delivery_tasks
-from ..models import Letter, MessageKind, Response, Signature, Subscription
+from ..models import Letter, MessageKind, Response, Signature, SignerNews, Subscription
 from ..signing.addresses import normalise_email
 from ..signing.unsolicited import allow_unsolicited_mail, mailbox_key
 
@@ -436,6 +436,7 @@ def erase(email_key: str) -> Erasure:
             for campaign_id in {s.campaign_id for s in signatures}:
                 transaction.on_commit(partial(_forget_petition_signers, campaign_id))
         _scrub_admin_history(signatures, subscriptions, addresses, scrub_shared)
+        SignerNews.objects.filter(email_key=email_key).delete()
         # An official's reply may quote a letter that named the person.
         for response in Response.objects.select_for_update().filter(
             campaign_id__in={s.campaign_id for s in signatures}

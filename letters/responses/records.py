@@ -132,10 +132,11 @@ def official_records(target_ids=None) -> dict[int, OfficialRecord]:
 
 def officials_written_to(country: str | None = None):
     """Officials with at least one letter delivered, with their records, in name order."""
-    records = official_records()
+    in_country = None
+    if country:  # only this country's officials are counted
+        in_country = list(Target.objects.filter(country=country).values_list("pk", flat=True))
+    records = official_records(in_country)
     targets = Target.objects.filter(pk__in=list(records)).order_by("country", "name")
-    if country:
-        targets = targets.filter(country=country)
     return [(target, records[target.pk]) for target in targets]
 
 

@@ -607,3 +607,15 @@ def test_the_case_timeline_and_the_country_page_show_the_published_response(clie
     country_page = client.get("/cases/mx/").content.decode()
     assert "Reopened." in country_page
     assert "100%" in country_page  # one official written to, who answered
+
+
+def test_a_digest_to_an_official_carries_their_reply_address_too():
+    from django.utils import timezone
+
+    from letters.delivery import services as delivery
+    from letters.models import Letter
+
+    world = delivered_world()
+    day = timezone.localdate(Letter.objects.get().created_at)
+    message = delivery.digest_message(world.campaign.pk, world.target.pk, day)
+    assert message.reply_to == world.reply_address
