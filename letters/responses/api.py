@@ -83,7 +83,9 @@ class ResponseSerializer(serializers.Serializer):
 
 class OfficialSerializer(OfficialSummarySerializer):
     letters_delivered = serializers.IntegerField()
-    first_letter_at = serializers.DateTimeField()
+    first_letter_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("When the first letter was delivered; null if none yet.")
+    )
     responses_published = serializers.IntegerField()
     days_without_reply = serializers.IntegerField(
         allow_null=True,
@@ -195,12 +197,12 @@ class OfficialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses={
             200: OfficialSerializer,
             400: BAD_QUERY,
-            404: not_found(_("No official with this id has been written to.")),
+            404: not_found(_("No public official with this id.")),
         },
     )
     def retrieve(self, request, *args, **kwargs):
         validated_query(request, serializers.Serializer)
         found = records.official(int(kwargs["pk"]))
         if found is None:
-            raise NotFound(_("No official with this id has been written to."))
+            raise NotFound(_("No public official with this id."))
         return ApiResponse(self.get_serializer(OfficialRow(*found)).data)

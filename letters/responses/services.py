@@ -10,11 +10,15 @@ import logging
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign
+from campaigns.access import CAN_EDIT
+from campaigns.models import Campaign, Membership
 from idei.inbound.models import InboundMessage
-from idei.outbox.models import OutgoingMessage
+from idei.mail import absolute_url, render_email
+from idei.outbox import services as outbox
+from idei.outbox.models import OutgoingMessage, ref
 
 from ..delivery import replies
 from ..models import Letter, MessageKind, Response, ResponseAttachment, ResponseDecision
@@ -84,7 +88,41 @@ def receive_reply(message: InboundMessage, email_message, *, token: str, auto_re
     response.cases.set(campaign.cases.all())
     for attachment in reply.attachments:
         add_attachment(response, attachment.name, attachment.content_type, attachment.data)
+    if not auto_reply:
+        tell_coordinators(response)
     return Outcome.AUTO_REPLY if auto_reply else Outcome.REPLY
+
+
+def tell_coordinators(response: Response) -> int:
+    """Mail the campaign's owners and coordinators that a reply waits for their decision.
+
+    The mail names the official and the campaign, never the reply's content: it is read on the
+    moderation page, where the sender's address is checked.
+    """
+    members = Membership.objects.filter(
+        organisation_id=response.campaign.organisation_id, role__in=CAN_EDIT
+    ).select_related("user")
+    url = absolute_url(reverse("letters:responses:detail", args=[response.pk]))
+    queued = 0
+    for membership in members:
+        user = membership.user
+        if not user.email or not user.is_active:
+            continue
+        rendered = render_email(
+            "response_received",
+            {"user": user, "response": response, "campaign": response.campaign, "url": url},
+        )
+        outbox.enqueue(
+            kind=MessageKind.RESPONSE_RECEIVED,
+            key=f"response_received:{response.pk}:{user.pk}",
+            to=user.email,
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
+            group=ref(response.campaign),
+        )
+        queued += 1
+    return queued
 
 
 def add_attachment(response: Response, name: str, content_type: str, data: bytes):

@@ -619,3 +619,18 @@ def test_a_digest_to_an_official_carries_their_reply_address_too():
     day = timezone.localdate(Letter.objects.get().created_at)
     message = delivery.digest_message(world.campaign.pk, world.target.pk, day)
     assert message.reply_to == world.reply_address
+
+
+def test_a_reply_tells_the_campaigns_coordinators_and_an_auto_reply_does_not():
+    world = delivered_world()
+    viewer = UserFactory(username="viewer", email="viewer@example.org")
+    MembershipFactory(user=viewer, organisation=world.organisation, role=Membership.Role.VIEWER)
+    receive(
+        reply(world.reply_address, headers={"Auto-Submitted": "auto-replied"}), world.reply_address
+    )
+    assert not OutgoingMessage.objects.filter(kind="response_received").exists()
+    receive(reply(world.reply_address), world.reply_address)
+    (told,) = OutgoingMessage.objects.filter(kind="response_received")
+    assert told.to_email == world.coordinator.email
+    assert "reopened" not in told.body_text
+    assert "/dashboard/responses/" in told.body_text

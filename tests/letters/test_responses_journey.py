@@ -51,6 +51,11 @@ def test_an_officials_reply_reaches_the_public_record_and_the_consenting_signer(
     drain()
     response = Response.objects.get()
     assert response.status == Response.Status.PENDING
+    # The campaign's coordinator is told a reply waits (its content is not in the mail).
+    (told,) = smtp_server.wait_for(5, timeout=30)[4:]
+    assert told["To"] == world.coordinator.email
+    assert "Ana Ruiz answered" in told["Subject"]
+    assert "reopened" not in told.as_string()
     assert InboundMessage.objects.get().outcome == InboundMessage.Outcome.REPLY
     assert (
         "reopened the investigation"
@@ -66,9 +71,9 @@ def test_an_officials_reply_reaches_the_public_record_and_the_consenting_signer(
     assert answer.status_code == 302
     client.logout()
 
-    news = smtp_server.wait_for(5, timeout=30)[4:]
+    news = smtp_server.wait_for(6, timeout=30)[5:]
     drain()
-    assert [m["To"] for m in smtp_server.messages[4:]] == ["ana@example.net"]
+    assert [m["To"] for m in smtp_server.messages[5:]] == ["ana@example.net"]
     message = email.message_from_bytes(news[0].as_bytes(), policy=email.policy.default)
     assert "answered" in message["Subject"]
     assert message["List-Unsubscribe"].startswith("<http")
