@@ -136,7 +136,13 @@ def on_signature_confirmed(signature: Signature) -> list[Letter]:
         raise ValueError("only a confirmed signature is delivered")
     campaign = signature.campaign
     templates = {template.language: template for template in campaign.letter_templates.all()}
-    targets = list(campaign.targets.order_by("pk"))
+    # The officials with their link rows: the link's id is their reply address's token.
+    links = list(
+        replies.CampaignTarget.objects.filter(campaign_id=campaign.pk)
+        .select_related("target")
+        .order_by("target_id")
+    )
+    targets = [link.target for link in links]
     cases = list(campaign.cases.all())
     now = timezone.now()
     new_letters = [build_letter(signature, target, templates, cases, now) for target in targets]
@@ -148,7 +154,7 @@ def on_signature_confirmed(signature: Signature) -> list[Letter]:
     messages = [signer_copy(signature, letters)]
     # A held signature's letters wait for an admin to count it (letters.services).
     if campaign.delivery_mode == Mode.EACH and signature.held_by_id is None:
-        reply_to = replies.reply_addresses(campaign.pk)
+        reply_to = {link.target_id: replies.address_for_link(link.pk) for link in links}
         messages += [
             letter_message(letter, reply_to.get(letter.target_id, ""))
             for letter in letters

@@ -10,7 +10,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import CharField, Count, Exists, Max, Min, OuterRef, Q, Value
+from django.db.models import CharField, Count, Exists, F, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -86,27 +86,47 @@ def official_records(target_ids=None) -> dict[int, OfficialRecord]:
     ):
         note(target_id, campaign_id, count, first)
 
-    # Digests and petitions: the letters written before the last one sent.
-    batches = OutgoingMessage.objects.filter(
-        kind__in=[MessageKind.DIGEST, MessageKind.PETITION], status=SENT
-    )
+    # Digests and petitions: the letters written before the last one sent (two queries).
+    batch_kinds = [MessageKind.DIGEST, MessageKind.PETITION]
+    batches = OutgoingMessage.objects.filter(kind__in=batch_kinds, status=SENT)
     if target_ids is not None:
         batches = batches.filter(about__in=[f"campaigns.target:{pk}" for pk in target_ids])
-    for group, about, first, last in (
-        batches.values_list("group", "about")
-        .annotate(first=Min("sent_at"), last=Max("sent_at"))
-        .order_by()
+    first_batch = {}
+    for group, about, first in (
+        batches.values_list("group", "about").annotate(first=Min("sent_at")).order_by()
     ):
-        campaign_id, target_id = _ref_id(group), _ref_id(about)
-        if campaign_id is None or target_id is None:
-            continue
-        count = Letter.objects.filter(
-            signature__campaign_id=campaign_id,
+        if _ref_id(group) is not None and _ref_id(about) is not None:
+            first_batch[_ref_id(about), _ref_id(group)] = first
+    if first_batch:
+        last_sent = (
+            OutgoingMessage.objects.filter(
+                kind__in=batch_kinds,
+                status=SENT,
+                group=Concat(
+                    Value("campaigns.campaign:"),
+                    Cast(OuterRef("signature__campaign_id"), CharField()),
+                ),
+                about=Concat(Value("campaigns.target:"), Cast(OuterRef("target_id"), CharField())),
+            )
+            .order_by("-sent_at")
+            .values("sent_at")[:1]
+        )
+        batch_letters = Letter.objects.filter(
+            signature__campaign__delivery_mode__in=[
+                Campaign.DeliveryMode.DIGEST,
+                Campaign.DeliveryMode.PETITION,
+            ],
             signature__held_by__isnull=True,
-            target_id=target_id,
-            created_at__lte=last,
-        ).count()
-        note(target_id, campaign_id, count, first)
+            target_id__in=list({target_id for target_id, _ in first_batch}),
+        )
+        for target_id, campaign_id, count in (
+            batch_letters.annotate(last=Subquery(last_sent))
+            .filter(created_at__lte=F("last"))
+            .values_list("target_id", "signature__campaign_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            note(target_id, campaign_id, count, first_batch.get((target_id, campaign_id)))
 
     responses = Response.objects.all()
     if target_ids is not None:

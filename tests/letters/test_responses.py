@@ -634,3 +634,26 @@ def test_a_reply_tells_the_campaigns_coordinators_and_an_auto_reply_does_not():
     assert told.to_email == world.coordinator.email
     assert "reopened" not in told.body_text
     assert "/dashboard/responses/" in told.body_text
+
+
+def test_letters_of_a_digest_count_as_delivered_once_the_digest_went_out():
+    from django.utils import timezone
+
+    from campaigns.models import Campaign
+    from letters.delivery import services as delivery
+    from letters.models import Letter
+
+    world = delivered_world(
+        signers=[("Ana Signer", "ana@example.net", True), ("Ben Quiet", "ben@example.net", False)]
+    )
+    OutgoingMessage.objects.filter(kind="letter").delete()
+    Campaign.objects.filter(pk=world.campaign.pk).update(delivery_mode=Campaign.DeliveryMode.DIGEST)
+    assert world.target.pk not in records.official_records()
+    day = timezone.localdate(Letter.objects.first().created_at)
+    digest = delivery.digest_message(world.campaign.pk, world.target.pk, day)
+    digest.status = OutgoingMessage.Status.SENT
+    digest.sent_at = timezone.now()
+    digest.save()
+    record = records.official_records()[world.target.pk]
+    assert record.letters_delivered == 2
+    assert record.first_letter_at == digest.sent_at
