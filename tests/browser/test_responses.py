@@ -1,5 +1,6 @@
-"""The moderation screen and the officials' pages in a real Chromium, in English and Arabic,
-every page checked by axe-core (WCAG 2.1 AA), on a desktop and on a phone."""
+"""The moderation screen and the officials' pages (and the campaign, case and country pages that
+show published responses) in a real Chromium, in English and Arabic, every page checked by
+axe-core (WCAG 2.1 AA), on a desktop and on a phone."""
 
 import pytest
 from django.test import Client
@@ -66,7 +67,16 @@ def test_moderation_and_officials_pages_are_accessible(
     audit = AccessibilityAudit(page)
     size = "phone" if width < 600 else "desktop"
 
-    for path in ["/officials/", "/officials/?country=MX", f"/officials/{answered.target.pk}/"]:
+    public_pages = [
+        "/officials/",
+        "/officials/?country=MX",
+        f"/officials/{answered.target.pk}/",
+        # Where published responses also appear: the campaign, the case's timeline, the country.
+        answered.campaign.get_absolute_url(),
+        answered.case.get_absolute_url(),
+        "/cases/mx/",
+    ]
+    for path in public_pages:
         page.goto(path)
         audit.run()
         assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
