@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from campaigns.access import CAN_EDIT
 from campaigns.models import Campaign, Membership
+from idei import page_cache
 from idei.inbound.models import InboundMessage
 from idei.mail import absolute_url, render_email
 from idei.outbox import services as outbox
@@ -199,6 +200,8 @@ def decide(response: Response, decision: str, *, user, public_text: str = "") ->
             decided_by=user,
         )
         recount_published(locked.campaign_id)
+        # The campaign page is cached: a new excerpt keeps the count but changes the page.
+        transaction.on_commit(page_cache.invalidate)
     response.refresh_from_db()
     return True
 
