@@ -126,8 +126,12 @@ class CampaignSerializer(serializers.ModelSerializer):
 class CampaignDetailSerializer(CampaignSerializer):
     targets = CampaignTargetSerializer(many=True, source="public_targets")
 
+    responses_published = serializers.IntegerField(
+        help_text=_("Officials' responses to this campaign published by its coordinators.")
+    )
+
     class Meta(CampaignSerializer.Meta):
-        fields = [*CampaignSerializer.Meta.fields, "targets"]
+        fields = [*CampaignSerializer.Meta.fields, "targets", "responses_published"]
         read_only_fields = fields
 
 

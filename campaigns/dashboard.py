@@ -479,6 +479,33 @@ def campaign_transition(request, slug, action):
     )
 
 
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def campaign_run_again(request, slug):
+    """GET: what running the campaign again makes. POST: make the draft copy, once a click."""
+    campaign = campaign_for_coordinator(request, slug, edit=True)
+    allowed = campaign.status != Campaign.Status.DRAFT
+    if request.method == "POST" and allowed:
+        copy = services.run_again(campaign, user=request.user)
+        messages.success(
+            request,
+            _("A new draft runs this campaign again. Edit its letter, then publish it."),
+        )
+        return redirect("dashboard:campaign", copy.slug)
+    return render(
+        request,
+        "campaigns/dashboard/confirm_run_again.html",
+        {
+            "campaign": campaign,
+            "action": "run_again",
+            "allowed": allowed,
+            "problems": [],
+            "title": _("Run “%(title)s” again") % {"title": campaign.title},
+            "button": _("Make the new campaign"),
+        },
+    )
+
+
 # -- Targets -----------------------------------------------------------------------------------
 
 

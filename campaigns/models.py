@@ -189,6 +189,17 @@ class Campaign(models.Model):
     closes_at = models.DateTimeField(_("closes"), null=True, blank=True)
     # Confirmed signatures, kept converging by the letters app; never a COUNT on a page view.
     signature_count = models.PositiveIntegerField(_("confirmed signatures"), default=0)
+    # Officials' responses published by a coordinator, kept by the letters app (responses).
+    responses_published = models.PositiveIntegerField(_("responses published"), default=0)
+    # The campaign this one runs again (a year later, the same cases and officials).
+    previous = models.ForeignKey(
+        "self",
+        verbose_name=_("runs again"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="next_runs",
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = CampaignQuerySet.as_manager()

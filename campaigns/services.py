@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from idei.mail import absolute_url, render_email
@@ -23,7 +24,7 @@ from idei.outbox.models import OutgoingMessage, ref
 from idei.outbox.services import enqueue
 from idei.tokens import new_token
 
-from .models import Invitation, Membership, Organisation
+from .models import Campaign, Invitation, LetterTemplate, Membership, Organisation
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -285,3 +286,48 @@ def accept_invitation(invitation: Invitation, user) -> tuple[Membership, bool]:
     return Membership.objects.get_or_create(
         user=user, organisation_id=invitation.organisation_id, defaults={"role": invitation.role}
     )
+
+
+# -- Running a campaign again ------------------------------------------------------------------
+
+
+def run_again_slug(campaign) -> str:
+    """The old slug with this year's number, made unique: `justice-for-x-2027`."""
+    year = timezone.localdate().year
+    base = slugify(f"{campaign.slug.removesuffix(f'-{year - 1}')}-{year}")[:90] or "campaign"
+    slug, number = base, 2
+    while Campaign.objects.filter(slug=slug).exists():
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+def run_again(campaign, user=None):
+    """A draft copy of a campaign: same cases, officials and letters, linked to the old one.
+
+    Its count starts at zero; the coordinator edits the letters, then publishes it as usual.
+    Nothing about the old campaign changes.
+    """
+    with transaction.atomic():
+        copy = Campaign.objects.create(
+            organisation=campaign.organisation,
+            title=campaign.title,
+            slug=run_again_slug(campaign),
+            summary=campaign.summary,
+            body=campaign.body,
+            image_credit=campaign.image_credit,
+            image=campaign.image.name if campaign.image else "",
+            goal=campaign.goal,
+            signers_may_edit=campaign.signers_may_edit,
+            thank_you_text=campaign.thank_you_text,
+            share_text=campaign.share_text,
+            delivery_mode=campaign.delivery_mode,
+            created_by=user,
+            previous=campaign,
+        )
+        copy.cases.set(campaign.cases.all())
+        copy.targets.set(campaign.targets.all())
+        LetterTemplate.objects.bulk_create(
+            LetterTemplate(campaign=copy, language=t.language, subject=t.subject, body=t.body)
+            for t in campaign.letter_templates.all()
+        )
+    return copy

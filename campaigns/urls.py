@@ -46,6 +46,9 @@ dashboard_patterns = [
         {"action": "deliver"},
         name="campaign_deliver",
     ),
+    path(
+        "campaigns/<slug:slug>/run-again/", dashboard.campaign_run_again, name="campaign_run_again"
+    ),
     path("officials/", dashboard.target_list, name="targets"),
     path("officials/new/", dashboard.target_create, name="target_create"),
     path("officials/<int:pk>/edit/", dashboard.target_edit, name="target_edit"),

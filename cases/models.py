@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -298,9 +299,18 @@ class Case(models.Model):
         if update_fields is not None and {"impunity", "unesco_status"} & set(update_fields):
             kwargs["update_fields"] = set(update_fields) | {"is_unresolved"}
         super().save(*args, **kwargs)
+        record_status_changes([self])
 
     def get_absolute_url(self):
         return reverse("cases:detail", args=[self.country.code.lower(), self.slug])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        case = super().from_db(db, field_names, values)
+        # The status as loaded, so that a save that changes it leaves a CaseStatusChange row.
+        if {"impunity", "unesco_status"} <= set(field_names):
+            case._status_at_load = case.status_key
+        return case
 
     @property
     def status_key(self) -> str:
@@ -324,6 +334,48 @@ STATUS_LABELS = {
     "noinfo": _("No information from the state"),
     "unresolved": _("Unresolved"),
 }
+
+
+def record_status_changes(cases) -> int:
+    """A CaseStatusChange for each loaded case whose public status changed since it was loaded.
+
+    Case.save() calls it; so do the importers after their bulk updates (no save() there).
+    """
+    changes = []
+    for case in cases:
+        before = getattr(case, "_status_at_load", None)
+        if before is not None and before != case.status_key:
+            changes.append(
+                CaseStatusChange(case_id=case.pk, from_status=before, to_status=case.status_key)
+            )
+        case._status_at_load = case.status_key
+    CaseStatusChange.objects.bulk_create(changes)
+    return len(changes)
+
+
+class CaseStatusChange(models.Model):
+    """A case's public judicial status changed (what signers hear about, and the yearly update)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=12)
+    to_status = models.CharField(max_length=12)
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("judicial status change")
+        verbose_name_plural = _("judicial status changes")
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self):
+        return f"{self.case_id}: {self.from_status} → {self.to_status}"
+
+    @property
+    def from_label(self):
+        return STATUS_LABELS.get(self.from_status, self.from_status)
+
+    @property
+    def to_label(self):
+        return STATUS_LABELS.get(self.to_status, self.to_status)
 
 
 def compute_unresolved(impunity: str, unesco_status: str) -> bool:

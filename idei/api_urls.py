@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from campaigns.api import CampaignViewSet
 from cases.api import CaseViewSet, CountryViewSet
+from letters.responses.api import OfficialViewSet, ResponseViewSet
 
 app_name = "api"
 
@@ -16,6 +17,8 @@ router.include_format_suffixes = False
 router.register("cases", CaseViewSet, basename="case")
 router.register("countries", CountryViewSet, basename="country")
 router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("responses", ResponseViewSet, basename="response")
+router.register("officials", OfficialViewSet, basename="official")
 
 
 def not_found(request, path=""):

@@ -14,7 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
-from .models import BlockedEmailDomain, Letter, Signature, WatchlistEntry
+from .models import (
+    BlockedEmailDomain,
+    Letter,
+    Response,
+    ResponseDecision,
+    Signature,
+    WatchlistEntry,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -152,3 +159,51 @@ class WatchlistEntryAdmin(admin.ModelAdmin):
 
 
 from .reminders import admin as reminder_admin  # noqa: E402, F401 - subscriptions, reminder schedule
+
+
+class ResponseDecisionInline(admin.TabularInline):
+    model = ResponseDecision
+    fields = ["decided_at", "decision", "excerpt", "decided_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Response)
+class ResponseAdmin(ReadOnlyAdmin):
+    """Officials' responses, read-only: coordinators decide in the dashboard
+    (/dashboard/responses/), where admins see every organisation's. Replies that matched no
+    delivered message wait in Inbound mail, outcome "held" (the holding pen)."""
+
+    list_display = [
+        "received_at",
+        "target",
+        "campaign",
+        "channel",
+        "status",
+        "from_matches_official",
+    ]
+    list_filter = ["status", "channel", "from_matches_official"]
+    search_fields = ["target__name", "campaign__title", "subject"]
+    date_hierarchy = "received_at"
+    fields = [
+        "campaign",
+        "target",
+        "channel",
+        "status",
+        "received_at",
+        "subject",
+        "from_address",
+        "from_matches_official",
+        "text",
+        "public_text",
+        "published_at",
+        "recorded_by",
+        "inbound_message",
+    ]
+    readonly_fields = fields
+    inlines = [ResponseDecisionInline]
+    list_select_related = ["target", "campaign"]

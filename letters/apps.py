@@ -12,12 +12,15 @@ class LettersConfig(AppConfig):
         from campaigns.signals import campaign_closed
         from idei import metrics as platform_metrics
         from idei import page_cache
+        from idei.inbound import routes
         from idei.outbox.models import register_kinds
         from idei.outbox.signals import address_bounced, address_complained
 
         from . import mail_feedback, metrics
+        from .delivery import replies
         from .delivery.tasks import deliver_petition_after_commit
         from .models import TRANSACTIONAL, BlockedEmailDomain, MessageKind, WatchlistEntry
+        from .responses import services as responses
         from .signing import abuse, watchlist
         from .signing.forms import country_from_accept_language
         from .templatetags.signing import STARTED_PLACEHOLDER, fill_started
@@ -28,6 +31,8 @@ class LettersConfig(AppConfig):
             transactional=TRANSACTIONAL,
             paced=[MessageKind.LETTER, MessageKind.DIGEST, MessageKind.PETITION],
         )
+        # Officials' replies: reply+<token>@INBOUND_EMAIL_DOMAIN, beside the bounce route.
+        routes.register("reply", accepts=replies.accepts, handle=responses.receive_reply)
         platform_metrics.register_collector(metrics.signature_figures)
         address_bounced.connect(mail_feedback.mark_bounced, dispatch_uid="letters.bounced")
         address_complained.connect(

@@ -11,6 +11,7 @@ from . import dashboard, views
 from .delivery import views as delivery_views
 from .privacy import views as privacy_views
 from .reminders import views as reminder_views
+from .responses import views as response_views
 
 app_name = "letters"
 
@@ -30,7 +31,22 @@ dashboard_patterns = [
     path("petition.pdf", delivery_views.petition, name="petition_pdf"),
 ]
 
+# Officials' responses in the coordinator dashboard: moderation, and responses by other ways.
+response_patterns = [
+    path("responses/", response_views.moderation_list, name="list"),
+    path("responses/<int:pk>/", response_views.moderation_detail, name="detail"),
+    path(
+        "responses/<int:pk>/attachments/<int:attachment_pk>/",
+        response_views.attachment,
+        name="attachment",
+    ),
+    path("campaigns/<slug:slug>/responses/new/", response_views.record, name="record"),
+]
+
 urlpatterns = [
+    # The public record of officials written to, and their responses.
+    path("officials/", response_views.officials, name="officials"),
+    path("officials/<int:pk>/", response_views.official, name="official"),
     # Signing and confirming.
     path("campaigns/<slug:slug>/sign/", views.sign, name="sign"),
     path("campaigns/<slug:slug>/sign/check-your-email/", views.check_email, name="check_email"),
@@ -47,4 +63,5 @@ urlpatterns = [
     path("letters/erase/<str:token>/", privacy_views.erasure_confirm, name="erasure_confirm"),
     path("reminders/", include((reminder_patterns, "reminders"))),
     path("dashboard/campaigns/<slug:slug>/signatures/", include((dashboard_patterns, "dashboard"))),
+    path("dashboard/", include((response_patterns, "responses"))),
 ]

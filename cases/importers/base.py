@@ -34,6 +34,7 @@ from cases.models import (
     ValueAlias,
     case_slug_base,
     compute_unresolved,
+    record_status_changes,
 )
 
 from . import bulk
@@ -685,6 +686,7 @@ class Importer:
         changed = [case for _row, case, changes in updates if changes]
         if update_fields:
             Case.objects.bulk_update(changed, sorted(update_fields), batch_size=500)
+            record_status_changes(changed)
         self.write_m2m(m2m_writes, creates)
         self.write_external_ids(rows, creates)
 

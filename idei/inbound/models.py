@@ -22,6 +22,8 @@ class InboundMessage(models.Model):
         COMPLAINT = "complaint", _("Complaint: unsubscribed from non-transactional mail")
         AUTO_REPLY = "auto_reply", _("Automatic reply: ignored")
         UNMATCHED = "unmatched", _("Not about a message of ours: ignored")
+        REPLY = "reply", _("Reply from an official: waiting for moderation")
+        HELD = "held", _("Reply that matches no delivered message: held for an admin")
         OTHER = "other", _("Other mail: kept")
 
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)

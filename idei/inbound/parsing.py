@@ -5,10 +5,12 @@ RFC 3464 (multipart/report; report-type=delivery-status), RFC 5965 (report-type=
 feedback-report, the ARF) and RFC 3834 (Auto-Submitted).
 """
 
+import contextlib
 import email
 import email.policy
 import re
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from email.message import Message
 
 BOUNCE = "bounce"
@@ -21,6 +23,16 @@ OTHER = "other"
 AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")
 AUTO_REPLY_PRECEDENCE = {"auto_reply", "bulk", "junk", "list"}
 ANGLE_ADDRESS = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
+# Subjects of vacation and out-of-office notices that set none of the headers above (some
+# webmail and Exchange servers), in the languages of the officials we write to.
+AUTO_REPLY_SUBJECT = re.compile(
+    r"^\s*(?:auto(?:matic)?[ -]?(?:reply|response)|auto:|out of (?:the )?office|"
+    r"away from (?:the )?office|on vacation|on holiday|absence|abwesenheit|"
+    r"automatische antwort|r[ée]ponse automatique|absent|respuesta autom[áa]tica|"
+    r"fuera de la oficina|fora do escrit[óo]rio|resposta autom[áa]tica|"
+    r"автоответ|автоматический ответ|自动回复|自動回覆|رد تلقائي|الرد التلقائي)",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -54,13 +66,24 @@ def read(raw: bytes, envelope_to: list[str]) -> Report:
     return Report(OTHER, return_paths)
 
 
+def parse(raw: bytes) -> Message:
+    """A received message for reading its content (headers decoded, parts walked)."""
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
 def is_auto_reply(message: Message) -> bool:
     auto_submitted = str(message.get("Auto-Submitted", "no")).split(";")[0].strip().lower()
     if auto_submitted and auto_submitted != "no":
         return True
     if any(message.get(name) for name in AUTO_REPLY_HEADERS):
         return True
-    return str(message.get("Precedence", "")).strip().lower() in AUTO_REPLY_PRECEDENCE
+    if str(message.get("Precedence", "")).strip().lower() in AUTO_REPLY_PRECEDENCE:
+        return True
+    subject = str(message.get("Subject", ""))
+    # compat32 leaves RFC 2047 encoded words as they came.
+    with contextlib.suppress(ValueError, LookupError, UnicodeError):
+        subject = str(make_header(decode_header(subject)))
+    return bool(AUTO_REPLY_SUBJECT.match(" ".join(subject.split())))
 
 
 def _delivery_status(message: Message) -> tuple[str, str]:

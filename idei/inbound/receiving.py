@@ -11,6 +11,7 @@ from django.db import transaction
 from idei import tokens
 from idei.outbox.sending import BOUNCE_TOKEN_PURPOSE
 
+from . import routes
 from .models import InboundMessage
 from .tasks import process_inbound_message
 
@@ -36,6 +37,9 @@ def accepts(address: str) -> bool:
     prefix, plus, token = local.partition("+")
     if plus and prefix.lower() == "bounce":
         return tokens.read_from_address(BOUNCE_TOKEN_PURPOSE, token) is not None
+    route = routes.ROUTES.get(prefix.lower()) if plus else None
+    if route is not None:
+        return bool(token) and route.accepts(token)
     return not plus and local.lower() in ROLE_ADDRESSES
 
 

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -9,12 +10,15 @@ from idei.outbox import suppression
 from idei.outbox.models import Suppression
 from idei.outbox.sending import message_for_return_path
 
-from . import parsing
+from . import parsing, routes
 from .models import InboundMessage
 
 logger = logging.getLogger(__name__)
 
 Outcome = InboundMessage.Outcome
+# Outcomes whose raw message is kept: mail for a person to read (an official's reply, the
+# holding pen of replies that match nothing, other mail).
+KEPT_RAW = {Outcome.OTHER, Outcome.REPLY, Outcome.HELD}
 
 
 def process(pk: int) -> str:
@@ -36,7 +40,7 @@ def process(pk: int) -> str:
         else:
             message.status = InboundMessage.Status.PROCESSED
             message.outcome = outcome
-            if outcome != Outcome.OTHER:
+            if outcome not in KEPT_RAW:
                 # Read and acted on: the raw report, which quotes the person's address, and
                 # the sender (an auto-reply's is the person) are no longer needed.
                 message.raw = b""
@@ -49,7 +53,18 @@ def process(pk: int) -> str:
 
 
 def _act(message: InboundMessage) -> str:
-    report = parsing.read(bytes(message.raw), list(message.envelope_to))
+    raw = bytes(message.raw)
+    report = parsing.read(raw, list(message.envelope_to))
+    if report.kind in {parsing.AUTO_REPLY, parsing.OTHER}:
+        # Mail to an app's address (an official's reply): the app says what it is.
+        outcome = routes.handled_by_route(
+            message,
+            parsing.parse(raw),
+            auto_reply=report.kind == parsing.AUTO_REPLY,
+            domain=settings.INBOUND_EMAIL_DOMAIN,
+        )
+        if outcome:
+            return outcome
     if report.kind == parsing.AUTO_REPLY:
         return Outcome.AUTO_REPLY
     if report.kind == parsing.DELAY:

@@ -54,7 +54,8 @@ class OutgoingMessage(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )
     to_email = models.EmailField(_("to"), max_length=254)
-    reply_to = models.EmailField(_("reply to"), max_length=254, blank=True)
+    # One address, or several separated by commas (an official's reply address and the signer's).
+    reply_to = models.CharField(_("reply to"), max_length=600, blank=True)
     subject = models.CharField(_("subject"), max_length=300)
     body_text = models.TextField(_("text"))
     body_html = models.TextField(_("HTML"), blank=True)

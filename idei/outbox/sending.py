@@ -114,7 +114,8 @@ def build_email(message: OutgoingMessage, connection) -> EmailMultiAlternatives:
         body=message.body_text,
         from_email=return_path(message),
         to=[message.to_email],
-        reply_to=[message.reply_to] if message.reply_to else None,
+        reply_to=[address.strip() for address in message.reply_to.split(",") if address.strip()]
+        or None,
         headers=headers,
         connection=connection,
     )

@@ -38,7 +38,7 @@ from idei.outbox import services as outbox
 from idei.outbox.models import OutgoingMessage, ref
 
 from ..models import Letter, MessageKind, Signature
-from . import links
+from . import links, replies
 from .composition import (
     build_letter,
     edited_text,
@@ -75,7 +75,13 @@ def on_signature_confirmed(signature: Signature) -> list[Letter]:
         raise ValueError("only a confirmed signature is delivered")
     campaign = signature.campaign
     templates = {template.language: template for template in campaign.letter_templates.all()}
-    targets = list(campaign.targets.order_by("pk"))
+    # The officials with their link rows: the link's id is their reply address's token.
+    campaign_targets = list(
+        replies.CampaignTarget.objects.filter(campaign_id=campaign.pk)
+        .select_related("target")
+        .order_by("target_id")
+    )
+    targets = [link.target for link in campaign_targets]
     cases = list(campaign.letter_cases())
     now = timezone.now()
     new_letters = [build_letter(signature, target, templates, cases, now) for target in targets]
@@ -87,7 +93,14 @@ def on_signature_confirmed(signature: Signature) -> list[Letter]:
     messages = [signer_copy(signature, letters, templates=templates, cases=cases)]
     # A held signature's letters wait for an admin to count it (letters.services).
     if campaign.delivery_mode == Mode.EACH and signature.held_by_id is None:
-        messages += [letter_message(letter) for letter in letters if letter.target.email]
+        reply_to = {
+            link.target_id: replies.address_for_link(link.pk) for link in campaign_targets
+        }
+        messages += [
+            letter_message(letter, reply_to.get(letter.target_id, ""))
+            for letter in letters
+            if letter.target.email
+        ]
     enqueue_all(messages)
     return letters
 
@@ -178,8 +191,9 @@ def signer_copy(
 # -- Each letter as it comes -----------------------------------------------------------------
 
 
-def letter_message(letter: Letter) -> OutgoingMessage:
-    """One letter to its official; Reply-To the signer only if they agreed to share their name."""
+def letter_message(letter: Letter, reply_address: str | None = None) -> OutgoingMessage:
+    """One letter to its official. Reply-To: the official's reply address for the campaign, and
+    the signer's address too if they agreed to share their name."""
     signature, target = letter.signature, letter.target
     campaign = signature.campaign
     shared = shares_name(signature)
@@ -203,7 +217,12 @@ def letter_message(letter: Letter) -> OutgoingMessage:
         key=f"letter:{letter.pk}",
         to=target.email,
         rendered=rendered,
-        reply_to=signature.email if shared else "",
+        reply_to=replies.joined(
+            replies.reply_address(campaign.pk, target.pk)
+            if reply_address is None
+            else reply_address,
+            signature.email if shared else "",
+        ),
         group=ref(campaign),
         about=ref(signature),
     )
@@ -344,6 +363,7 @@ def digest_message(campaign_id: int, target_id: int, day: datetime.date) -> Outg
         key=digest_key(campaign_id, target_id, day),
         to=target.email,
         rendered=rendered,
+        reply_to=replies.reply_address(campaign.pk, target.pk),
         group=ref(campaign),
         about=ref(target),
     )
@@ -435,6 +455,7 @@ def deliver_petition(campaign: Campaign) -> int:
             body_html=rendered.html,
             attachment=attachment,
             attachment_name=f"petition-{campaign.slug}.pdf" if attachment else "",
+            reply_to=replies.reply_address(campaign.pk, target.pk),
             group=ref(campaign),
             about=ref(target),
         )

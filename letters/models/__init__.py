@@ -3,6 +3,7 @@
 from .delivery import Letter
 from .messages import TRANSACTIONAL, MessageKind, UnsolicitedMailCount
 from .reminders import Reminder, ReminderText, Subscription
+from .responses import Response, ResponseAttachment, ResponseDecision, SignerNews
 from .signatures import BlockedEmailDomain, Signature, SignatureExport, WatchlistEntry
 
 __all__ = [
@@ -12,8 +13,12 @@ __all__ = [
     "MessageKind",
     "Reminder",
     "ReminderText",
+    "Response",
+    "ResponseAttachment",
+    "ResponseDecision",
     "Signature",
     "SignatureExport",
+    "SignerNews",
     "Subscription",
     "UnsolicitedMailCount",
     "WatchlistEntry",

@@ -15,6 +15,8 @@ class MessageKind(models.TextChoices):
     SUBSCRIPTION_CONFIRMATION = "subscription_confirmation", _("Subscription confirmation")
     REMINDER = "reminder", _("Reminder before 2 November")
     COORDINATOR_REMINDER = "coordinator_reminder", _("Reminder to a coordinator")
+    SIGNER_NEWS = "signer_news", _("News of officials and cases to a signer")
+    RESPONSE_RECEIVED = "response_received", _("An official's reply, to the coordinators")
 
 
 # Transactional mail (confirmations, data requests) carries no unsubscribe link.

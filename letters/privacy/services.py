@@ -37,7 +37,7 @@ from idei.outbox.services import enqueue
 
 from ..delivery import services as delivery
 from ..delivery import tasks as delivery_tasks
-from ..models import Letter, MessageKind, Signature, Subscription
+from ..models import Letter, MessageKind, Response, Signature, SignerNews, Subscription
 from ..signing.addresses import normalise_email
 from ..signing.unsolicited import allow_unsolicited_mail, mailbox_key
 
@@ -375,7 +375,8 @@ def erase(email_key: str) -> Erasure:
         campaign_refs = {ref(Campaign, s.campaign_id) for s in signatures}
         address_q = Q()
         for address in addresses:
-            address_q |= Q(to_email__iexact=address) | Q(reply_to__iexact=address)
+            # Reply-To may list the official's reply address and the signer's.
+            address_q |= Q(to_email__iexact=address) | Q(reply_to__icontains=address)
             # A refused recipient's error names the address, whoever the message was to.
             address_q |= Q(last_error__icontains=address)
         names_q = Q()
@@ -401,8 +402,11 @@ def erase(email_key: str) -> Erasure:
                 message.subject = clean(message.subject)
                 message.body_text = clean(message.body_text)
                 message.body_html = clean(message.body_html)
-            if message.reply_to.lower() in {a.lower() for a in addresses}:
-                message.reply_to = ""
+            message.reply_to = ", ".join(
+                address.strip()
+                for address in message.reply_to.split(",")
+                if address.strip() and address.strip().lower() not in {a.lower() for a in addresses}
+            )
             unsent = {OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING}
             message.last_error = scrub_shared(message.last_error)
             if message.status in unsent and (to_person or message.about in own_refs):
@@ -432,6 +436,14 @@ def erase(email_key: str) -> Erasure:
             for campaign_id in {s.campaign_id for s in signatures}:
                 transaction.on_commit(partial(_forget_petition_signers, campaign_id))
         _scrub_admin_history(signatures, subscriptions, addresses, scrub_shared)
+        SignerNews.objects.filter(email_key=email_key).delete()
+        # An official's reply may quote a letter that named the person.
+        for response in Response.objects.select_for_update().filter(
+            campaign_id__in={s.campaign_id for s in signatures}
+        ):
+            for field in ("subject", "text", "html", "public_text", "from_address"):
+                setattr(response, field, scrub_shared(getattr(response, field)))
+            response.save(update_fields=["subject", "text", "html", "public_text", "from_address"])
         _delete_inbound_mail_from(addresses)
 
         for subscription in subscriptions:

@@ -376,6 +376,7 @@ def render_reminder(
     observance_year: int,
     shared: ReminderRunContext,
     signed_campaign_ids: set[int] | None = None,
+    year_on=(),
 ) -> RenderedEmail:
     """One reminder for one subscriber: subject, text and HTML, in their language.
 
@@ -448,6 +449,18 @@ def render_reminder(
         "show_cases": wanted("unresolved_cases"),
         "show_campaigns": wanted("open_campaigns") and bool(campaigns),
         "show_world_share": wanted("world_unresolved_percent"),
+        # "One year on": the cases an earlier signer signed for (responses/yearly.py).
+        "year_on": [
+            {
+                "item": item,
+                "signed_on": shared.date(timezone.localdate(item.signed_at), language),
+                "case_url": absolute_url(item.case.get_absolute_url()),
+                "campaign_url": absolute_url(item.this_year.get_absolute_url())
+                if item.this_year
+                else "",
+            }
+            for item in year_on
+        ],
         "consent_date": shared.date(_consent_day(subscription), language),
         "preferences_url": shared.preferences_url(token),
         "unsubscribe_url": shared.unsubscribe_url(token),

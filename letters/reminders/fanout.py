@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from django.db.models import CharField, Exists, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.models import Campaign, Membership
 from idei.mail import absolute_url, render_email
@@ -27,6 +28,7 @@ from idei.outbox import services as outbox
 from idei.outbox.models import OutgoingMessage, ref
 
 from ..models import MessageKind, Reminder, Subscription
+from ..responses import yearly
 from .content import MissingReminderText, ReminderRunContext, reminder_headers, render_reminder
 from .schedule import local_date, observance_year_if_due
 
@@ -212,6 +214,12 @@ def shared_context(run: str | None):
 
 def _render_rows(reminder, observance_year, subscriptions, shared) -> list[OutgoingMessage]:
     signed = shared.signed_campaign_ids_for([s.email_key for s in subscriptions])
+    # "One year on": what happened to the cases each earlier signer signed for.
+    year_on = yearly.year_updates(
+        [s.email_key for s in subscriptions],
+        signed_before=yearly_cut(observance_year),
+        now=shared.now,
+    )
     rows, missing = [], 0
     for subscription in subscriptions:
         try:
@@ -221,6 +229,7 @@ def _render_rows(reminder, observance_year, subscriptions, shared) -> list[Outgo
                 observance_year=observance_year,
                 shared=shared,
                 signed_campaign_ids=signed.get(subscription.email_key, set()),
+                year_on=year_on.get(subscription.email_key, []),
             )
         except MissingReminderText:
             missing += 1
@@ -243,6 +252,11 @@ def _render_rows(reminder, observance_year, subscriptions, shared) -> list[Outgo
             missing,
         )
     return rows
+
+
+def yearly_cut(observance_year: int) -> datetime.datetime:
+    """Signatures before the end of last year's 2 November are an earlier year's."""
+    return datetime.datetime(observance_year - 1, 11, 3, tzinfo=timezone.get_current_timezone())
 
 
 def send_reminder_batch(

@@ -190,7 +190,9 @@ def test_digest_mode_sends_each_official_one_message_a_day_with_every_letter(
     assert "Rosa Díaz" in text
     assert "Hidden Person" not in text
     assert supporter(hidden, "es") in text
-    assert to_ana["Reply-To"] is None
+    # A digest names many signers: Reply-To is the official's reply address only (issue 16).
+    assert str(to_ana["Reply-To"]).startswith("reply+")
+    assert "@" in str(to_ana["Reply-To"]) and "," not in str(to_ana["Reply-To"])
     assert kinds(kind=Kind.DIGEST) == [Kind.DIGEST] * 2
 
 
@@ -328,7 +330,9 @@ def test_without_consent_the_letter_is_signed_by_a_supporter_and_has_no_reply_to
         assert "Very Private" not in raw
         assert "private@example.org" not in raw
         assert "Puebla" not in raw
-        assert message["Reply-To"] is None
+        # Only the official's reply address for the campaign, never the signer's.
+        assert str(message["Reply-To"]).startswith("reply+")
+        assert "," not in str(message["Reply-To"])
         assert message["From"] == django_settings.DEFAULT_FROM_EMAIL
     (to_ana,) = received_by(smtp_server, "ana@gov.example.org")
     assert supporter(signature, "es") in text_part(to_ana)
@@ -348,7 +352,9 @@ def test_with_consent_the_official_gets_the_name_and_can_reply_to_the_signer(
         confirm(signature)
 
     (to_ana,) = received_by(smtp_server, "ana@gov.example.org")
-    assert to_ana["Reply-To"] == "rosa@example.org"
+    reply_address, signer = str(to_ana["Reply-To"]).split(", ")
+    assert reply_address.startswith("reply+")
+    assert signer == "rosa@example.org"
     assert to_ana["From"] == django_settings.DEFAULT_FROM_EMAIL
     assert "Rosa Díaz" in text_part(to_ana)
     assert all(m["From"] == django_settings.DEFAULT_FROM_EMAIL for m in smtp_server.messages)
@@ -530,7 +536,7 @@ def test_a_digest_lists_letters_compactly_and_only_shares_consented_names(digest
     delivery.send_daily_digests(now=at(day + datetime.timedelta(days=1), 1))
 
     (digest,) = digests_to("ana@gov.example.org")
-    assert digest.reply_to == ""
+    assert digest.reply_to.startswith("reply+") and "," not in digest.reply_to
     assert digest.subject.startswith("2 ")
     assert digest.body_text.count("Estimado/a Ana Fiscal:") == 1  # the letter once, not twice
     assert "1. Rosa Díaz (Puebla, " in digest.body_text

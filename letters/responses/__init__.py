@@ -1,0 +1,1 @@
+"""Officials' responses: replies by e-mail, other ways, moderation, the public record."""
