@@ -20,7 +20,9 @@ class LettersConfig(AppConfig):
         from .models import TRANSACTIONAL, BlockedEmailDomain, MessageKind, WatchlistEntry
         from .signing import abuse, watchlist
         from .signing.forms import country_from_accept_language
+        from .signing.sources import code_from
         from .templatetags.signing import STARTED_PLACEHOLDER, fill_started
+        from .views import EMBED_STARTED_PLACEHOLDER, fill_embed_started
 
         register_kinds(
             MessageKind.choices,
@@ -52,6 +54,10 @@ class LettersConfig(AppConfig):
         # The sign form on the campaign page, served from idei.page_cache: each visitor gets
         # their own form timestamp, and the country preselected from their browser's language.
         page_cache.register_hole(STARTED_PLACEHOLDER, fill_started)
+        page_cache.register_hole(EMBED_STARTED_PLACEHOLDER, fill_embed_started)
+        # A shared link's `?source=` (or a partner's code) is signed into the form: one page
+        # per code, still served from the cache in a spike of shared links.
+        page_cache.register_variant("source", code_from, query_param=True)
         page_cache.register_variant(
             "country",
             lambda request: country_from_accept_language(

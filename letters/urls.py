@@ -34,6 +34,13 @@ urlpatterns = [
     # Signing and confirming.
     path("campaigns/<slug:slug>/sign/", views.sign, name="sign"),
     path("campaigns/<slug:slug>/sign/check-your-email/", views.check_email, name="check_email"),
+    # The embed: any site (or those the campaign lists) may frame these two.
+    path("campaigns/<slug:slug>/embed/", views.embed, name="embed"),
+    path(
+        "campaigns/<slug:slug>/embed/check-your-email/",
+        views.embed_check_email,
+        name="embed_check_email",
+    ),
     path("campaigns/<slug:slug>/thanks/", views.thanks, name="thanks"),
     path("campaigns/<slug:slug>/thanks/remind/", views.remind, name="remind"),
     path("signatures/confirm/<str:token>/", views.confirm, name="confirm"),

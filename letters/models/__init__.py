@@ -3,7 +3,7 @@
 from .delivery import Letter
 from .messages import TRANSACTIONAL, MessageKind, UnsolicitedMailCount
 from .reminders import Reminder, ReminderText, Subscription
-from .signatures import BlockedEmailDomain, Signature, SignatureExport, WatchlistEntry
+from .signatures import BlockedEmailDomain, Signature, SignatureExport, Source, WatchlistEntry
 
 __all__ = [
     "TRANSACTIONAL",
@@ -14,6 +14,7 @@ __all__ = [
     "ReminderText",
     "Signature",
     "SignatureExport",
+    "Source",
     "Subscription",
     "UnsolicitedMailCount",
     "WatchlistEntry",
