@@ -177,7 +177,7 @@ class SignForm(forms.Form):
     )
     started = forms.CharField(widget=forms.HiddenInput, required=False)
     # Where the signer came from, signed by the page (sources.py); read by the view, not here.
-    source = forms.CharField(widget=forms.HiddenInput, required=False, max_length=400)
+    source = forms.CharField(widget=forms.HiddenInput, required=False)
     leave_empty = forms.CharField(
         label=_("Leave this empty"),
         required=False,

@@ -23,6 +23,8 @@ CODE = re.compile(r"[a-z0-9_-]{1,40}")
 SOURCE_SALT = "letters.sign-source"
 # What a code that is not one of ours becomes before it is resolved (see normalise_code).
 INVALID = "?"
+# A signed value is about 100 characters; a longer one is not ours (and is not unpacked).
+MAX_VALUE_LENGTH = 300
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ def read_value(campaign, value: str | None, *, embed: bool) -> SignatureSource:
     """
     if not value:
         return SignatureSource(Source.EMBED if embed else Source.PAGE)
+    if len(value) > MAX_VALUE_LENGTH:
+        return SignatureSource(Source.UNKNOWN)
     try:
         campaign_id, kind, code, partner_id = signing.loads(value, salt=SOURCE_SALT)
     except (signing.BadSignature, TypeError, ValueError):
