@@ -253,6 +253,7 @@ def render_campaign_detail(request, slug):
     )
     letter = letter_for_reader(list(campaign.letter_templates.all()), get_language() or "en")
     history = list(campaign.history.all())
+    partners = [p.organisation for p in campaign.partnerships.select_related("organisation")]
     page_url = request.build_absolute_uri(campaign.get_absolute_url())
     return render(
         request,
@@ -264,6 +265,7 @@ def render_campaign_detail(request, slug):
             "letter": letter_preview(letter, cases),
             "history": history,
             "outcome": outcome(campaign, history),
+            "partners": partners,
             "is_finished": campaign.status in FINISHED,
             "page_url": page_url,
             "image_url": request.build_absolute_uri(campaign.image.url) if campaign.image else "",

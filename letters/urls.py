@@ -28,6 +28,18 @@ dashboard_patterns = [
     path("export/", dashboard.export_confirm, name="export"),
     path("export/csv/", dashboard.export_csv, name="export_csv"),
     path("petition.pdf", delivery_views.petition, name="petition_pdf"),
+    # A partner organisation's share of the campaign, for that partner's members.
+    path("partners/<slug:organisation>/", dashboard.partner_stats, name="partner"),
+    path(
+        "partners/<slug:organisation>/export/",
+        dashboard.partner_export_confirm,
+        name="partner_export",
+    ),
+    path(
+        "partners/<slug:organisation>/export/csv/",
+        dashboard.partner_export_csv,
+        name="partner_export_csv",
+    ),
 ]
 
 urlpatterns = [

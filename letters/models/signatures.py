@@ -167,6 +167,15 @@ class SignatureExport(models.Model):
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
+    # Set: a partner's export of the signers who agreed to hear from it (and only them).
+    partner = models.ForeignKey(
+        "campaigns.Organisation",
+        verbose_name=_("partner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("signature export")
