@@ -356,7 +356,7 @@ def partner_export_confirm(request, slug, organisation):
         {
             "campaign": partnership.campaign,
             "partner": partnership.organisation,
-            "rows": partner_exportable(partnership).count(),
+            "row_count": partner_exportable(partnership).count(),
             "columns": PARTNER_EXPORT_COLUMNS,
         },
     )
