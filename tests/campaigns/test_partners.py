@@ -255,13 +255,13 @@ def signatures(campaign):
     """Signatures through two partners and the campaign page, with and without consents."""
     ours, theirs = partner_of(campaign), partner_of(campaign, "Other Partner", "other", "op1")
     rows = {
-        "ours-yes-1": dict(partner=ours, consent_partner=True, source=Source.EMBED),
-        "ours-yes-2": dict(partner=ours, consent_partner=True, source=Source.LINK),
-        "ours-no": dict(partner=ours, consent_partner=False, source=Source.EMBED),
-        "ours-erased": dict(partner=ours, consent_partner=True, erased_at="2026-01-01T00:00Z"),
-        "ours-pending": dict(partner=ours, consent_partner=True, confirmed_at=None),
-        "theirs-yes": dict(partner=theirs, consent_partner=True, source=Source.EMBED),
-        "page-updates": dict(consent_updates=True),
+        "ours-yes-1": {"partner": ours, "consent_partner": True, "source": Source.EMBED},
+        "ours-yes-2": {"partner": ours, "consent_partner": True, "source": Source.LINK},
+        "ours-no": {"partner": ours, "consent_partner": False, "source": Source.EMBED},
+        "ours-erased": {"partner": ours, "consent_partner": True, "erased_at": "2026-01-01T00:00Z"},
+        "ours-pending": {"partner": ours, "consent_partner": True, "confirmed_at": None},
+        "theirs-yes": {"partner": theirs, "consent_partner": True, "source": Source.EMBED},
+        "page-updates": {"consent_updates": True},
     }
     for name, fields in rows.items():
         SignatureFactory(campaign=campaign, name=name, email=f"{name}@example.org", **fields)
