@@ -193,6 +193,9 @@ class Campaign(models.Model):
 
     objects = CampaignQuerySet.as_manager()
 
+    # The channels of the share links (campaigns.views.share_links), as their `?source=` code.
+    SHARE_CHANNELS = ("email", "whatsapp", "telegram", "x")
+
     class Meta:
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")

@@ -17,6 +17,7 @@ from .forms import PasswordChangeForm, SetPasswordForm
 public_patterns = [
     path("", views.campaign_list, name="list"),
     path("<slug:slug>/", views.campaign_detail, name="detail"),
+    path("<slug:slug>/share.png", views.share_card_image, name="share_card"),
 ]
 
 dashboard_patterns = [

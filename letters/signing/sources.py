@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from django.core import signing
 
-from campaigns.models import Partnership
+from campaigns.models import Campaign, Partnership
 
 from ..models import Source
 
 # The channels of the share links on the campaign and thank-you pages (campaigns.views).
-SHARE_CODES = frozenset({"email", "whatsapp", "telegram", "x"})
+SHARE_CODES = frozenset(Campaign.SHARE_CHANNELS)
 CODE = re.compile(r"[a-z0-9_-]{1,40}")
 SOURCE_SALT = "letters.sign-source"
 # What a code that is not one of ours becomes before it is resolved (see normalise_code).
