@@ -499,6 +499,10 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
     def __init__(self, *args, organisations=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_text_validators()
+        # Optional in the form: left out, a campaign keeps its language (a new one: English).
+        self.fields["language"].required = False
+        if self.is_bound and "language" not in self.data:
+            self.fields["language"].disabled = True
         if self.instance.pk:
             del self.fields["organisation"]
         else:
@@ -554,6 +558,9 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
 
     def clean_title(self):
         return " ".join(self.cleaned_data["title"].split())
+
+    def clean_language(self):
+        return self.cleaned_data.get("language") or self.instance.language or "en"
 
     def clean_embed_origins(self):
         """One origin per line (scheme, host, optional port), as CSP frame-ancestors reads it."""
