@@ -421,3 +421,22 @@ def test_a_duplicate_source_parameter_is_not_served_from_the_cache(client):
     response = client.get(campaign.get_absolute_url() + "?source=email&source=x")
 
     assert response.status_code == 200
+
+
+def test_an_oversized_source_value_is_recorded_as_unknown(browser_client):
+    campaign = open_campaign()
+
+    response = post_embed(browser_client, campaign, embed_sign_data(source="A" * 10_000))
+
+    assert response.status_code == 302
+    assert Signature.objects.get().source == Source.UNKNOWN
+
+
+def test_the_same_address_signing_twice_through_the_embed_is_one_signature(browser_client):
+    campaign = open_campaign()
+
+    first = post_embed(browser_client, campaign, embed_sign_data())
+    second = post_embed(browser_client, campaign, embed_sign_data(email="ANA@example.org"))
+
+    assert first.status_code == second.status_code == 302
+    assert Signature.objects.filter(campaign=campaign).count() == 1
