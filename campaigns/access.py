@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import Campaign, Membership, Organisation, Target
+from .models import Campaign, Membership, Organisation, Partnership, Target
 
 CAN_EDIT = {Membership.Role.OWNER, Membership.Role.COORDINATOR}
 
@@ -66,3 +66,26 @@ def target_for_coordinator(request, pk, *, edit=False) -> Target:
         if organisation is None or role_in(request.user, organisation) not in CAN_EDIT:
             raise Http404
     return target
+
+
+def partnerships_for(user):
+    """The campaigns the user's organisations carry as partners (all for a superuser)."""
+    return Partnership.objects.filter(organisation__in=organisations_for(user))
+
+
+def partnership_for_member(request, slug, organisation_slug, *, edit=False) -> Partnership:
+    """A partner organisation's view of a campaign: for its own members (and admins), else 404.
+
+    The lead organisation's members get 404 here too: they see every signature on the
+    campaign's own pages, and a partner's page shows one partner's share only.
+    """
+    partnership = get_object_or_404(
+        partnerships_for(request.user).select_related(
+            "campaign", "campaign__organisation", "organisation"
+        ),
+        campaign__slug=slug,
+        organisation__slug=organisation_slug,
+    )
+    if edit and role_in(request.user, partnership.organisation) not in CAN_EDIT:
+        raise Http404
+    return partnership

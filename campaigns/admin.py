@@ -18,6 +18,7 @@ from .models import (
     LetterTemplate,
     Membership,
     Organisation,
+    Partnership,
     Target,
 )
 
@@ -149,11 +150,32 @@ class CampaignAdmin(admin.ModelAdmin):
 class InvitationAdmin(admin.ModelAdmin):
     """Invitations are sent from the dashboard (only there does the token exist to e-mail)."""
 
-    list_display = ["email", "organisation", "role", "invited_by", "created_at", "expires_at"]
+    list_display = [
+        "email",
+        "organisation",
+        "campaign",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+    ]
     list_filter = ["role", "organisation"]
     search_fields = ["email", "organisation__name"]
-    readonly_fields = ["invited_by", "created_at", "accepted_at"]
-    list_select_related = ["organisation", "invited_by"]
+    list_select_related = ["organisation", "invited_by", "campaign"]
+    readonly_fields = ["invited_by", "created_at", "accepted_at", "campaign"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Partnership)
+class PartnershipAdmin(admin.ModelAdmin):
+    """Partners join by accepting an invitation from the lead's owner (the dashboard)."""
+
+    list_display = ["organisation", "campaign", "source_code", "created_at"]
+    search_fields = ["organisation__name", "campaign__title"]
+    readonly_fields = ["source_code", "invited_by", "accepted_by", "created_at"]
+    list_select_related = ["organisation", "campaign"]
 
     def has_add_permission(self, request):
         return False

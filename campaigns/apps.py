@@ -33,10 +33,25 @@ class CampaignsConfig(AppConfig):
         # them render again (after commit, so that no request caches what is about to change).
         from cases.models import Case, ImportRun
 
-        from .models import Campaign, CampaignStatusChange, LetterTemplate, Organisation, Target
+        from .models import (
+            Campaign,
+            CampaignStatusChange,
+            LetterTemplate,
+            Organisation,
+            Partnership,
+            Target,
+        )
 
         # Imports write cases in bulk (no signals) and then save their ImportRun.
-        watched = (Campaign, CampaignStatusChange, LetterTemplate, Organisation, Target, Case)
+        watched = (
+            Campaign,
+            CampaignStatusChange,
+            LetterTemplate,
+            Organisation,
+            Partnership,
+            Target,
+            Case,
+        )
         for model in (*watched, ImportRun):
             for signal in (post_save, post_delete):
                 signal.connect(

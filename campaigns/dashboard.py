@@ -19,8 +19,10 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,6 +38,7 @@ from .access import (
     campaign_for_coordinator,
     organisation_for_member,
     organisations_for,
+    partnerships_for,
     role_in,
     target_for_coordinator,
     targets_for,
@@ -50,6 +53,8 @@ from .forms import (
     MemberRoleForm,
     NewAccountForm,
     OrganisationForm,
+    PartnerAcceptForm,
+    PartnerInvitationForm,
     TargetChoiceForm,
     TargetForm,
     TargetSearchForm,
@@ -118,6 +123,10 @@ def home(request):
             "page": page,
             "totals": totals,
             "can_create": bool(editable_ids),
+            "partnerships": partnerships_for(user)
+            .exclude(campaign__status=Campaign.Status.DRAFT)
+            .select_related("campaign", "campaign__organisation", "organisation")
+            .order_by("campaign__title")[:PAGE_SIZE],
         },
     )
 
@@ -587,7 +596,9 @@ def organisation_detail(request, slug):
     is_owner = role_in(request.user, organisation) == Membership.Role.OWNER
     memberships = organisation.memberships.select_related("user").order_by("user__username")
     invitations = (
-        organisation.invitations.filter(accepted_at__isnull=True).select_related("invited_by")
+        organisation.invitations.filter(
+            accepted_at__isnull=True, campaign__isnull=True
+        ).select_related("invited_by")
         if is_owner
         else []
     )
@@ -656,7 +667,9 @@ def invitation_create(request, slug):
 @require_POST
 def invitation_withdraw(request, slug, pk):
     organisation = organisation_for_member(request, slug, owner=True)
-    invitation = get_object_or_404(organisation.invitations.filter(accepted_at__isnull=True), pk=pk)
+    invitation = get_object_or_404(
+        organisation.invitations.filter(accepted_at__isnull=True, campaign__isnull=True), pk=pk
+    )
     try:
         services.withdraw_invitation(invitation, acting=request.user)
     except (Invitation.DoesNotExist, services.NotAnOwner):
@@ -736,7 +749,7 @@ def member_remove(request, slug, pk):
 def find_invitation(token: str):
     """The invitation for this token, and why it cannot be used (None when it can)."""
     invitation = (
-        Invitation.objects.select_related("organisation", "invited_by")
+        Invitation.objects.select_related("organisation", "invited_by", "campaign")
         .filter(token_hash=token_hash(token))
         .first()
     )
@@ -768,6 +781,8 @@ def accept_invitation(request, token):
             {"problem": problem},
             status=404 if invitation is None else 410,
         )
+    if invitation.campaign_id:
+        return accept_partner_invitation(request, invitation)
     signed_in = request.user.is_authenticated
     account_form = None
     if not signed_in:
@@ -808,4 +823,180 @@ def accept_invitation(request, token):
         request,
         "campaigns/dashboard/invitation_accept.html",
         {"invitation": invitation, "account_form": account_form},
+    )
+
+
+# -- Partners and the embed --------------------------------------------------------------------
+
+
+def is_owner_of(user, organisation) -> bool:
+    return role_in(user, organisation) == Membership.Role.OWNER
+
+
+def embed_code(request, campaign, source_code: str = "") -> dict:
+    """The two lines a website pastes to carry the sign form, and the frame's address."""
+    query = f"?source={source_code}" if source_code else ""
+    src = request.build_absolute_uri(reverse("letters:embed", args=[campaign.slug])) + query
+    script = request.build_absolute_uri(static("js/embed.js"))
+    title = _("Sign: %(title)s") % {"title": campaign.title}
+    lines = [
+        format_html(
+            '<iframe src="{}" title="{}" data-idei-embed loading="lazy" '
+            'style="width:100%;max-width:640px;height:760px;border:0"></iframe>',
+            src,
+            title,
+        ),
+        format_html('<script src="{}" async></script>', script),
+    ]
+    link = request.build_absolute_uri(campaign.get_absolute_url()) + query
+    return {"src": src, "code": "\n".join(lines), "link": link}
+
+
+@login_required
+@require_GET
+def campaign_partners(request, slug):
+    """The lead's view of its partners: who carries the campaign, and invitations waiting."""
+    campaign = campaign_for_coordinator(request, slug)
+    is_owner = is_owner_of(request.user, campaign.organisation)
+    return render(
+        request,
+        "campaigns/dashboard/campaign_partners.html",
+        {
+            "campaign": campaign,
+            "partnerships": campaign.partnerships.select_related("organisation"),
+            "invitations": (
+                campaign.partner_invitations.filter(accepted_at__isnull=True) if is_owner else []
+            ),
+            "is_owner": is_owner,
+            "form": PartnerInvitationForm(campaign=campaign) if is_owner else None,
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def partner_invite(request, slug):
+    campaign = campaign_for_coordinator(request, slug)
+    if not is_owner_of(request.user, campaign.organisation):
+        raise Http404
+    form = PartnerInvitationForm(request.POST or None, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.invite_partner(
+                campaign,
+                email=form.cleaned_data["email"],
+                acting=request.user,
+                base_url=request.build_absolute_uri("/"),
+            )
+        except services.NotAnOwner:
+            raise Http404 from None
+        except ValidationError as error:
+            form.add_error("email", error)
+        else:
+            messages.success(
+                request,
+                _("The invitation is on its way to %(email)s.") % {"email": invitation.email},
+            )
+            return redirect("dashboard:campaign_partners", campaign.slug)
+    return render(
+        request,
+        "campaigns/dashboard/partner_invitation_form.html",
+        {"form": form, "campaign": campaign},
+    )
+
+
+@login_required
+@require_POST
+def partner_invitation_withdraw(request, slug, pk):
+    campaign = campaign_for_coordinator(request, slug)
+    if not is_owner_of(request.user, campaign.organisation):
+        raise Http404
+    invitation = get_object_or_404(
+        campaign.partner_invitations.filter(accepted_at__isnull=True), pk=pk
+    )
+    try:
+        services.withdraw_invitation(invitation, acting=request.user)
+    except (Invitation.DoesNotExist, services.NotAnOwner):
+        raise Http404 from None
+    messages.success(
+        request, _("The invitation to %(email)s is withdrawn.") % {"email": invitation.email}
+    )
+    return redirect("dashboard:campaign_partners", campaign.slug)
+
+
+@login_required
+@require_POST
+def partner_remove(request, slug, pk):
+    campaign = campaign_for_coordinator(request, slug)
+    if not is_owner_of(request.user, campaign.organisation):
+        raise Http404
+    partnership = get_object_or_404(
+        campaign.partnerships.select_related("organisation", "campaign"), pk=pk
+    )
+    try:
+        services.remove_partner(partnership, acting=request.user)
+    except services.NotAnOwner:
+        raise Http404 from None
+    messages.success(
+        request,
+        _("%(organisation)s is no longer a partner; its code no longer credits it.")
+        % {"organisation": partnership.organisation.name},
+    )
+    return redirect("dashboard:campaign_partners", campaign.slug)
+
+
+@login_required
+@require_GET
+def campaign_embed(request, slug):
+    """The two lines to paste, with a live preview of the embed as it is now."""
+    campaign = campaign_for_coordinator(request, slug)
+    return render(
+        request,
+        "campaigns/dashboard/campaign_embed.html",
+        {"campaign": campaign, "embed": embed_code(request, campaign)},
+    )
+
+
+def accept_partner_invitation(request, invitation):
+    """The partner's side of an invitation: for an organisation they own, or a new one."""
+    signed_in = request.user.is_authenticated
+    data = request.POST if request.method == "POST" else None
+    account_form = None if signed_in else NewAccountForm(data, email=invitation.email)
+    form = PartnerAcceptForm(data, user=request.user, invitation=invitation)
+    if data is not None and form.is_valid() and (signed_in or account_form.is_valid()):
+        user = request.user if signed_in else account_form.save(commit=False)
+        try:
+            partnership, created = services.accept_partner_invitation(
+                invitation,
+                user,
+                organisation=form.chosen,
+                new_name=form.cleaned_data["new_name"],
+            )
+        except services.InvitationUnusable:
+            return render(
+                request,
+                "campaigns/dashboard/invitation_invalid.html",
+                {"problem": _("This invitation has already been used.")},
+                status=410,
+            )
+        except services.NotAPartnerCandidate:
+            raise Http404 from None
+        if not signed_in:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if created:
+            messages.success(
+                request,
+                _("%(organisation)s is now a partner of this campaign.")
+                % {"organisation": partnership.organisation.name},
+            )
+        else:
+            messages.info(request, _("Your organisation was already a partner: nothing changed."))
+        return redirect(
+            "letters:dashboard:partner", invitation.campaign.slug, partnership.organisation.slug
+        )
+    return render(
+        request,
+        "campaigns/dashboard/partner_invitation_accept.html",
+        {"invitation": invitation, "account_form": account_form, "form": form},
     )

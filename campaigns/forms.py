@@ -22,7 +22,7 @@ from cases.models import Case
 
 from .letter_templates import PLACEHOLDERS
 from .models import Campaign, Invitation, LetterTemplate, Membership, Organisation, Target
-from .services import check_invitable
+from .services import check_invitable, check_partner_invitable
 
 # A tag (<b>, </p>, <img src=x onerror=...>), a comment or a doctype. Markdown autolinks such as
 # <https://example.org> do not match: a colon cannot follow a tag name.
@@ -34,6 +34,13 @@ RESERVED_SLUGS = {"new"}
 IMAGE_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 CAMPAIGN_IMAGE_MAX_BYTES = 5 * 1024 * 1024
 LOGO_MAX_BYTES = 1024 * 1024
+# An origin for CSP frame-ancestors: http(s), a host name (or *.domain), an optional port.
+ORIGIN = re.compile(
+    r"https?://(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+    r"(:[0-9]{1,5})?/?",
+    re.IGNORECASE,
+)
+MAX_EMBED_ORIGINS = 50
 IMAGE_MAX_PIXELS = 40_000_000
 
 # What may change once a campaign is public. The letter, its cases and officials, the address
@@ -42,6 +49,8 @@ IMAGE_MAX_PIXELS = 40_000_000
 # the outcome may change.
 EDITABLE_WHEN = {
     Campaign.Status.PUBLISHED: {
+        "embed_origins",
+        "language",
         "title",
         "summary",
         "body",
@@ -52,8 +61,8 @@ EDITABLE_WHEN = {
         "thank_you_text",
         "share_text",
     },
-    Campaign.Status.CLOSED: {"title", "summary", "body", "image", "image_credit"},
-    Campaign.Status.DELIVERED: {"title", "summary", "body", "image", "image_credit"},
+    Campaign.Status.CLOSED: {"title", "summary", "body", "image", "image_credit", "language"},
+    Campaign.Status.DELIVERED: {"title", "summary", "body", "image", "image_credit", "language"},
 }
 
 
@@ -282,6 +291,79 @@ class InvitationForm(forms.ModelForm):
         return email
 
 
+class PartnerInvitationForm(forms.Form):
+    """The lead's owner invites someone of another organisation to carry the campaign."""
+
+    email = forms.EmailField(
+        label=_("E-mail address of someone at the partner organisation"),
+        max_length=254,
+        help_text=_(
+            "We send a link to this address. It works once, for seven days. They accept for an "
+            "organisation they own, or create one."
+        ),
+    )
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.helper = form_helper()
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        local, _at, domain = email.rpartition("@")
+        email = f"{local}@{domain.lower()}"
+        # The same check runs again under the organisation's lock in services.invite_partner.
+        check_partner_invitable(self.campaign, email)
+        return email
+
+
+NEW_ORGANISATION = "new"
+
+
+class PartnerAcceptForm(PlainTextMixin, forms.Form):
+    """Which organisation becomes the partner: one the person owns, or a new one."""
+
+    plain_text_fields = ("new_name",)
+
+    organisation = forms.ChoiceField(label=_("Accept for"), widget=forms.RadioSelect)
+    new_name = forms.CharField(
+        label=_("Name of the new organisation"),
+        max_length=200,
+        required=False,
+        help_text=_("Only if you create a new organisation: you become its owner."),
+    )
+
+    def __init__(self, *args, user, invitation, **kwargs):
+        super().__init__(*args, **kwargs)
+        owned = []
+        if user.is_authenticated:
+            owned = (
+                Organisation.objects.filter(memberships__user=user, memberships__role="owner")
+                .exclude(pk=invitation.organisation_id)
+                .order_by("name")
+            )
+        self.owned = {str(o.pk): o for o in owned}
+        self.fields["organisation"].choices = [
+            *((pk, o.name) for pk, o in self.owned.items()),
+            (NEW_ORGANISATION, _("A new organisation")),
+        ]
+        self.fields["organisation"].initial = next(iter(self.owned), NEW_ORGANISATION)
+        self.add_text_validators()
+        self.helper = form_helper()
+
+    def clean(self):
+        cleaned = super().clean()
+        name = " ".join(cleaned.get("new_name", "").split())
+        cleaned["new_name"] = name
+        if cleaned.get("organisation") == NEW_ORGANISATION and not name:
+            self.add_error("new_name", _("Write the name of the new organisation."))
+        return cleaned
+
+    @property
+    def chosen(self) -> Organisation | None:
+        return self.owned.get(self.cleaned_data["organisation"])
+
+
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
 
@@ -421,6 +503,7 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
             "signers_may_edit",
             "thank_you_text",
             "share_text",
+            "embed_origins",
         ]
         labels = {"slug": _("Address"), "body": _("What happened and what you ask")}
         help_texts = {
@@ -440,12 +523,17 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
             "signers_may_edit": _("Signers can change the wording before they sign."),
             "thank_you_text": _("Shown to signers once they have confirmed."),
             "share_text": _("Suggested text for sharing the campaign; at most 280 characters."),
+            "language": _(
+                "The language of the title, summary and story: pages say so to readers of "
+                "another language, and the share image uses it."
+            ),
         }
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),
             "body": forms.Textarea(attrs={"rows": 12}),
             "thank_you_text": forms.Textarea(attrs={"rows": 3}),
             "share_text": forms.Textarea(attrs={"rows": 2}),
+            "embed_origins": forms.Textarea(attrs={"rows": 3}),
             "image": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
             "opens_at": DateTimeLocalInput(),
             "closes_at": DateTimeLocalInput(),
@@ -456,6 +544,10 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
         # Not required: a form that leaves it out keeps the campaign's (or the site's) language.
         self.fields["language"].required = False
         self.add_text_validators()
+        # Optional in the form: left out, a campaign keeps its language (a new one: English).
+        self.fields["language"].required = False
+        if self.is_bound and "language" not in self.data:
+            self.fields["language"].disabled = True
         if self.instance.pk:
             del self.fields["organisation"]
         else:
@@ -537,6 +629,26 @@ class CampaignForm(PlainTextMixin, forms.ModelForm):
 
     def clean_title(self):
         return " ".join(self.cleaned_data["title"].split())
+
+    def clean_embed_origins(self):
+        """One origin per line (scheme, host, optional port), as CSP frame-ancestors reads it."""
+        origins = []
+        for line in self.cleaned_data.get("embed_origins", "").splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            if not ORIGIN.fullmatch(line):
+                raise ValidationError(
+                    _("%(line)s is not a website address such as https://www.example.org."),
+                    params={"line": line[:100]},
+                    code="origin",
+                )
+            origins.append(line.lower().rstrip("/"))
+        if len(origins) > MAX_EMBED_ORIGINS:
+            raise ValidationError(
+                _("List at most %(max)d websites."), params={"max": MAX_EMBED_ORIGINS}
+            )
+        return "\n".join(dict.fromkeys(origins))
 
     def clean_slug(self):
         if self.fields["slug"].disabled:

@@ -143,8 +143,8 @@ class Campaign(models.Model):
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     summary = models.TextField(_("summary"), max_length=1000)
-    # What the title, summary and story are written in: pages mark them with it (lang) and tell
-    # readers of another language which language they read.
+    # What the title, summary and story are written in: pages mark them with it (lang), tell
+    # readers of another language which language they read, and the share card is drawn in it.
     language = models.CharField(
         _("language of the texts"),
         max_length=10,
@@ -171,6 +171,16 @@ class Campaign(models.Model):
     signers_may_edit = models.BooleanField(_("signers may edit the letter"), default=False)
     thank_you_text = models.TextField(_("thank-you text"), max_length=2000, blank=True)
     share_text = models.CharField(_("share text"), max_length=280, blank=True)
+    # Which websites may frame /campaigns/<slug>/embed/ (CSP frame-ancestors): empty, any.
+    embed_origins = models.TextField(
+        _("websites that may embed the sign form"),
+        max_length=4000,
+        blank=True,
+        help_text=_(
+            "One address per line, such as https://www.example.org. Leave empty to let any "
+            "website embed it."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -204,6 +214,9 @@ class Campaign(models.Model):
 
     objects = CampaignQuerySet.as_manager()
 
+    # The channels of the share links (campaigns.views.share_links), as their `?source=` code.
+    SHARE_CHANNELS = ("email", "whatsapp", "telegram", "x")
+
     class Meta:
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
@@ -214,6 +227,11 @@ class Campaign(models.Model):
 
     def get_absolute_url(self):
         return reverse("campaigns:detail", args=[self.slug])
+
+    @property
+    def embed_origin_list(self) -> list[str]:
+        """The origins allowed to frame the embed (validated by the form); empty: any."""
+        return [line.strip() for line in self.embed_origins.splitlines() if line.strip()]
 
     def clean(self):
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
@@ -349,6 +367,15 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # Set: an invitation to carry this campaign as a partner organisation (the invited person
+    # accepts for an organisation they own, or a new one), not to join `organisation`.
+    campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="partner_invitations",
+    )
 
     class Meta:
         verbose_name = _("invitation")
@@ -357,6 +384,42 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"{self.email} → {self.organisation}"
+
+
+class Partnership(models.Model):
+    """A partner organisation carrying another organisation's campaign on its own website.
+
+    Made when the partner accepts an invitation (an Invitation with `campaign` set). The
+    source code names the partner in its embed code and share links: signatures coming
+    through it are counted for the partner (letters' Signature.partner).
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="partnerships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="partnerships"
+    )
+    source_code = models.CharField(_("source code"), max_length=24, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("partner organisation")
+        verbose_name_plural = _("partner organisations")
+        ordering = ["organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "organisation"], name="one_partnership_per_organisation"
+            ),
+            models.UniqueConstraint(fields=["source_code"], name="unique_partner_source_code"),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} → {self.campaign}"
 
 
 class CampaignStatusChange(models.Model):

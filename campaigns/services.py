@@ -10,6 +10,7 @@ Invitation e-mails go through the outbox (idei.outbox), queued in the transactio
 the invitation: no invitation without its e-mail, no e-mail for an invitation rolled back.
 """
 
+import secrets
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -24,7 +25,7 @@ from idei.outbox.models import OutgoingMessage, ref
 from idei.outbox.services import enqueue
 from idei.tokens import new_token
 
-from .models import Campaign, Invitation, LetterTemplate, Membership, Organisation
+from .models import Campaign, Invitation, LetterTemplate, Membership, Organisation, Partnership
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -162,6 +163,7 @@ def check_invitable(organisation: Organisation, email: str) -> None:
         )
     pending = Invitation.objects.filter(
         organisation=organisation,
+        campaign__isnull=True,
         email__iexact=email,
         accepted_at__isnull=True,
         expires_at__gt=timezone.now(),
@@ -225,13 +227,15 @@ def queue_invitation_mail(
     path = reverse("accept_invitation", args=[token])
     context = {
         "invitation": invitation,
+        "campaign": invitation.campaign,
         "organisation": invitation.organisation,
         "role": invitation.get_role_display(),
         "inviter": invitation.invited_by,
         "accept_url": base_url.rstrip("/") + path if base_url else absolute_url(path),
         "expires_at": invitation.expires_at,
     }
-    email = render_email("invitation", context, language=language or translation.get_language())
+    name = "partner_invitation" if invitation.campaign_id else "invitation"
+    email = render_email(name, context, language=language or translation.get_language())
     return enqueue(
         kind=MessageKind.INVITATION,
         key=f"invitation:{invitation.pk}",
@@ -331,3 +335,127 @@ def run_again(campaign, user=None):
             for t in campaign.letter_templates.all()
         )
     return copy
+
+
+# -- Partner organisations ---------------------------------------------------------------------
+#
+# A partner is invited with the members' invitation (an Invitation whose `campaign` is set):
+# the same token, e-mail through the outbox, expiry, withdrawal and single use. Accepting
+# makes the accepting person's organisation (one they own, or a new one) a partner.
+
+
+def check_partner_invitable(campaign: Campaign, email: str) -> None:
+    """Raise ValidationError if a partner invitation to this address is already waiting."""
+    pending = Invitation.objects.filter(
+        campaign=campaign,
+        email__iexact=email,
+        accepted_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
+    if pending.exists():
+        raise ValidationError(
+            _(
+                "An invitation to this address is still waiting to be accepted. Withdraw it "
+                "below if you want to send a new one."
+            ),
+            code="pending",
+        )
+
+
+@transaction.atomic
+def invite_partner(
+    campaign: Campaign,
+    *,
+    email: str,
+    acting,
+    base_url: str | None = None,
+    language: str | None = None,
+) -> Invitation:
+    """Invite `email` to carry `campaign` as a partner organisation; queue the e-mail.
+
+    Only an owner of the campaign's (lead) organisation may: NotAnOwner otherwise.
+    """
+    lock_memberships(campaign.organisation_id, acting=acting)
+    check_partner_invitable(campaign, email)
+    token, digest = new_token()
+    invitation = Invitation.objects.create(
+        organisation=campaign.organisation,
+        campaign=campaign,
+        email=email,
+        role=Role.OWNER,
+        invited_by=acting,
+        token_hash=digest,
+        expires_at=timezone.now() + INVITATION_LIFETIME,
+    )
+    queue_invitation_mail(invitation, token, base_url=base_url, language=language)
+    return invitation
+
+
+class NotAPartnerCandidate(Exception):
+    """The organisation chosen cannot become a partner (the lead, or not the user's to commit)."""
+
+
+def new_source_code() -> str:
+    """A partner's source code: short, unguessable, URL-safe and lower case."""
+    return secrets.token_hex(5)
+
+
+@transaction.atomic
+def accept_partner_invitation(
+    invitation: Invitation, user, *, organisation: Organisation | None = None, new_name: str = ""
+) -> tuple[Partnership, bool]:
+    """Make `organisation` (owned by `user`), or a new one named `new_name` that `user` will
+    own, a partner of the invitation's campaign; returns the partnership and whether it is new.
+
+    Like accept_invitation: `user` may be an unsaved new account, saved only once the link is
+    claimed; a link works once (InvitationUnusable).
+    """
+    lock_organisation(invitation.organisation_id)
+    if organisation is not None and (
+        organisation.pk == invitation.organisation_id
+        or not (
+            user.pk
+            and (
+                user.is_superuser
+                or Membership.objects.filter(
+                    user=user, organisation=organisation, role=Role.OWNER
+                ).exists()
+            )
+        )
+    ):
+        raise NotAPartnerCandidate
+    now = timezone.now()
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, accepted_at__isnull=True, expires_at__gt=now
+    ).update(accepted_at=now)
+    if claimed != 1:
+        raise InvitationUnusable
+    if user.pk is None:
+        user.save()
+    if organisation is None:
+        organisation = Organisation.objects.create(name=new_name, slug=free_slug(new_name))
+        Membership.objects.create(user=user, organisation=organisation, role=Role.OWNER)
+    return Partnership.objects.get_or_create(
+        campaign_id=invitation.campaign_id,
+        organisation=organisation,
+        defaults={
+            "source_code": new_source_code(),
+            "invited_by": invitation.invited_by,
+            "accepted_by": user,
+        },
+    )
+
+
+def free_slug(name: str) -> str:
+    base = slugify(name)[:90].strip("-") or "organisation"
+    slug, n = base, 2
+    while Organisation.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def remove_partner(partnership: Partnership, *, acting) -> None:
+    """End a partnership (an owner of the lead): its code stops crediting the partner."""
+    lock_memberships(partnership.campaign.organisation_id, acting=acting)
+    Partnership.objects.filter(pk=partnership.pk).delete()

@@ -17,6 +17,7 @@ from .forms import PasswordChangeForm, SetPasswordForm
 public_patterns = [
     path("", views.campaign_list, name="list"),
     path("<slug:slug>/", views.campaign_detail, name="detail"),
+    path("<slug:slug>/share.png", views.share_card_image, name="share_card"),
 ]
 
 dashboard_patterns = [
@@ -48,6 +49,19 @@ dashboard_patterns = [
     ),
     path(
         "campaigns/<slug:slug>/run-again/", dashboard.campaign_run_again, name="campaign_run_again"
+    ),
+    path("campaigns/<slug:slug>/embed/", dashboard.campaign_embed, name="campaign_embed"),
+    path("campaigns/<slug:slug>/partners/", dashboard.campaign_partners, name="campaign_partners"),
+    path("campaigns/<slug:slug>/partners/invite/", dashboard.partner_invite, name="partner_invite"),
+    path(
+        "campaigns/<slug:slug>/partners/invitations/<int:pk>/withdraw/",
+        dashboard.partner_invitation_withdraw,
+        name="partner_invitation_withdraw",
+    ),
+    path(
+        "campaigns/<slug:slug>/partners/<int:pk>/remove/",
+        dashboard.partner_remove,
+        name="partner_remove",
     ),
     path("officials/", dashboard.target_list, name="targets"),
     path("officials/new/", dashboard.target_create, name="target_create"),

@@ -9,7 +9,9 @@ from urllib.parse import quote, urlencode
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
@@ -25,6 +27,7 @@ from idei.collation import sort_key
 from .access import campaigns_for
 from .letter_templates import Signer, compose_letter, message_label, position_in
 from .models import Campaign, CampaignStatusChange, Target
+from .share_card import card_version, share_card
 
 CAMPAIGNS_PER_PAGE = 12
 FINISHED = [Campaign.Status.CLOSED, Campaign.Status.DELIVERED]
@@ -267,25 +270,49 @@ def letters_shown(templates: dict, targets, cases, signers: dict, reader_languag
 
 
 def share_links(campaign, page_url: str) -> list[dict]:
-    """Plain links with the share text: no third-party script or request until someone clicks."""
+    """Plain links with the share text: no third-party script or request until someone clicks.
+
+    Each carries its channel as `?source=` (letters/signing/sources.py): the dashboard counts
+    signatures per channel, and nothing else about the visitor.
+    """
     text = campaign.share_text or campaign.title
-    message = f"{text} {page_url}"
+
+    def url(channel: str) -> str:
+        assert channel in Campaign.SHARE_CHANNELS  # the codes letters.signing.sources accepts
+        return f"{page_url}?source={channel}"
+
     return [
         {
             "name": _("E-mail"),
             "url": "mailto:?"
-            + urlencode({"subject": campaign.title, "body": message}, quote_via=quote),
+            + urlencode(
+                {"subject": campaign.title, "body": f"{text} {url('email')}"}, quote_via=quote
+            ),
         },
-        {"name": "WhatsApp", "url": "https://wa.me/?" + urlencode({"text": message})},
+        {
+            "name": "WhatsApp",
+            "url": "https://wa.me/?" + urlencode({"text": f"{text} {url('whatsapp')}"}),
+        },
         {
             "name": "Telegram",
-            "url": "https://t.me/share/url?" + urlencode({"url": page_url, "text": text}),
+            "url": "https://t.me/share/url?" + urlencode({"url": url("telegram"), "text": text}),
         },
         {
             "name": "X",
-            "url": "https://x.com/intent/post?" + urlencode({"text": text, "url": page_url}),
+            "url": "https://x.com/intent/post?" + urlencode({"text": text, "url": url("x")}),
         },
     ]
+
+
+@require_safe
+def share_card_image(request, slug):
+    """The campaign's share image (Open Graph, Twitter): drawn once per count step, cached."""
+    campaign = get_object_or_404(
+        Campaign.objects.public().select_related("organisation"), slug=slug
+    )
+    response = HttpResponse(share_card(campaign), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @require_safe
@@ -317,6 +344,7 @@ def render_campaign_detail(request, slug):
     for target in targets:
         target.shown_position = position_in(target, reader_language)
     history = list(campaign.history.all())
+    partners = [p.organisation for p in campaign.partnerships.select_related("organisation")]
     page_url = request.build_absolute_uri(campaign.get_absolute_url())
     return render(
         request,
@@ -330,9 +358,14 @@ def render_campaign_detail(request, slug):
             ),
             "history": history,
             "outcome": outcome(campaign, history),
+            "partners": partners,
             "is_finished": campaign.status in FINISHED,
             "page_url": page_url,
             "image_url": request.build_absolute_uri(campaign.image.url) if campaign.image else "",
+            "card_url": request.build_absolute_uri(
+                reverse("campaigns:share_card", args=[campaign.slug])
+            )
+            + f"?v={card_version(campaign)}",
             "share_links": share_links(campaign, page_url),
             "csrf_token": page_cache.CSRF_HOLE,
         },

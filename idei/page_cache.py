@@ -44,15 +44,25 @@ CSRF_HOLE = "pagecachehole0csrf0token"
 _holes: dict[str, Callable[[HttpRequest], str]] = {}
 _variants: dict[str, Callable[[HttpRequest], str]] = {}
 _own_cookies: set[str] = set()
+# Query parameters a cached page may be asked with: each is a variant (see register_variant).
+_query_params: set[str] = set()
 
 
 def register_hole(placeholder: str, fill: Callable[[HttpRequest], str]) -> None:
     _holes[placeholder] = fill
 
 
-def register_variant(name: str, vary: Callable[[HttpRequest], str]) -> None:
-    """Pages are kept apart by what `vary(request)` returns (e.g. a preselected country)."""
+def register_variant(
+    name: str, vary: Callable[[HttpRequest], str], *, query_param: bool = False
+) -> None:
+    """Pages are kept apart by what `vary(request)` returns (e.g. a preselected country).
+
+    With `query_param`, `name` is a query parameter that a cached page may be asked with
+    (`?source=` of a shared link): `vary` must map its value onto few pages (normalised).
+    """
     _variants[name] = vary
+    if query_param:
+        _query_params.add(name)
 
 
 def register_own_cookie(name: str) -> None:
@@ -64,7 +74,8 @@ def register_own_cookie(name: str) -> None:
 def cacheable(request: HttpRequest) -> bool:
     return (
         request.method in ("GET", "HEAD")
-        and not request.GET
+        and not set(request.GET) - _query_params
+        and all(len(request.GET.getlist(name)) == 1 for name in request.GET)
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and CookieStorage.cookie_name not in request.COOKIES
         and not any(name in request.COOKIES for name in _own_cookies)
@@ -90,7 +101,12 @@ def invalidate() -> None:
         logger.warning("page cache: could not invalidate", exc_info=True)
 
 
-def _cached_html(key: str, render: Callable[[], str]) -> str:
+# What a page's view sets on its response for the middleware (the embed's frame-ancestors and
+# X-Frame-Options exemption), kept with the page so that a copy served from the cache has it.
+KEPT_ATTRIBUTES = ("_csp_replace", "xframe_options_exempt")
+
+
+def _cached_page(key: str, render: Callable[[], tuple[str, dict]]) -> tuple[str, dict]:
     """The page kept under `key` for the current generation, else `render()`, then kept.
 
     The generation and the page are read in one round trip. An exception from `render` is
@@ -104,17 +120,20 @@ def _cached_html(key: str, render: Callable[[], str]) -> str:
     generation = found.get(GENERATION_KEY, 0)
     stored = found.get(key)
     if stored and stored[0] == generation:
-        return stored[1]
-    html = render()
+        return stored[1], (stored[2] if len(stored) > 2 else {})
+    html, kept = render()
     try:
-        cache.set(key, (generation, html), PAGE_SECONDS)
+        cache.set(key, (generation, html, kept), PAGE_SECONDS)
     except Exception:
         logger.warning("page cache: unavailable", exc_info=True)
-    return html
+    return html, kept
 
 
 def fill(request: HttpRequest, html: str) -> str:
-    html = html.replace(CSRF_HOLE, get_token(request))
+    # Only a page with the hole gets a CSRF token (and its cookie): the embed, framed by other
+    # sites where cookies are blocked, has none.
+    if CSRF_HOLE in html:
+        html = html.replace(CSRF_HOLE, get_token(request))
     for placeholder, value in _holes.items():
         if placeholder in html:
             html = html.replace(placeholder, value(request))
@@ -128,12 +147,18 @@ def serve(request: HttpRequest, name: str, render: Callable[[], HttpResponse]) -
     (pass it as the template's `csrf_token`) and registered placeholders where their values go.
     """
 
-    def rendered_html() -> str:
+    def rendered_page() -> tuple[str, dict]:
         response = render()
-        return response.content.decode(response.charset)
+        kept = {
+            attr: getattr(response, attr) for attr in KEPT_ATTRIBUTES if hasattr(response, attr)
+        }
+        return response.content.decode(response.charset), kept
 
     if cacheable(request):
-        html = _cached_html(_page_key(request, name), rendered_html)
+        html, kept = _cached_page(_page_key(request, name), rendered_page)
     else:
-        html = rendered_html()
-    return HttpResponse(fill(request, html))
+        html, kept = rendered_page()
+    response = HttpResponse(fill(request, html))
+    for attr, value in kept.items():
+        setattr(response, attr, value)
+    return response

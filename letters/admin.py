@@ -45,15 +45,18 @@ class SignatureAdmin(ReadOnlyAdmin):
         "confirmed_at",
         "bounced_at",
         "erased_at",
+        "source",
     ]
     list_filter = [
         ("confirmed_at", admin.EmptyFieldListFilter),
+        "source",
         ("bounced_at", admin.EmptyFieldListFilter),
         ("held_by", admin.EmptyFieldListFilter),
         "consent_share_name",
         "consent_updates",
         "consent_reminders",
         "consent_show_first_name",
+        "consent_partner",
         "language",
     ]
     search_fields = ["campaign__title", "campaign__slug"]

@@ -23,8 +23,14 @@ class LettersConfig(AppConfig):
         from .responses import services as responses
         from .signing import abuse, watchlist
         from .signing.forms import country_from_accept_language
+        from .signing.sources import code_from
         from .templatetags.signing import STARTED_PLACEHOLDER, fill_started
-        from .views import PENDING_COOKIE, SIGNED_COOKIE
+        from .views import (
+            EMBED_STARTED_PLACEHOLDER,
+            PENDING_COOKIE,
+            SIGNED_COOKIE,
+            fill_embed_started,
+        )
 
         register_kinds(
             MessageKind.choices,
@@ -61,6 +67,10 @@ class LettersConfig(AppConfig):
         # A signer who returns sees where they stand, from their own cookies (views.py).
         page_cache.register_own_cookie(SIGNED_COOKIE)
         page_cache.register_own_cookie(PENDING_COOKIE)
+        page_cache.register_hole(EMBED_STARTED_PLACEHOLDER, fill_embed_started)
+        # A shared link's `?source=` (or a partner's code) is signed into the form: one page
+        # per code, still served from the cache in a spike of shared links.
+        page_cache.register_variant("source", code_from, query_param=True)
         page_cache.register_variant(
             "country",
             lambda request: country_from_accept_language(

@@ -27,12 +27,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from django_countries import countries
 
-from campaigns.access import CAN_EDIT, campaign_for_coordinator, role_in
+from campaigns.access import CAN_EDIT, campaign_for_coordinator, partnership_for_member, role_in
+from campaigns.dashboard import embed_code
 from idei.csv_export import csv_lines, csv_response
 from idei.outbox.models import OutgoingMessage, ref
 
 from . import charts
-from .models import MessageKind, Signature, SignatureExport
+from .models import MessageKind, Signature, SignatureExport, Source
 
 EXPORT_CHUNK = 2000
 RECENT_EXPORTS = 20
@@ -119,6 +120,45 @@ def delivery_figures(campaign) -> list[dict]:
     ]
 
 
+def source_label(kind: str, code: str, partner: str | None) -> str:
+    if partner:
+        return _("%(partner)s (partner)") % {"partner": partner}
+    label = str(Source(kind).label) if kind in Source.values else kind
+    return f"{label}: {code}" if code else label
+
+
+def source_breakdown(signatures, days: int = 14) -> dict:
+    """Counted signatures by source, and by source for each of the last `days` days.
+
+    One grouped query. A source is the channel (page, embed, shared link, unknown code), the
+    share code, and the partner the signature came through: nothing about the signer.
+    """
+    since = timezone.now() - datetime.timedelta(days=days)
+    rows = (
+        signatures.annotate(day=TruncDate("confirmed_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("source", "source_code", "partner__name", "day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    totals: dict[str, int] = defaultdict(int)
+    per_day: dict[datetime.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for kind, code, partner, day, n in rows:
+        label = source_label(kind, code, partner)
+        totals[label] += n
+        if day is not None and day >= timezone.localdate(since):
+            per_day[day][label] += n
+    labels = sorted(totals, key=lambda label: (-totals[label], label))
+    return {
+        "labels": labels,
+        "rows": [(label, totals[label]) for label in labels],
+        "days": [
+            {"day": day, "counts": [per_day[day].get(label, 0) for label in labels]}
+            for day in sorted(per_day, reverse=True)
+        ],
+        "recent_days": days,
+    }
+
+
 def may_export(user, campaign) -> bool:
     return role_in(user, campaign.organisation) in CAN_EDIT
 
@@ -146,6 +186,7 @@ def signature_stats(request, slug):
         "may_export": may_export(request.user, campaign),
         "deliveries": delivery_figures(campaign),
         "postal_only": list(campaign.targets.filter(email="").order_by("name")),
+        "sources": source_breakdown(Signature.objects.counted().filter(campaign=campaign)),
     }
     return render(request, "letters/dashboard/signatures.html", context)
 
@@ -256,6 +297,118 @@ def export_csv(request, slug):
     stamp = timezone.localtime(export.started_at).strftime("%Y%m%d-%H%M")
     response = csv_response(
         stream_rows(export, campaign), f"signatures-{campaign.slug}-{stamp}.csv"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# -- A partner organisation's share ------------------------------------------------------------
+#
+# A partner's members see the campaign's public figures and the signatures that came through
+# their own embed and links (Signature.partner), never another partner's nor the lead's; they
+# export only the signers who agreed to hear from them (Signature.consent_partner).
+
+PARTNER_EXPORT_COLUMNS = ["confirmed_at", "language", "name", "email", "country"]
+
+
+def partner_signatures(partnership):
+    return Signature.objects.counted().filter(
+        campaign=partnership.campaign, partner=partnership.organisation
+    )
+
+
+def partner_exportable(partnership):
+    return (
+        partner_signatures(partnership)
+        .filter(consent_partner=True, erased_at__isnull=True)
+        .order_by("confirmed_at", "id")
+    )
+
+
+@login_required
+@require_safe
+@never_cache
+def partner_stats(request, slug, organisation):
+    partnership = partnership_for_member(request, slug, organisation)
+    campaign = partnership.campaign
+    signatures = partner_signatures(partnership)
+    context = {
+        "campaign": campaign,
+        "partnership": partnership,
+        "partner": partnership.organisation,
+        "through_partner": signatures.count(),
+        "consenting": partner_exportable(partnership).count(),
+        "sources": source_breakdown(signatures),
+        "may_export": role_in(request.user, partnership.organisation) in CAN_EDIT,
+        "embed": embed_code(request, campaign, partnership.source_code),
+        "exports": SignatureExport.objects.filter(
+            campaign=campaign, partner=partnership.organisation
+        ).select_related("exported_by")[:RECENT_EXPORTS],
+    }
+    return render(request, "letters/dashboard/partner.html", context)
+
+
+@login_required
+@require_safe
+@never_cache
+def partner_export_confirm(request, slug, organisation):
+    partnership = partnership_for_member(request, slug, organisation, edit=True)
+    return render(
+        request,
+        "letters/dashboard/partner_export_confirm.html",
+        {
+            "campaign": partnership.campaign,
+            "partner": partnership.organisation,
+            "row_count": partner_exportable(partnership).count(),
+            "columns": PARTNER_EXPORT_COLUMNS,
+        },
+    )
+
+
+def partner_export_row(row: tuple) -> list:
+    confirmed_at, language, name, email, country = row
+    return [
+        confirmed_at.astimezone(datetime.UTC).isoformat(timespec="seconds"),
+        language,
+        name,
+        email,
+        country,
+    ]
+
+
+def stream_partner_rows(export: SignatureExport, partnership):
+    rows = (
+        partner_exportable(partnership)
+        .values_list(*PARTNER_EXPORT_COLUMNS)
+        .iterator(chunk_size=EXPORT_CHUNK)
+    )
+    lines = csv_lines(chain([PARTNER_EXPORT_COLUMNS], map(partner_export_row, rows)))
+    sent, finished = 0, False
+    try:
+        yield next(lines)
+        for line in lines:
+            sent += 1
+            yield line
+        finished = True
+    finally:
+        rows.close()
+        SignatureExport.objects.filter(pk=export.pk).update(
+            row_count=sent, finished_at=timezone.now() if finished else None
+        )
+
+
+@login_required
+@require_POST
+def partner_export_csv(request, slug, organisation):
+    """The partner's consenting signers as CSV; one SignatureExport row (with the partner)."""
+    partnership = partnership_for_member(request, slug, organisation, edit=True)
+    export = SignatureExport.objects.create(
+        campaign=partnership.campaign, exported_by=request.user, partner=partnership.organisation
+    )
+    stamp = timezone.localtime(export.started_at).strftime("%Y%m%d-%H%M")
+    response = csv_response(
+        stream_partner_rows(export, partnership),
+        f"signatures-{partnership.campaign.slug}-{partnership.organisation.slug}-{stamp}.csv",
     )
     response["Cache-Control"] = "no-store"
     return response

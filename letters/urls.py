@@ -29,6 +29,18 @@ dashboard_patterns = [
     path("export/", dashboard.export_confirm, name="export"),
     path("export/csv/", dashboard.export_csv, name="export_csv"),
     path("petition.pdf", delivery_views.petition, name="petition_pdf"),
+    # A partner organisation's share of the campaign, for that partner's members.
+    path("partners/<slug:organisation>/", dashboard.partner_stats, name="partner"),
+    path(
+        "partners/<slug:organisation>/export/",
+        dashboard.partner_export_confirm,
+        name="partner_export",
+    ),
+    path(
+        "partners/<slug:organisation>/export/csv/",
+        dashboard.partner_export_csv,
+        name="partner_export_csv",
+    ),
 ]
 
 # Officials' responses in the coordinator dashboard: moderation, and responses by other ways.
@@ -51,6 +63,13 @@ urlpatterns = [
     path("campaigns/<slug:slug>/sign/", views.sign, name="sign"),
     path("campaigns/<slug:slug>/sign/check-your-email/", views.check_email, name="check_email"),
     path("campaigns/<slug:slug>/sign/send-again/", views.resend, name="resend"),
+    # The embed: any site (or those the campaign lists) may frame these two.
+    path("campaigns/<slug:slug>/embed/", views.embed, name="embed"),
+    path(
+        "campaigns/<slug:slug>/embed/check-your-email/",
+        views.embed_check_email,
+        name="embed_check_email",
+    ),
     path("campaigns/<slug:slug>/thanks/", views.thanks, name="thanks"),
     path("campaigns/<slug:slug>/thanks/remind/", views.remind, name="remind"),
     path("signatures/confirm/<str:token>/", views.confirm, name="confirm"),

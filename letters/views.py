@@ -20,11 +20,13 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from campaigns.letter_templates import position_in
 from campaigns.models import Campaign
 from campaigns.views import letter_for_reader, letters_shown, preview_signers, share_links
+from idei import page_cache
 from idei.client_address import client_ip
 from idei.tokens import LinkError, LinkExpired
 
@@ -32,7 +34,7 @@ from . import services
 from .delivery.composition import letters_as_sent
 from .delivery.links import letter_pdf_path
 from .models import Signature
-from .signing import abuse, counts
+from .signing import abuse, counts, sources
 from .signing import services as signing
 from .signing.addresses import normalise_email
 from .signing.forms import SignForm, country_from_accept_language
@@ -61,20 +63,37 @@ def campaign_letter(campaign):
     return letter_for_reader(list(campaign.letter_templates.all()), get_language() or "en")
 
 
-def build_sign_form(request, campaign, data=None, letter=None) -> SignForm:
+def build_sign_form(request, campaign, data=None, letter=None, *, embed: bool = False) -> SignForm:
+    """The sign form for this visitor: on the campaign page, or in the embed (`embed`).
+
+    A POST's source is read from its signed `source` field; a GET's from `?source=`.
+    """
     # The letter's text is a field only where signers may edit it (one query, only then).
     if letter is None and campaign.signers_may_edit:
         letter = campaign_letter(campaign)
+    if data is not None:
+        source = sources.read_value(campaign, data.get("source"), embed=embed)
+    else:
+        source = sources.resolve(campaign, sources.code_from(request), embed=embed)
     return SignForm(
         data,
         campaign=campaign,
-        visitor=abuse.visitor_key(request),
+        visitor=abuse.embed_visitor_key(request) if embed else abuse.visitor_key(request),
         letter_body=letter.body if letter else "",
         default_country=country_from_accept_language(request.headers.get("Accept-Language", "")),
+        source=source,
     )
 
 
-def panel_context(request, campaign, form, *, notice: str = "", standalone: bool = False):
+def panel_context(
+    request,
+    campaign,
+    form,
+    *,
+    notice: str = "",
+    standalone: bool = False,
+    embed: bool = False,
+):
     return {
         "campaign": campaign,
         "signed": None,
@@ -82,6 +101,8 @@ def panel_context(request, campaign, form, *, notice: str = "", standalone: bool
         "form": form,
         "notice": notice,
         "standalone": standalone,
+        "embed": embed,
+        "form_action": reverse("letters:embed" if embed else "letters:sign", args=[campaign.slug]),
         "recent_signers": counts.recent_signers(campaign),
         "request": request,
     }
@@ -90,27 +111,40 @@ def panel_context(request, campaign, form, *, notice: str = "", standalone: bool
 # -- Signing -------------------------------------------------------------------------------
 
 
-def respond_with_form(request, campaign, form, *, status: int, notice: str = ""):
+def respond_with_form(
+    request, campaign, form, *, status: int, notice: str = "", embed: bool = False
+):
     """The form again, with the person's input, its errors and a notice (JSON or a page)."""
     if wants_json(request):
-        context = panel_context(request, campaign, form, notice=notice)
+        context = panel_context(request, campaign, form, notice=notice, embed=embed)
         html = render_to_string("letters/includes/sign_panel.html", context, request=request)
         return JsonResponse(
             {"status": "invalid" if status == 400 else "refused", "html": html}, status=status
         )
-    context = panel_context(request, campaign, form, notice=notice, standalone=True)
+    context = panel_context(
+        request, campaign, form, notice=notice, standalone=not embed, embed=embed
+    )
+    context["letters_shown"] = campaign_letters_shown(campaign)
+    if embed:
+        return embed_response(
+            campaign, render(request, "letters/embed.html", context, status=status)
+        )
+    return render(request, "letters/sign.html", context, status=status)
+
+
+def campaign_letters_shown(campaign) -> list:
+    """The letters as each official will receive them, for the reader's language."""
     language = get_language() or "en"
-    context["letters_shown"] = letters_shown(
+    return letters_shown(
         {template.language: template for template in campaign.letter_templates.all()},
         list(campaign.targets.order_by("country", "name")),
         list(campaign.letter_cases()),
         preview_signers(language),
         language,
     )
-    return render(request, "letters/sign.html", context, status=status)
 
 
-def respond_done(request, campaign, email: str = ""):
+def respond_done(request, campaign, email: str = "", *, embed: bool = False):
     """The one answer to every accepted (or silently dropped) signature: check your e-mail.
 
     The address typed is shown back to this visitor only (their own cookie), whatever became
@@ -119,12 +153,16 @@ def respond_done(request, campaign, email: str = ""):
     if wants_json(request):
         html = render_to_string(
             "letters/includes/check_email.html",
-            {"campaign": campaign, "email": email},
+            {"campaign": campaign, "email": email, "embed": embed},
             request=request,
         )
         response = JsonResponse({"status": "ok", "html": html})
     else:
-        response = redirect("letters:check_email", campaign.slug, permanent=False)
+        response = redirect(
+            "letters:embed_check_email" if embed else "letters:check_email",
+            campaign.slug,
+            permanent=False,
+        )
     if email:
         response.set_signed_cookie(
             PENDING_COOKIE,
@@ -154,7 +192,7 @@ def pending_email(request, campaign) -> str:
     return email if "@" in email and len(email) <= 254 else ""
 
 
-def respond_closed(request, campaign):
+def respond_closed(request, campaign, *, embed: bool = False):
     if campaign.opens_later:
         message = _("Signing for this campaign opens on %(date)s. Nothing was saved.") % {
             "date": date_format(timezone.localtime(campaign.opens_at), "DATETIME_FORMAT")
@@ -166,6 +204,16 @@ def respond_closed(request, campaign):
             "letters/includes/closed.html", {"campaign": campaign, "message": message}
         )
         return JsonResponse({"status": "closed", "html": html}, status=410)
+    if embed:
+        return embed_response(
+            campaign,
+            render(
+                request,
+                "letters/embed_closed.html",
+                {"campaign": campaign, "message": message},
+                status=410,
+            ),
+        )
     return render(
         request, "letters/closed.html", {"campaign": campaign, "message": message}, status=410
     )
@@ -188,8 +236,12 @@ def sign(request, slug):
     if request.method == "GET":
         form = build_sign_form(request, campaign)
         return respond_with_form(request, campaign, form, status=200)
+    return sign_post(request, campaign)
 
-    form = build_sign_form(request, campaign, request.POST)
+
+def sign_post(request, campaign, *, embed: bool = False):
+    """A sign POST from the campaign page or the embed: the same checks, the same answers."""
+    form = build_sign_form(request, campaign, request.POST, embed=embed)
     # The checks that need nothing but the form come first; then the request's one trip to
     # Redis: both rate limits (the address only for a form about to be signed), the form
     # token's single use, and the claim to wake the confirmation worker.
@@ -199,13 +251,13 @@ def sign(request, slug):
     admission = signing.admit(request, email_key, token.use if signable else None)
     token_state = abuse.FormToken.REUSED if admission.form_token_reused else token.state
     try:
-        return answer_sign_post(request, campaign, form, token_state, admission)
+        return answer_sign_post(request, campaign, form, token_state, admission, embed=embed)
     finally:
         # After the INSERT (autocommit), whatever the answer: a won claim is always used.
         signing.queue_claimed_wake_up(admission)
 
 
-def respond_token_problem(request, campaign, form, token_state):
+def respond_token_problem(request, campaign, form, token_state, *, embed: bool = False):
     """The form again, input kept, nothing saved, when its token cannot sign (abuse.FormToken).
 
     Sent too fast, the same token works a moment later; expired, fetched by another client or
@@ -222,10 +274,10 @@ def respond_token_problem(request, campaign, form, token_state):
         )
     else:
         notice = _("Please check your details and press Sign again.")
-    return respond_with_form(request, campaign, form, status=400, notice=notice)
+    return respond_with_form(request, campaign, form, status=400, notice=notice, embed=embed)
 
 
-def answer_sign_post(request, campaign, form, token_state, admission):
+def answer_sign_post(request, campaign, form, token_state, admission, *, embed: bool = False):
     """The sign POST's answer, once the form is checked and the request admitted."""
     if admission.network_wait:
         logger.info("sign: rate limited (network)", extra={"campaign": campaign.slug})
@@ -234,6 +286,7 @@ def answer_sign_post(request, campaign, form, token_state, admission):
             request,
             campaign,
             form,
+            embed=embed,
             status=429,
             notice=_(
                 "Many signatures were sent from your network in a short time. Please wait a "
@@ -246,17 +299,19 @@ def answer_sign_post(request, campaign, form, token_state, admission):
         logger.info("sign: honeypot filled, dropped", extra={"campaign": campaign.slug})
         # The same answer as a person's, the address typed shown back (escaped) as to anyone.
         typed = str(form.data.get("email", "")).strip()
-        return respond_done(request, campaign, typed if "@" in typed and len(typed) <= 254 else "")
+        typed = typed if "@" in typed and len(typed) <= 254 else ""
+        return respond_done(request, campaign, typed, embed=embed)
     if token_state != abuse.FormToken.VALID:
-        return respond_token_problem(request, campaign, form, token_state)
+        return respond_token_problem(request, campaign, form, token_state, embed=embed)
     if not form.is_valid():
-        return respond_with_form(request, campaign, form, status=400)
+        return respond_with_form(request, campaign, form, status=400, embed=embed)
     if admission.address_wait:
         form.refresh_token()  # this request used its token up
         response = respond_with_form(
             request,
             campaign,
             form,
+            embed=embed,
             status=429,
             notice=_(
                 "This e-mail address was entered many times in a short time. Please wait an "
@@ -278,10 +333,11 @@ def answer_sign_post(request, campaign, form, token_state, admission):
             client_ip=client_ip(request),
             wake_claimed=admission.wake_claimed,
             held_by=admission.held_by,
+            source=form.source,
         )
     except signing.SigningClosed:
-        return respond_closed(request, campaign)
-    return respond_done(request, campaign, form.cleaned_data["email"])
+        return respond_closed(request, campaign, embed=embed)
+    return respond_done(request, campaign, form.cleaned_data["email"], embed=embed)
 
 
 @never_cache
@@ -488,3 +544,79 @@ def remind(request, slug):
     )
     messages.success(request, _("Thank you. We will remind you before 2 November."))
     return redirect("letters:thanks", campaign.slug)
+
+
+# -- The embed: the sign form in other websites' frames ------------------------------------
+
+
+def frame_ancestors(campaign) -> list[str]:
+    """Who may frame this campaign's embed: the origins it lists (and this site), else anyone."""
+    origins = campaign.embed_origin_list
+    return ["'self'", *origins] if origins else ["*"]
+
+
+def embed_response(campaign, response):
+    """Only the embed relaxes the site's refusal to be framed (CSP and X-Frame-Options)."""
+    response.xframe_options_exempt = True
+    response._csp_replace = {"frame-ancestors": frame_ancestors(campaign)}
+    return response
+
+
+def render_embed(request, slug):
+    campaign = get_object_or_404(
+        Campaign.objects.public().select_related("organisation"), slug=slug
+    )
+    context = {
+        "campaign": campaign,
+        "letters_shown": campaign_letters_shown(campaign),
+        "partners": campaign_partners(campaign),
+    }
+    if campaign.is_open:
+        form = build_sign_form(request, campaign, embed=True)
+        form.initial["started"] = EMBED_STARTED_PLACEHOLDER
+        context.update(panel_context(request, campaign, form, embed=True))
+    return embed_response(campaign, render(request, "letters/embed.html", context))
+
+
+def campaign_partners(campaign) -> list:
+    return [
+        partnership.organisation
+        for partnership in campaign.partnerships.select_related("organisation")
+    ]
+
+
+# The embed is served through idei.page_cache like the campaign page; each visitor gets their
+# own form token, bound to their network (no cookie), where this placeholder is (letters.apps).
+EMBED_STARTED_PLACEHOLDER = "embed-form-started-placeholder"
+
+
+def fill_embed_started(request) -> str:
+    return abuse.form_token(abuse.embed_visitor_key(request))
+
+
+@csrf_exempt  # the embed's POST is checked by its Origin and its form token instead: abuse.py
+@require_http_methods(["GET", "HEAD", "POST"])
+def embed(request, slug):
+    """GET: the compact campaign with its sign form, for any site's frame; POST: sign."""
+    if request.method != "POST":
+        return page_cache.serve(request, f"embed:{slug}", lambda: render_embed(request, slug))
+    campaign = signable_campaign(slug)
+    if not abuse.same_origin_post(request):
+        logger.info("sign: embed POST from another origin, refused", extra={"campaign": slug})
+        return embed_response(
+            campaign,
+            render(request, "letters/embed_refused.html", {"campaign": campaign}, status=403),
+        )
+    if not campaign.is_open:
+        return respond_closed(request, campaign, embed=True)
+    return embed_response(campaign, sign_post(request, campaign, embed=True))
+
+
+@require_safe
+def embed_check_email(request, slug):
+    campaign = get_object_or_404(
+        Campaign.objects.public().select_related("organisation"), slug=slug
+    )
+    return embed_response(
+        campaign, render(request, "letters/embed_check_email.html", {"campaign": campaign})
+    )

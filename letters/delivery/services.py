@@ -93,9 +93,7 @@ def on_signature_confirmed(signature: Signature) -> list[Letter]:
     messages = [signer_copy(signature, letters, templates=templates, cases=cases)]
     # A held signature's letters wait for an admin to count it (letters.services).
     if campaign.delivery_mode == Mode.EACH and signature.held_by_id is None:
-        reply_to = {
-            link.target_id: replies.address_for_link(link.pk) for link in campaign_targets
-        }
+        reply_to = {link.target_id: replies.address_for_link(link.pk) for link in campaign_targets}
         messages += [
             letter_message(letter, reply_to.get(letter.target_id, ""))
             for letter in letters

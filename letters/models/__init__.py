@@ -4,7 +4,7 @@ from .delivery import Letter
 from .messages import TRANSACTIONAL, MessageKind, UnsolicitedMailCount
 from .reminders import Reminder, ReminderText, Subscription
 from .responses import Response, ResponseAttachment, ResponseDecision, SignerNews
-from .signatures import BlockedEmailDomain, Signature, SignatureExport, WatchlistEntry
+from .signatures import BlockedEmailDomain, Signature, SignatureExport, Source, WatchlistEntry
 
 __all__ = [
     "TRANSACTIONAL",
@@ -19,6 +19,7 @@ __all__ = [
     "Signature",
     "SignatureExport",
     "SignerNews",
+    "Source",
     "Subscription",
     "UnsolicitedMailCount",
     "WatchlistEntry",

@@ -36,6 +36,15 @@ class SignatureQuerySet(models.QuerySet):
         return self.confirmed().filter(held_by__isnull=True)
 
 
+class Source(models.TextChoices):
+    """Where a signature came from: nothing about the visitor beyond this."""
+
+    PAGE = "page", _("Campaign page")
+    EMBED = "embed", _("Embedded form")
+    LINK = "link", _("Shared link")
+    UNKNOWN = "unknown", _("Unknown code")
+
+
 class Signature(ConfirmableByLink):
     """One person's support of a campaign; counts only once confirmed by e-mail."""
 
@@ -54,8 +63,26 @@ class Signature(ConfirmableByLink):
     consent_updates = models.BooleanField(_("keep me informed by this organisation"), default=False)
     consent_reminders = models.BooleanField(_("remind me before 2 November"), default=False)
     consent_show_first_name = models.BooleanField(_("show my first name publicly"), default=False)
+    # To hear from the partner organisation the signer came through (only that one).
+    consent_partner = models.BooleanField(_("keep me informed by the partner"), default=False)
     # The consent texts as shown, and when: proof of what the person agreed to.
     consent_record = models.JSONField(default=dict, editable=False)
+
+    # Where the signature came from (letters/signing/sources.py), read from a signed value in
+    # the form: a forged or unknown code is recorded as UNKNOWN, never as a partner.
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.PAGE, editable=False
+    )
+    source_code = models.CharField(_("source code"), max_length=40, blank=True, editable=False)
+    partner = models.ForeignKey(
+        "campaigns.Organisation",
+        verbose_name=_("partner"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="partner_signatures",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -90,6 +117,11 @@ class Signature(ConfirmableByLink):
         ]
         indexes = [
             models.Index(fields=["campaign", "confirmed_at"]),
+            models.Index(
+                fields=["campaign", "partner", "confirmed_at"],
+                condition=models.Q(partner__isnull=False),
+                name="signature_partner",
+            ),
             # The shown count reads this one: held signatures are few and not in it.
             models.Index(
                 fields=["campaign", "confirmed_at"],
@@ -135,6 +167,15 @@ class SignatureExport(models.Model):
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
+    # Set: a partner's export of the signers who agreed to hear from it (and only them).
+    partner = models.ForeignKey(
+        "campaigns.Organisation",
+        verbose_name=_("partner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("signature export")

@@ -16,7 +16,9 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core import signing
 from django.middleware.csrf import get_token
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -57,6 +59,41 @@ def visitor_key(request) -> str:
     """
     get_token(request)
     return salted_hmac(VISITOR_SALT, request.META["CSRF_COOKIE"]).hexdigest()[:24]
+
+
+EMBED_VISITOR_SALT = "letters.sign-form.embed-visitor"
+
+
+def embed_visitor_key(request) -> str:
+    """Who an embedded form's token is bound to: a keyed hash of the client's network.
+
+    The embed lives in other sites' frames, where browsers block or withhold our cookies
+    (Safari always, Chromium often; a SameSite=Lax cookie is never sent from a cross-site
+    frame), so it cannot be a CSRF secret. The network (an IPv4 address, an IPv6 /64) is what
+    the rate limits count already: a token fetched by a server elsewhere, to be posted by a
+    crowd, names another network and is refused as FOREIGN. A phone that changes network
+    between showing and sending the form gets the form back with a fresh token, input kept.
+    """
+    return salted_hmac(EMBED_VISITOR_SALT, client_network(request)).hexdigest()[:24]
+
+
+def same_origin_post(request) -> bool:
+    """Whether a POST without a CSRF cookie was sent by a page of this site (the embed's frame).
+
+    What Django's CSRF check does for a request without the cookie, by the Origin header
+    (every current browser sends it with a POST), else the Referer: a form on another site
+    that posts to the embed is refused. A POST with neither header comes from no browser
+    page, and is left to the form token and the rate limits like any other.
+    """
+    own = {f"{request.scheme}://{request.get_host()}", *settings.CSRF_TRUSTED_ORIGINS}
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin in own
+    referer = request.headers.get("Referer")
+    if referer is not None:
+        parts = urlsplit(referer)
+        return f"{parts.scheme}://{parts.netloc}" in own
+    return True
 
 
 def form_token(visitor: str, now: float | None = None) -> str:

@@ -18,7 +18,7 @@ from django_countries import countries
 
 from campaigns.letter_templates import validate_letter_template
 
-from . import abuse
+from . import abuse, sources
 
 # Control characters (CR, LF, tab, NUL...) and the Unicode line and paragraph separators:
 # a name or a city is one line, and a line break must never reach a mail header.
@@ -176,6 +176,8 @@ class SignForm(forms.Form):
         required=False,
     )
     started = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Where the signer came from, signed by the page (sources.py); read by the view, not here.
+    source = forms.CharField(widget=forms.HiddenInput, required=False)
     leave_empty = forms.CharField(
         label=_("Leave this empty"),
         required=False,
@@ -189,6 +191,7 @@ class SignForm(forms.Form):
         visitor: str,
         letter_body: str = "",
         default_country: str = "",
+        source: sources.SignatureSource | None = None,
         **kw,
     ):
         super().__init__(*args, **kw)
@@ -206,8 +209,17 @@ class SignForm(forms.Form):
             self.initial.setdefault("letter_text", self.letter_body)
         else:
             del self.fields["letter_text"]
+        self.source = source or sources.SignatureSource()
+        if self.source.partner_id:
+            # Only the partner the signer came through, never all of them: a consent of its own.
+            self.fields["consent_partner"] = forms.BooleanField(
+                label=_("Keep me informed by e-mail about the work of %(partner)s.")
+                % {"partner": self.source.partner_name},
+                required=False,
+            )
         if not self.is_bound:
             self.initial["started"] = abuse.form_token(visitor)
+            self.initial["source"] = sources.sign_value(campaign, self.source)
 
     @functools.cached_property
     def helper(self) -> FormHelper:
@@ -231,12 +243,13 @@ class SignForm(forms.Form):
             *fields,
             Fieldset(
                 _("Your choices (all optional)"),
-                *[Field(name) for name in CONSENT_FIELDS],
+                *[Field(name) for name in self.consent_fields],
                 css_class="sign-consents",
             ),
             # Reached by no person: hidden from sight, from screen readers and from Tab.
             Div(Field(HONEYPOT), css_class="sign-trap", aria_hidden="true"),
             Field("started"),
+            Field("source"),
         )
         return helper
 
@@ -297,6 +310,12 @@ class SignForm(forms.Form):
         data["started"] = abuse.form_token(self.visitor)
         self.data = data
 
+    @property
+    def consent_fields(self) -> tuple[str, ...]:
+        """The consents this form offers: the four, and the partner's when there is one."""
+        extra = ("consent_partner",) if "consent_partner" in self.fields else ()
+        return (*CONSENT_FIELDS, *extra)
+
     def consent_record(self, *, language: str, page: str) -> dict:
         """Proof of consent: the exact words shown, in the language shown, what was ticked."""
         return {
@@ -304,6 +323,6 @@ class SignForm(forms.Form):
             "page": page,
             "language": language,
             "at": timezone.now().isoformat(),
-            "texts": {name: str(self.fields[name].label) for name in CONSENT_FIELDS},
-            "given": {name: bool(self.cleaned_data.get(name)) for name in CONSENT_FIELDS},
+            "texts": {name: str(self.fields[name].label) for name in self.consent_fields},
+            "given": {name: bool(self.cleaned_data.get(name)) for name in self.consent_fields},
         }

@@ -30,6 +30,7 @@ from .confirmations import (
     issue_due_confirmations,
     queue_wake_claim,
 )
+from .sources import SignatureSource
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ CONSENT_FIELDS = (
     "consent_updates",
     "consent_reminders",
     "consent_show_first_name",
+    "consent_partner",
 )
 SIGNATURE_FIELDS = ("name", "country", "city", "message", "letter_text", *CONSENT_FIELDS)
 
@@ -128,6 +130,7 @@ def sign(
     client_ip: str,
     wake_claimed: bool | None = None,
     held_by: int | None = None,
+    source: SignatureSource | None = None,
 ) -> SignResult:
     """Store an unconfirmed signature (or refresh a pending one); its confirmation e-mail follows.
 
@@ -147,9 +150,12 @@ def sign(
     `wake_claimed` is the caller's Admission.wake_claimed: when the caller's admit() reached
     Redis, the caller wakes the worker (queue_claimed_wake_up) and sign() does not.
     `held_by`: the blocked watchlist entry that holds a new signature back (watchlist.py).
+    `source`: where the signer came from (sources.py); the partner's consent is kept only
+    with the partner it names.
     """
     if not campaign.is_open:
         raise SigningClosed
+    source = source or SignatureSource()
     email = cleaned_data["email"].strip()
     email_key = normalise_email(email)
     values = {field: cleaned_data.get(field, "") for field in SIGNATURE_FIELDS}
@@ -162,7 +168,9 @@ def sign(
         confirmation_due_at=now,
         confirmation_expires_at=now + CONFIRMATION_LIFETIME,
         held_by_id=held_by,
+        **source.fields,
     )
+    values["consent_partner"] = values["consent_partner"] and source.partner_id is not None
     signature = _insert_new(campaign, email_key, values)
     created = signature is not None
     if not created:

@@ -4,6 +4,10 @@ Anonymous visitors are sent to sign in; another organisation's coordinator gets 
 viewers read but every URL that changes something answers them 404 (the same answer as for
 another organisation's object: "not yours to change"); coordinators do everything except manage
 members and settings, which is for owners; admins (superusers) do everything.
+
+Partner organisations' members are outsiders to every page of the lead's campaign; they reach
+their own partner's page only (viewers read it, coordinators export from it), never another
+partner's, and the lead's members do not reach a partner's page either.
 """
 
 from dataclasses import dataclass
@@ -18,6 +22,7 @@ from campaigns.models import (
     Invitation,
     LetterTemplate,
     Membership,
+    Partnership,
     Target,
 )
 from tests.factories import (
@@ -52,6 +57,27 @@ DASHBOARD_URLS = [
     ("campaign_deliver", "/dashboard/campaigns/{campaign}/deliver/", "change"),
     ("target_create", "/dashboard/officials/new/", "change"),
     ("target_edit", "/dashboard/officials/{target}/edit/", "change"),
+    ("campaign_partners", "/dashboard/campaigns/{campaign}/partners/", "read"),
+    ("campaign_embed", "/dashboard/campaigns/{campaign}/embed/", "read"),
+    ("signatures", "/dashboard/campaigns/{campaign}/signatures/", "read"),
+    ("export", "/dashboard/campaigns/{campaign}/signatures/export/", "change"),
+    ("partner_invite", "/dashboard/campaigns/{campaign}/partners/invite/", "owner"),
+    ("partner_page", "/dashboard/campaigns/{campaign}/signatures/partners/{partner}/", "partner"),
+    (
+        "partner_export",
+        "/dashboard/campaigns/{campaign}/signatures/partners/{partner}/export/",
+        "partner_change",
+    ),
+    (
+        "other_partner_page",
+        "/dashboard/campaigns/{campaign}/signatures/partners/{other_partner}/",
+        "admin",
+    ),
+    (
+        "other_partner_export",
+        "/dashboard/campaigns/{campaign}/signatures/partners/{other_partner}/export/",
+        "admin",
+    ),
     ("organisation_edit", "/dashboard/organisations/{organisation}/edit/", "owner"),
     ("invitation_create", "/dashboard/organisations/{organisation}/invitations/new/", "owner"),
     (
@@ -71,13 +97,37 @@ POST_ONLY_URLS = [
         "/dashboard/organisations/{organisation}/invitations/{invitation}/withdraw/",
         {},
     ),
+    (
+        "partner_invitation_withdraw",
+        "/dashboard/campaigns/{campaign}/partners/invitations/{partner_invitation}/withdraw/",
+        {},
+    ),
+    (
+        "partner_remove",
+        "/dashboard/campaigns/{campaign}/partners/{partnership}/remove/",
+        {},
+    ),
 ]
 UNSCOPED = {"home", "targets", "campaign_create", "target_create"}
-VISITORS = ["anonymous", "outsider", "viewer", "coordinator", "owner", "admin"]
+VISITORS = [
+    "anonymous",
+    "outsider",
+    "partner_viewer",
+    "partner",
+    "viewer",
+    "coordinator",
+    "owner",
+    "admin",
+]
+# Members of another organisation: a stranger, and the two members of a partner organisation.
+OUTSIDERS = {"outsider", "partner", "partner_viewer"}
 ALLOWED = {
     "read": {"viewer", "coordinator", "owner", "admin"},
     "change": {"coordinator", "owner", "admin"},
     "owner": {"owner", "admin"},
+    "partner": {"partner_viewer", "partner", "admin"},
+    "partner_change": {"partner", "admin"},
+    "admin": {"admin"},
 }
 
 
@@ -102,6 +152,24 @@ def build_world() -> World:
     campaign = CampaignFactory(
         organisation=organisation, slug="our-campaign", status="draft", title="Our secret draft"
     )
+    partner = OrganisationFactory(slug="partner-org")
+    other_partner = OrganisationFactory(slug="other-partner-org")
+    for role, name in (("coordinator", "partner"), ("viewer", "partner_viewer")):
+        users[name] = UserFactory(username=name)
+        MembershipFactory(user=users[name], organisation=partner, role=role)
+    partnership = Partnership.objects.create(
+        campaign=campaign, organisation=partner, source_code="partner1"
+    )
+    Partnership.objects.create(
+        campaign=campaign, organisation=other_partner, source_code="partner2"
+    )
+    partner_invitation = Invitation.objects.create(
+        organisation=organisation,
+        campaign=campaign,
+        email="partner@example.org",
+        token_hash="1" * 64,
+        expires_at=timezone.now() + timezone.timedelta(days=7),
+    )
     # Shared, so an outsider can see it but still must not change it.
     target = TargetFactory(
         created_by_organisation=organisation, is_shared=True, name="Our Shared Official"
@@ -124,6 +192,10 @@ def build_world() -> World:
         "target": target.pk,
         "membership": viewer_membership.pk,
         "invitation": invitation.pk,
+        "partner": partner.slug,
+        "other_partner": other_partner.slug,
+        "partnership": partnership.pk,
+        "partner_invitation": partner_invitation.pk,
     }
     paths = {name: path.format(**values) for name, path, _kind in DASHBOARD_URLS}
     paths.update({name: path.format(**values) for name, path, _data in POST_ONLY_URLS})
@@ -147,6 +219,7 @@ def snapshot(world):
         sorted(Membership.objects.values_list("pk", "role")),
         Invitation.objects.count(),
         get_user_model().objects.count(),
+        sorted(Partnership.objects.values_list("pk", flat=True)),
     )
 
 
@@ -161,7 +234,11 @@ def test_dashboard_url_answers_each_visitor(client, visitor, name, kind):
         assert response["Location"] == f"/accounts/login/?next={path}"
     elif visitor in ALLOWED[kind]:
         assert response.status_code == 200, f"{visitor} should reach {path}"
-    elif visitor == "outsider" and name in UNSCOPED:
+    elif (
+        visitor in OUTSIDERS
+        and name in UNSCOPED
+        and (kind == "read" or visitor != "partner_viewer")
+    ):
         # Their own list or form: nothing of ours in it but a shared official.
         html = response.content.decode()
         assert response.status_code == 200
@@ -219,11 +296,12 @@ CHANGE_POSTS = {
     "target_edit": {"name": "X", "position": "Y", "country": "MX", "language": "en"},
     "organisation_edit": {"name": "Taken over"},
     "invitation_create": {"email": "spy@example.org", "role": "owner"},
+    "partner_invite": {"email": "spy@example.org"},
     "member_remove": {},
 }
 
 
-@pytest.mark.parametrize("visitor", ["anonymous", "outsider", "viewer"])
+@pytest.mark.parametrize("visitor", ["anonymous", "outsider", "partner", "viewer"])
 @pytest.mark.parametrize("name", list(CHANGE_POSTS))
 def test_denied_visitors_change_nothing_by_posting(client, visitor, name):
     world = build_world()
@@ -237,7 +315,7 @@ def test_denied_visitors_change_nothing_by_posting(client, visitor, name):
     response = client_for(client, world, visitor).post(world.paths[name], data)
     if visitor == "anonymous":
         assert response["Location"].startswith("/accounts/login/")
-    elif visitor == "outsider" and name in UNSCOPED:
+    elif visitor in {"outsider", "partner"} and name in UNSCOPED:
         # Their own "new" form refuses our organisation as a choice.
         assert response.status_code == 200
         assert "Select a valid choice" in response.content.decode()

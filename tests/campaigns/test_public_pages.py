@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import Campaign, CampaignStatusChange
+from campaigns.share_card import card_version
 from tests.factories import CampaignFactory, CaseFactory, TargetFactory
 from tests.letters.factories import LetterTemplateFactory
 
@@ -270,8 +271,11 @@ def test_campaign_page_has_open_graph_and_twitter_tags(client):
     assert meta(html, "og:title") == campaign.title
     assert meta(html, "og:description") == "Sign for Regina"
     assert meta(html, "og:url") == f"http://testserver/campaigns/{campaign.slug}/"
-    assert meta(html, "twitter:card") == "summary"
-    assert meta(html, "og:image") is None
+    assert meta(html, "twitter:card") == "summary_large_image"
+    # The share card drawn on the server (campaigns/share_card.py), with or without an image.
+    assert meta(html, "og:image").startswith(
+        f"http://testserver/campaigns/{campaign.slug}/share.png?v="
+    )
 
 
 def test_campaign_image_is_shown_with_its_credit_and_shared(client, settings, tmp_path):
@@ -281,7 +285,8 @@ def test_campaign_image_is_shown_with_its_credit_and_shared(client, settings, tm
 
     html = page(client, campaign.get_absolute_url())
 
-    assert meta(html, "og:image") == "http://testserver" + campaign.image.url
+    assert campaign.image.url in html
+    assert meta(html, "og:image").endswith("/share.png?v=" + card_version(campaign))
     assert "Image: Photo: Family archive" in html
 
 

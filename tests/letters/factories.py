@@ -184,3 +184,25 @@ class ReminderTextFactory(factory.django.DjangoModelFactory):
     language = "en"
     subject = "{days_left} days until {date}"
     body = "Hello,\n\nIn {country}, {unresolved_count_country} cases are unresolved."
+
+
+# -- The embed (tests/letters/test_embed.py, tests/browser/test_embed.py) -------------------
+
+
+def embed_form_token(address: str = "127.0.0.1", seconds_ago: int = 60) -> str:
+    """A form token of the embed, as the embed page gives a visitor on `address`."""
+    import time
+
+    from django.test import RequestFactory
+
+    from letters.signing.abuse import embed_visitor_key, form_token
+
+    request = RequestFactory().get("/", REMOTE_ADDR=address)
+    return form_token(embed_visitor_key(request), now=time.time() - seconds_ago)
+
+
+def embed_sign_data(address: str = "127.0.0.1", **overrides) -> dict:
+    """What a browser on `address` sends from the embed's form, shown a minute ago."""
+    data = sign_data(None, started=embed_form_token(address))
+    data.update(overrides)
+    return data

@@ -36,8 +36,8 @@ def test_campaign_page_runs_a_fixed_number_of_queries(
     campaign = open_campaign()
     cache.clear()
 
-    # Rendered: campaign, cases, letters, history, recent signers, officials.
-    with django_assert_max_num_queries(6):
+    # Rendered: campaign, cases, letters, history, partners, recent signers, officials.
+    with django_assert_max_num_queries(7):
         page(client, campaign)
     # Then from the page cache (idei.page_cache): no query at all.
     with django_assert_num_queries(0):
