@@ -25,7 +25,8 @@ def test_campaign_page_renders_with_its_cases_officials_and_letter(page, demo_da
     assert page.get_by_role("heading", level=1).inner_text().startswith("Reopen the investigations")
     assert page.get_by_role("heading", name="The cases").is_visible()
     assert page.get_by_role("heading", name="Who we write to").is_visible()
-    assert "[your name]" in page.locator(".letter-preview").inner_text()
+    # Unticked by default: the letter as sent is signed "A supporter from [your country]".
+    assert "[your country]" in page.locator(".letter-sent").first.inner_text()
     page.screenshot(path=str(artifacts_dir / "campaign-wide.png"), full_page=True)
 
 

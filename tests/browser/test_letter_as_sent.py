@@ -159,7 +159,9 @@ def test_the_letter_shown_is_the_letter_the_official_receives(
     assert sent.endswith("Mensaje personal del firmante:\n" + MESSAGE)
     if share_name:
         assert "Lucía Hernández\nPuebla México" in sent
-        assert to_official["Reply-To"] == email
+        # The official's own reply address (issue 16), then the signer's, who agreed to share.
+        reply_to = [address.strip() for address in to_official["Reply-To"].split(",")]
+        assert reply_to[0].startswith("reply+") and reply_to[1:] == [email]
         # The campaign page showed the same letter, with the signer's words in brackets.
         filled = (
             preview.replace("[your name]", name)
@@ -169,7 +171,8 @@ def test_the_letter_shown_is_the_letter_the_official_receives(
     else:
         assert name not in sent and "Puebla" not in sent and email not in plain(to_official)
         assert "Un simpatizante de México" in sent
-        assert to_official["Reply-To"] is None
+        # Only the official's own reply address: never the signer's.
+        assert to_official["Reply-To"].startswith("reply+") and email not in to_official["Reply-To"]
         filled = preview.replace("[your country]", "México")
     assert filled.strip() == sent
 
