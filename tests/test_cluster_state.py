@@ -182,6 +182,8 @@ def sign(node: Node, slug: str, form: tuple[dict, dict], email: str, client: str
     )
 
 
+# The nodes run settings.py's hashers: the password is stored with them too.
+@pytest.mark.real_password_hashers
 def test_a_session_made_on_one_node_is_signed_in_on_the_other(two_nodes, transactional_db):
     first, second = two_nodes
     membership = MembershipFactory()
