@@ -240,6 +240,17 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(autouse=True)
+def _language_reset_after_each_test():
+    """LocaleMiddleware activates a request's language in the thread and never deactivates
+    it: after a test client's request in Chinese, the next test in this process would read
+    lazy strings in Chinese. Each test starts from the default language."""
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery_by_default():
     """Tasks run inline unless a test asks for the real worker (see `celery_worker`)."""
     celery_app.conf.task_always_eager = True
