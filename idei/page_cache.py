@@ -10,7 +10,8 @@ browser's language); each visitor gets a copy with their own values put into the
 Whatever changes what a cached page shows calls `invalidate()` after commit, which bumps one
 generation number in the cache, so an edit is seen at the next request in every process;
 PAGE_SECONDS bounds what no signal reports. There is one copy of a page, in the cache (Redis):
-a request reads the generation and the page in one round trip.
+a request reads the generation and the page in one round trip, with a client of our own
+(idei.redis_client), the page kept as JSON (its HTML and the attributes in KEPT_ATTRIBUTES).
 
 Only anonymous GET/HEAD requests without a query string and without a session or message
 cookie (nor one an app registers with `register_own_cookie`, such as a signer's own "you
@@ -24,6 +25,7 @@ the value is inserted as it is, so it must be HTML-safe (tokens, signed values).
 """
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable
 
@@ -33,6 +35,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
+
+from idei.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -112,18 +116,30 @@ def _cached_page(key: str, render: Callable[[], tuple[str, dict]]) -> tuple[str,
     The generation and the page are read in one round trip. An exception from `render` is
     raised and nothing is kept. With the cache down, every request renders.
     """
+    client = redis_client()
     try:
-        found = cache.get_many([GENERATION_KEY, key])
+        if client is None:
+            found = cache.get_many([GENERATION_KEY, key])
+            generation, stored = found.get(GENERATION_KEY, 0), found.get(key)
+        else:
+            # Our own client (idei.redis_client): Django's builds one per call, on every page.
+            raw_generation, raw_page = client.mget(
+                cache.make_key(GENERATION_KEY), cache.make_key(key)
+            )
+            # Django's cache stores an integer as its digits, so invalidate() can INCR it.
+            generation = int(raw_generation or 0)
+            stored = json.loads(raw_page) if raw_page else None
     except Exception:
         logger.warning("page cache: unavailable", exc_info=True)
         return render()
-    generation = found.get(GENERATION_KEY, 0)
-    stored = found.get(key)
     if stored and stored[0] == generation:
-        return stored[1], (stored[2] if len(stored) > 2 else {})
+        return stored[1], stored[2]
     html, kept = render()
     try:
-        cache.set(key, (generation, html, kept), PAGE_SECONDS)
+        if client is None:
+            cache.set(key, (generation, html, kept), PAGE_SECONDS)
+        else:
+            client.set(cache.make_key(key), json.dumps([generation, html, kept]), ex=PAGE_SECONDS)
     except Exception:
         logger.warning("page cache: unavailable", exc_info=True)
     return html, kept

@@ -9,9 +9,9 @@ told how long to wait (for `Retry-After`).
 
 The counts live with the cache under its key prefix: on Redis, every limit of a request, and
 whatever else the caller adds to the same pipeline, is counted in one round trip with a client
-of our own (Django's builds a new one per call); other cache backends take the portable
-add/incr path of Django's cache API. A request may also claim keys that only one request may
-set (a single-use token's "used" mark) in the same trip. Keys are hashed with the secret key,
+of our own (idei.redis_client); other cache backends take the portable add/incr path of
+Django's cache API. A request may also claim keys that only one request may set (a single-use
+token's "used" mark) in the same trip. Keys are hashed with the secret key,
 so the cache never holds an address in clear. If the cache is down, requests are allowed:
 limits slow attackers down, they must not lock people out or lose a signature.
 """
@@ -26,8 +26,9 @@ from typing import NamedTuple
 
 import redis
 from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache import cache
+
+from idei.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -107,27 +108,6 @@ class _Window:
         # ...or in the next one, once enough of this one has.
         slide = seconds * max(0.0, 1 - (count - 1) / current)
         return max(1, math.ceil(seconds - self.into + slide))
-
-
-# One Redis client (with its connection pool) per process and server.
-_redis_clients: dict[tuple, redis.Redis] = {}
-
-
-def redis_client() -> redis.Redis | None:
-    """A Redis client of our own on the server of the default cache; None for another backend."""
-    if not isinstance(caches["default"], RedisCache):
-        return None
-    config = settings.CACHES["default"]
-    location = config["LOCATION"]
-    url = (location.split(",") if isinstance(location, str) else list(location))[0]
-    options = config.get("OPTIONS", {})
-    timeouts = (options.get("socket_connect_timeout", 2), options.get("socket_timeout", 2))
-    client = _redis_clients.get((url, timeouts))
-    if client is None:
-        client = _redis_clients[(url, timeouts)] = redis.Redis.from_url(
-            url, socket_connect_timeout=timeouts[0], socket_timeout=timeouts[1]
-        )
-    return client
 
 
 def hit(limits: tuple[Limit, ...], value: str) -> bool:

@@ -11,7 +11,8 @@ import logging
 
 from django.contrib import messages
 from django.core.signing import BadSignature
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,6 +29,7 @@ from campaigns.models import Campaign
 from campaigns.views import letter_for_reader, letters_shown, preview_signers, share_links
 from idei import page_cache
 from idei.client_address import client_ip
+from idei.db.prepared import PreparedGet
 from idei.tokens import LinkError, LinkExpired
 
 from . import services
@@ -151,10 +153,16 @@ def respond_done(request, campaign, email: str = "", *, embed: bool = False):
     of it: it says nothing about whether it had signed before.
     """
     if wants_json(request):
+        # Without the request's context processors (they cost more than the fragment, which
+        # needs none of them): the CSRF token of its "send again" form is given here.
         html = render_to_string(
             "letters/includes/check_email.html",
-            {"campaign": campaign, "email": email, "embed": embed},
-            request=request,
+            {
+                "campaign": campaign,
+                "email": email,
+                "embed": embed,
+                "csrf_token": get_token(request),
+            },
         )
         response = JsonResponse({"status": "ok", "html": html})
     else:
@@ -219,12 +227,24 @@ def respond_closed(request, campaign, *, embed: bool = False):
     )
 
 
+# Compiled once per process (idei.db.prepared): on the sign POST, Django's compilation of
+# this read cost more CPU than the query itself.
+PUBLIC_CAMPAIGN = PreparedGet(
+    lambda: Campaign.objects.public().select_related("organisation"),
+    "slug",
+    related=("organisation",),
+)
+
+
 def signable_campaign(slug: str) -> Campaign:
     """The public campaign behind a sign URL (404 otherwise), read from the database now.
 
     A sign POST reads it once, here; whether it is open is decided on this read (services.sign).
     """
-    return get_object_or_404(Campaign.objects.public().select_related("organisation"), slug=slug)
+    try:
+        return PUBLIC_CAMPAIGN.get(slug)
+    except Campaign.DoesNotExist:
+        raise Http404 from None
 
 
 @require_http_methods(["GET", "POST"])

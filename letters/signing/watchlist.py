@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from idei import rate_limits
+from idei.redis_client import redis_client
 
 from ..models import WatchlistEntry
 from ..models.signatures import ascii_domain
@@ -105,7 +105,7 @@ def holding_entry(email_key: str, network: str) -> int | None:
 def watch_sources(now: float | None = None) -> list[WatchlistEntry]:
     """Make an alert of every source over its threshold in this hour or the last (once an hour
     each): the entry's count and time, and a log line. The entries alerted now."""
-    client = rate_limits.redis_client()
+    client = redis_client()
     if client is None:
         return []
     now = now if now is not None else time.time()

@@ -11,6 +11,7 @@ from django.urls import reverse
 from idei import rate_limits
 from idei.client_address import client_ip, client_network
 from idei.outbox.models import OutgoingMessage
+from idei.redis_client import redis_client
 from letters.models import BlockedEmailDomain, Signature
 from letters.signing import abuse, confirmations
 from letters.signing import services as signing
@@ -530,7 +531,7 @@ def rate_limit_store(request, settings):
     """Rate limits counted on the real Redis (one pipeline) or through Django's cache API."""
     if request.param == "redis":
         request.getfixturevalue("redis_broker")
-        assert rate_limits.redis_client() is not None
+        assert redis_client() is not None
     else:
         settings.CACHES = {
             "default": {
@@ -538,7 +539,7 @@ def rate_limit_store(request, settings):
                 "LOCATION": "test-rate-limits",
             }
         }
-        assert rate_limits.redis_client() is None
+        assert redis_client() is None
     cache.clear()
     yield request.param
     cache.clear()

@@ -1,0 +1,145 @@
+"""PreparedGet (idei/db/prepared.py): the same instances as the ORM's get(), from SQL compiled
+once, on PostgreSQL and on the embedded default's SQLite."""
+
+import datetime
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from campaigns.models import Campaign, Target
+from idei.db.prepared import PreparedGet
+from tests.factories import CampaignFactory, TargetFactory
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PUBLIC_CAMPAIGN = PreparedGet(
+    lambda: Campaign.objects.public().select_related("organisation"),
+    "slug",
+    related=("organisation",),
+)
+TARGET = PreparedGet(lambda: Target.objects.all(), "pk")
+
+
+def field_values(instance) -> dict:
+    return {
+        field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields
+    }
+
+
+def test_a_campaign_and_its_organisation_are_read_as_the_orm_reads_them():
+    campaign = CampaignFactory(
+        opens_at=timezone.now() - datetime.timedelta(days=1),
+        closes_at=timezone.now() + datetime.timedelta(days=30),
+        signers_may_edit=True,
+        embed_origins="https://example.org",
+    )
+    expected = Campaign.objects.select_related("organisation").get(pk=campaign.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        found = PUBLIC_CAMPAIGN.get(campaign.slug)
+        assert found.organisation.name == expected.organisation.name
+
+    assert len(queries) == 1  # the organisation came with the campaign
+    assert field_values(found) == field_values(expected)
+    assert field_values(found.organisation) == field_values(expected.organisation)
+    assert found._state.adding is False and found._state.db == "default"
+    assert found.opens_at.tzinfo is not None and found.signers_may_edit is True
+
+
+def test_converters_apply_json_dates_and_booleans():
+    target = TargetFactory(
+        position_translations={"es": "Fiscal General", "ar": "النائب العام"},
+        last_verified=datetime.date(2026, 11, 2),
+        is_shared=True,
+    )
+
+    found = TARGET.get(target.pk)
+
+    assert field_values(found) == field_values(Target.objects.get(pk=target.pk))
+    assert found.position_translations["ar"] == "النائب العام"
+    assert found.last_verified == datetime.date(2026, 11, 2)
+
+
+def test_a_draft_is_not_found_and_the_filter_holds_on_every_call():
+    draft = CampaignFactory(status=Campaign.Status.DRAFT)
+    published = CampaignFactory()
+
+    with pytest.raises(Campaign.DoesNotExist):
+        PUBLIC_CAMPAIGN.get(draft.slug)
+    with pytest.raises(Campaign.DoesNotExist):
+        PUBLIC_CAMPAIGN.get("no-such-campaign")
+    assert PUBLIC_CAMPAIGN.get(published.slug).pk == published.pk
+    Campaign.objects.filter(pk=published.pk).update(status=Campaign.Status.DRAFT)
+    with pytest.raises(Campaign.DoesNotExist):
+        PUBLIC_CAMPAIGN.get(published.slug)  # read now, not remembered
+
+
+def test_hostile_values_are_parameters_not_sql():
+    campaign = CampaignFactory()
+
+    for value in ["' OR 1=1 --", "x'; DROP TABLE campaigns_campaign; --", "\x00", "é" * 500]:
+        with pytest.raises(Campaign.DoesNotExist):
+            PUBLIC_CAMPAIGN.get(value.replace("\x00", ""))
+    assert PUBLIC_CAMPAIGN.get(campaign.slug).pk == campaign.pk
+
+
+def test_a_queryset_that_does_not_read_whole_rows_is_refused():
+    campaign = CampaignFactory()
+    partial = PreparedGet(lambda: Campaign.objects.only("slug"), "slug")
+
+    with pytest.raises(ValueError, match="whole rows"):
+        partial.get(campaign.slug)
+
+
+SQLITE_SCRIPT = """
+import datetime, django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.utils import timezone
+from campaigns.models import Campaign, Organisation, Target
+from idei.db.prepared import PreparedGet
+organisation = Organisation.objects.create(name="Grupo", slug="grupo", country="MX")
+campaign = Campaign.objects.create(
+    organisation=organisation, title="T", slug="c", summary="S", goal=10,
+    status=Campaign.Status.PUBLISHED, signers_may_edit=True,
+    closes_at=timezone.now() + datetime.timedelta(days=3))
+target = Target.objects.create(name="N", position="P", institution="I", country="MX",
+    email="n@example.org", position_translations={"es": "Fiscal"}, is_shared=True,
+    last_verified=datetime.date(2026, 11, 2))
+def values(instance):
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+found = PreparedGet(lambda: Campaign.objects.public().select_related("organisation"), "slug",
+    related=("organisation",)).get("c")
+expected = Campaign.objects.select_related("organisation").get(slug="c")
+assert values(found) == values(expected), (values(found), values(expected))
+assert values(found.organisation) == values(expected.organisation)
+assert found.signers_may_edit is True and found.closes_at.tzinfo is not None
+assert values(PreparedGet(lambda: Target.objects.all(), "pk").get(target.pk)) == values(
+    Target.objects.get(pk=target.pk))
+print("same")
+"""
+
+
+def test_on_sqlite_the_embedded_default_reads_the_same(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", SQLITE_SCRIPT],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "idei.settings",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'prepared.sqlite3'}",
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "same"
