@@ -48,7 +48,11 @@ class Source(models.TextChoices):
 class Signature(ConfirmableByLink):
     """One person's support of a campaign; counts only once confirmed by e-mail."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="signatures")
+    # Indexed by the unique constraint and the indexes below, which all start with it: an index
+    # of its own would only cost every sign POST's INSERT one more index entry.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="signatures", db_index=False
+    )
     name = models.CharField(_("name"), max_length=120)
     email = models.EmailField(_("e-mail"), max_length=254)
     # Lower-cased, Gmail dots and +tags removed: one signature per person and campaign.
@@ -82,10 +86,12 @@ class Signature(ConfirmableByLink):
         editable=False,
         on_delete=models.SET_NULL,
         related_name="partner_signatures",
+        db_index=False,  # a partial index below: most signatures have no partner
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Indexed where set (below): a new signature, not yet confirmed, adds no entry.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     # Set when the person signs: a confirmation e-mail is owed. A worker gives the signature its
     # link and writes the e-mail to the outbox, then clears this (signing/confirmations.py).
     confirmation_due_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -102,6 +108,7 @@ class Signature(ConfirmableByLink):
         editable=False,
         on_delete=models.PROTECT,
         related_name="held_signatures",
+        db_index=False,  # a partial index below: held signatures are few
     )
 
     objects = SignatureQuerySet.as_manager()
@@ -138,6 +145,24 @@ class Signature(ConfirmableByLink):
                 fields=["confirmation_due_at"],
                 condition=models.Q(confirmation_due_at__isnull=False),
                 name="signature_confirmation_due",
+            ),
+            # Where a column is mostly NULL, only the rows that have a value are indexed: the
+            # lookups (a confirmation date range, a partner's or watchlist entry's rows, which
+            # deleting either needs) all imply a value, and a new signature adds no entry.
+            models.Index(
+                fields=["confirmed_at"],
+                condition=models.Q(confirmed_at__isnull=False),
+                name="signature_confirmed",
+            ),
+            models.Index(
+                fields=["partner"],
+                condition=models.Q(partner__isnull=False),
+                name="signature_partner_id",
+            ),
+            models.Index(
+                fields=["held_by"],
+                condition=models.Q(held_by__isnull=False),
+                name="signature_held_by",
             ),
         ]
 

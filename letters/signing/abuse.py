@@ -57,7 +57,10 @@ def visitor_key(request) -> str:
     cookie); where the page cache fills its holes, the CSRF hole is filled first, so both
     values come from the same secret. The secret itself never appears in the page.
     """
-    get_token(request)
+    if "CSRF_COOKIE" not in request.META:
+        # A new visitor. Otherwise CsrfViewMiddleware has read the secret from the cookie
+        # already, and get_token() would only spend 32 random characters on a mask unused.
+        get_token(request)
     return salted_hmac(VISITOR_SALT, request.META["CSRF_COOKIE"]).hexdigest()[:24]
 
 
