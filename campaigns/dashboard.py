@@ -287,17 +287,7 @@ def campaign_targets(request, slug):
             for target in choosable.filter(pk=int(added))
             if target.pk not in {t.pk for t in linked}
         ]
-    found = available.exclude(pk__in=[t.pk for t in linked])
-    if search.is_valid():
-        if search.cleaned_data["q"]:
-            query = search.cleaned_data["q"]
-            found = found.filter(
-                Q(name__icontains=query)
-                | Q(position__icontains=query)
-                | Q(institution__icontains=query)
-            )
-        if search.cleaned_data["country"]:
-            found = found.filter(country=search.cleaned_data["country"])
+    found = search.filter(available.exclude(pk__in=[t.pk for t in linked]))
     has_query = bool(query_data.get("q") or query_data.get("country"))
     results_heading = _("Search results") if has_query else _("Officials you can address")
     if not has_query:
@@ -523,17 +513,7 @@ def campaign_run_again(request, slug):
 @require_GET
 def target_list(request):
     search = TargetSearchForm(request.GET or None)
-    targets = targets_for(request.user).select_related("created_by_organisation")
-    if search.is_valid():
-        if search.cleaned_data["q"]:
-            query = search.cleaned_data["q"]
-            targets = targets.filter(
-                Q(name__icontains=query)
-                | Q(position__icontains=query)
-                | Q(institution__icontains=query)
-            )
-        if search.cleaned_data["country"]:
-            targets = targets.filter(country=search.cleaned_data["country"])
+    targets = search.filter(targets_for(request.user).select_related("created_by_organisation"))
     page = Paginator(targets.order_by("country", "name", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )

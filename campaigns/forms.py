@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone
 from django.utils.text import slugify
@@ -473,6 +474,20 @@ class TargetSearchForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", _("All countries")), *countries]
+
+    def filter(self, targets):
+        """`targets` narrowed to what was searched for (all of them while nothing was)."""
+        if not self.is_valid():
+            return targets
+        if query := self.cleaned_data["q"]:
+            targets = targets.filter(
+                Q(name__icontains=query)
+                | Q(position__icontains=query)
+                | Q(institution__icontains=query)
+            )
+        if self.cleaned_data["country"]:
+            targets = targets.filter(country=self.cleaned_data["country"])
+        return targets
 
 
 # -- Campaigns ---------------------------------------------------------------------------------
