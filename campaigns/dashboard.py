@@ -769,6 +769,16 @@ def find_invitation(token: str):
     return invitation, None
 
 
+def invitation_already_used(request):
+    """The answer when another request claimed the invitation between our read and our claim."""
+    return render(
+        request,
+        "campaigns/dashboard/invitation_invalid.html",
+        {"problem": _("This invitation has already been used.")},
+        status=410,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request, token):
     """GET shows the invitation; POST joins the organisation (creating an account if needed)."""
@@ -794,12 +804,7 @@ def accept_invitation(request, token):
         try:
             membership, created = services.accept_invitation(invitation, user)
         except services.InvitationUnusable:
-            return render(
-                request,
-                "campaigns/dashboard/invitation_invalid.html",
-                {"problem": _("This invitation has already been used.")},
-                status=410,
-            )
+            return invitation_already_used(request)
         if not signed_in:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         if created:
@@ -952,12 +957,7 @@ def accept_partner_invitation(request, invitation):
                 new_name=form.cleaned_data["new_name"],
             )
         except services.InvitationUnusable:
-            return render(
-                request,
-                "campaigns/dashboard/invitation_invalid.html",
-                {"problem": _("This invitation has already been used.")},
-                status=410,
-            )
+            return invitation_already_used(request)
         except services.NotAPartnerCandidate:
             raise Http404 from None
         if not signed_in:
