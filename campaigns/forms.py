@@ -266,6 +266,13 @@ class OrganisationForm(PlainTextMixin, forms.ModelForm):
         return validate_image(self.cleaned_data.get("logo"), LOGO_MAX_BYTES)
 
 
+def invited_address(email: str) -> str:
+    """An invited address as stored: trimmed, its domain in lower case (the local part as typed)."""
+    email = email.strip()
+    local, _at, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
 class InvitationForm(forms.ModelForm):
     class Meta:
         model = Invitation
@@ -284,9 +291,7 @@ class InvitationForm(forms.ModelForm):
         self.helper = form_helper()
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        local, _at, domain = email.rpartition("@")
-        email = f"{local}@{domain.lower()}"
+        email = invited_address(self.cleaned_data["email"])
         # The same check runs again under the organisation's lock in services.invite.
         check_invitable(self.organisation, email)
         return email
@@ -310,9 +315,7 @@ class PartnerInvitationForm(forms.Form):
         self.helper = form_helper()
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        local, _at, domain = email.rpartition("@")
-        email = f"{local}@{domain.lower()}"
+        email = invited_address(self.cleaned_data["email"])
         # The same check runs again under the organisation's lock in services.invite_partner.
         check_partner_invitable(self.campaign, email)
         return email
