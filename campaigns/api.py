@@ -10,17 +10,16 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from cases.api import (
     BAD_QUERY,
     PAGE_NOT_FOUND,
-    ApiPagination,
     CountryCodeField,
-    EscapedJSONRenderer,
     PageQuery,
+    PublicViewSet,
     not_found,
     validated_query,
 )
@@ -163,12 +162,10 @@ def public_campaigns(detail: bool = False):
 
 
 @extend_schema(tags=["campaigns"])
-class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CampaignViewSet(PublicViewSet):
     """Public campaigns: open ones, and closed or delivered ones with their final count."""
 
     serializer_class = CampaignSerializer
-    pagination_class = ApiPagination
-    renderer_classes = [EscapedJSONRenderer]
     lookup_field = "slug"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
 
@@ -194,8 +191,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             campaigns = in_country(campaigns, params["country"])
         if "case" in params:
             campaigns = about_case(campaigns, params["case"])
-        page = self.paginate_queryset(campaigns)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.page_of(campaigns)
 
     @extend_schema(
         summary="One public campaign, with the officials it addresses",

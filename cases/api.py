@@ -115,6 +115,18 @@ def validated_query(request, query_class, filter_names=()) -> dict:
     return query.validated_data
 
 
+class PublicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A read-only public list and detail: pages of ApiPagination, JSON escaped for markup."""
+
+    pagination_class = ApiPagination
+    renderer_classes = [EscapedJSONRenderer]
+
+    def page_of(self, rows):
+        """The page the query asks for of `rows`, serialised, with the sources and terms."""
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
 class NotFoundSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text=_("Why nothing was found."))
 
@@ -313,12 +325,10 @@ def published_cases(detail: bool = False):
 
 
 @extend_schema(tags=["cases"])
-class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CaseViewSet(PublicViewSet):
     """Published cases: one journalist or media worker killed, and where justice stands."""
 
     serializer_class = CaseSerializer
-    pagination_class = ApiPagination
-    renderer_classes = [EscapedJSONRenderer]
     # The same filters, names and meanings as the /cases/ page; invalid values answer 400.
     filter_backends = [DjangoFilterBackend]
     filterset_class = DocumentedCaseFilter
@@ -335,9 +345,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     def list(self, request, *args, **kwargs):
         validated_query(request, PageQuery, filter_names=CaseFilter.base_filters)
-        cases = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(cases)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.page_of(self.filter_queryset(self.get_queryset()))
 
     @extend_schema(
         summary="One published case, with its judicial timeline and sources",

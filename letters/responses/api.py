@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response as ApiResponse
 
@@ -17,10 +17,9 @@ from campaigns.api import absolute
 from cases.api import (
     BAD_QUERY,
     PAGE_NOT_FOUND,
-    ApiPagination,
     CountryCodeField,
-    EscapedJSONRenderer,
     PageQuery,
+    PublicViewSet,
     not_found,
     validated_query,
 )
@@ -110,12 +109,10 @@ def published_responses():
 
 
 @extend_schema(tags=["responses"])
-class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ResponseViewSet(PublicViewSet):
     """Officials' responses that coordinators published."""
 
     serializer_class = ResponseSerializer
-    pagination_class = ApiPagination
-    renderer_classes = [EscapedJSONRenderer]
     lookup_value_regex = "[0-9]{1,10}"
 
     def get_queryset(self):
@@ -135,8 +132,7 @@ class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             responses = responses.filter(target__country=params["country"])
         if "official" in params:
             responses = responses.filter(target_id=params["official"])
-        page = self.paginate_queryset(responses)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.page_of(responses)
 
     @extend_schema(
         summary="One published response",
@@ -167,12 +163,10 @@ class OfficialRow:
 
 
 @extend_schema(tags=["officials"])
-class OfficialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class OfficialViewSet(PublicViewSet):
     """Officials and institutions IDEI has delivered letters to, and whether they answered."""
 
     serializer_class = OfficialSerializer
-    pagination_class = ApiPagination
-    renderer_classes = [EscapedJSONRenderer]
     lookup_value_regex = "[0-9]{1,10}"
 
     def get_queryset(self):
@@ -189,8 +183,7 @@ class OfficialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             OfficialRow(target, record)
             for target, record in records.officials_written_to(params.get("country"))
         ]
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.page_of(rows)
 
     @extend_schema(
         summary="One official written to",
