@@ -6,6 +6,7 @@ be edited and imported back.
 """
 
 import datetime
+import io
 import time
 
 from django import forms
@@ -521,8 +522,7 @@ def progress_figures(job: dict) -> dict:
 
 def xlsx_bytes(rows) -> bytes:
     """A workbook in which every cell is text: nothing is ever evaluated as a formula."""
-    import io
-
+    # Imported here: only workbook downloads pay for openpyxl (as only uploads do, reading.py).
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
 
