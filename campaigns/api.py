@@ -15,12 +15,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from cases.api import (
-    BAD_QUERY,
-    PAGE_NOT_FOUND,
     CountryCodeField,
     PageQuery,
     PublicViewSet,
-    not_found,
+    detail_responses,
+    list_responses,
     validated_query,
 )
 from cases.models import Case
@@ -180,7 +179,7 @@ class CampaignViewSet(PublicViewSet):
             "`signatures` is the number of confirmed signatures."
         ),
         parameters=[CampaignApiFilter],
-        responses={200: CampaignSerializer(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND},
+        responses=list_responses(CampaignSerializer),
     )
     def list(self, request, *args, **kwargs):
         params = validated_query(request, CampaignApiFilter)
@@ -199,11 +198,10 @@ class CampaignViewSet(PublicViewSet):
             "404 for drafts and unknown slugs. Officials are listed without their e-mail or "
             "postal address."
         ),
-        responses={
-            200: CampaignDetailSerializer,
-            400: BAD_QUERY,
-            404: not_found(_("No public campaign with this slug (drafts are never public).")),
-        },
+        responses=detail_responses(
+            CampaignDetailSerializer,
+            _("No public campaign with this slug (drafts are never public)."),
+        ),
     )
     def retrieve(self, request, *args, **kwargs):
         validated_query(request, serializers.Serializer)

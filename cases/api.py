@@ -143,6 +143,16 @@ BAD_QUERY = OpenApiResponse(
 )
 
 
+def list_responses(serializer_class) -> dict:
+    """A list's documented answers: a page of `serializer_class`, a bad query, a page too far."""
+    return {200: serializer_class(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND}
+
+
+def detail_responses(serializer_class, missing: str) -> dict:
+    """One object's documented answers: it, a bad query, or 404 saying what `missing` means."""
+    return {200: serializer_class, 400: BAD_QUERY, 404: not_found(missing)}
+
+
 class CountryCodeField(serializers.ChoiceField):
     """An ISO 3166-1 alpha-2 code, in either letter case, for query serializers."""
 
@@ -341,7 +351,7 @@ class CaseViewSet(PublicViewSet):
     @extend_schema(
         summary="List published cases",
         parameters=[PageQuery, *CASE_FILTER_PARAMETERS],
-        responses={200: CaseSerializer(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND},
+        responses=list_responses(CaseSerializer),
     )
     def list(self, request, *args, **kwargs):
         validated_query(request, PageQuery, filter_names=CaseFilter.base_filters)
@@ -349,11 +359,9 @@ class CaseViewSet(PublicViewSet):
 
     @extend_schema(
         summary="One published case, with its judicial timeline and sources",
-        responses={
-            200: CaseDetailSerializer,
-            400: BAD_QUERY,
-            404: not_found(_("No published case with this id or slug.")),
-        },
+        responses=detail_responses(
+            CaseDetailSerializer, _("No published case with this id or slug.")
+        ),
     )
     def retrieve(self, request, *args, **kwargs):
         validated_query(request, serializers.Serializer)
@@ -463,7 +471,7 @@ class CountryViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="Countries with published cases, with their figures",
         parameters=[PageQuery],
-        responses={200: CountrySerializer(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND},
+        responses=list_responses(CountrySerializer),
     )
     def list(self, request):
         validated_query(request, PageQuery)
@@ -482,11 +490,10 @@ class CountryViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="One country's full figures: per year by status, UNESCO replies, impunity",
-        responses={
-            200: CountryDetailSerializer,
-            400: BAD_QUERY,
-            404: not_found(_("An unknown country code, or a country with no published case.")),
-        },
+        responses=detail_responses(
+            CountryDetailSerializer,
+            _("An unknown country code, or a country with no published case."),
+        ),
     )
     def retrieve(self, request, code=None):
         validated_query(request, serializers.Serializer)

@@ -15,12 +15,11 @@ from rest_framework.response import Response as ApiResponse
 
 from campaigns.api import absolute
 from cases.api import (
-    BAD_QUERY,
-    PAGE_NOT_FOUND,
     CountryCodeField,
     PageQuery,
     PublicViewSet,
-    not_found,
+    detail_responses,
+    list_responses,
     validated_query,
 )
 from cases.models import Case
@@ -121,7 +120,7 @@ class ResponseViewSet(PublicViewSet):
     @extend_schema(
         summary="List published responses of officials",
         parameters=[ResponseApiFilter],
-        responses={200: ResponseSerializer(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND},
+        responses=list_responses(ResponseSerializer),
     )
     def list(self, request, *args, **kwargs):
         params = validated_query(request, ResponseApiFilter)
@@ -136,11 +135,7 @@ class ResponseViewSet(PublicViewSet):
 
     @extend_schema(
         summary="One published response",
-        responses={
-            200: ResponseSerializer,
-            400: BAD_QUERY,
-            404: not_found(_("No published response with this id.")),
-        },
+        responses=detail_responses(ResponseSerializer, _("No published response with this id.")),
     )
     def retrieve(self, request, *args, **kwargs):
         validated_query(request, serializers.Serializer)
@@ -175,7 +170,7 @@ class OfficialViewSet(PublicViewSet):
     @extend_schema(
         summary="List officials written to, with letters delivered and responses",
         parameters=[OfficialApiFilter],
-        responses={200: OfficialSerializer(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND},
+        responses=list_responses(OfficialSerializer),
     )
     def list(self, request, *args, **kwargs):
         params = validated_query(request, OfficialApiFilter)
@@ -187,11 +182,7 @@ class OfficialViewSet(PublicViewSet):
 
     @extend_schema(
         summary="One official written to",
-        responses={
-            200: OfficialSerializer,
-            400: BAD_QUERY,
-            404: not_found(_("No public official with this id.")),
-        },
+        responses=detail_responses(OfficialSerializer, _("No public official with this id.")),
     )
     def retrieve(self, request, *args, **kwargs):
         validated_query(request, serializers.Serializer)
