@@ -10,18 +10,16 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from cases.api import (
-    BAD_QUERY,
-    PAGE_NOT_FOUND,
-    ApiPagination,
     CountryCodeField,
-    EscapedJSONRenderer,
     PageQuery,
-    not_found,
+    PublicViewSet,
+    detail_responses,
+    list_responses,
     validated_query,
 )
 from cases.models import Case
@@ -163,12 +161,10 @@ def public_campaigns(detail: bool = False):
 
 
 @extend_schema(tags=["campaigns"])
-class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CampaignViewSet(PublicViewSet):
     """Public campaigns: open ones, and closed or delivered ones with their final count."""
 
     serializer_class = CampaignSerializer
-    pagination_class = ApiPagination
-    renderer_classes = [EscapedJSONRenderer]
     lookup_field = "slug"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
 
@@ -183,7 +179,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             "`signatures` is the number of confirmed signatures."
         ),
         parameters=[CampaignApiFilter],
-        responses={200: CampaignSerializer(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND},
+        responses=list_responses(CampaignSerializer),
     )
     def list(self, request, *args, **kwargs):
         params = validated_query(request, CampaignApiFilter)
@@ -194,8 +190,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             campaigns = in_country(campaigns, params["country"])
         if "case" in params:
             campaigns = about_case(campaigns, params["case"])
-        page = self.paginate_queryset(campaigns)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.page_of(campaigns)
 
     @extend_schema(
         summary="One public campaign, with the officials it addresses",
@@ -203,11 +198,10 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             "404 for drafts and unknown slugs. Officials are listed without their e-mail or "
             "postal address."
         ),
-        responses={
-            200: CampaignDetailSerializer,
-            400: BAD_QUERY,
-            404: not_found(_("No public campaign with this slug (drafts are never public).")),
-        },
+        responses=detail_responses(
+            CampaignDetailSerializer,
+            _("No public campaign with this slug (drafts are never public)."),
+        ),
     )
     def retrieve(self, request, *args, **kwargs):
         validated_query(request, serializers.Serializer)

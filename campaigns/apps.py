@@ -3,12 +3,15 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
+from idei import page_cache
+
 
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("Campaigns")
 
     def ready(self):
+        # Imported here, as below: app modules may load only once the app registry is ready.
         from idei.outbox.models import register_kinds
 
         from .services import MessageKind
@@ -66,6 +69,4 @@ class CampaignsConfig(AppConfig):
 def pages_changed(sender, raw=False, **kwargs):
     if raw:  # loaddata: nothing is served from a database being loaded
         return
-    from idei import page_cache
-
     transaction.on_commit(page_cache.invalidate)

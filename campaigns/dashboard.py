@@ -6,6 +6,7 @@ also answers 404 to them (the access helpers' `edit=True`), so there is one answ
 yours to change" whether the object belongs to another organisation or the role is too low.
 """
 
+from functools import partial
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
@@ -286,17 +287,7 @@ def campaign_targets(request, slug):
             for target in choosable.filter(pk=int(added))
             if target.pk not in {t.pk for t in linked}
         ]
-    found = available.exclude(pk__in=[t.pk for t in linked])
-    if search.is_valid():
-        if search.cleaned_data["q"]:
-            query = search.cleaned_data["q"]
-            found = found.filter(
-                Q(name__icontains=query)
-                | Q(position__icontains=query)
-                | Q(institution__icontains=query)
-            )
-        if search.cleaned_data["country"]:
-            found = found.filter(country=search.cleaned_data["country"])
+    found = search.filter(available.exclude(pk__in=[t.pk for t in linked]))
     has_query = bool(query_data.get("q") or query_data.get("country"))
     results_heading = _("Search results") if has_query else _("Officials you can address")
     if not has_query:
@@ -522,17 +513,7 @@ def campaign_run_again(request, slug):
 @require_GET
 def target_list(request):
     search = TargetSearchForm(request.GET or None)
-    targets = targets_for(request.user).select_related("created_by_organisation")
-    if search.is_valid():
-        if search.cleaned_data["q"]:
-            query = search.cleaned_data["q"]
-            targets = targets.filter(
-                Q(name__icontains=query)
-                | Q(position__icontains=query)
-                | Q(institution__icontains=query)
-            )
-        if search.cleaned_data["country"]:
-            targets = targets.filter(country=search.cleaned_data["country"])
+    targets = search.filter(targets_for(request.user).select_related("created_by_organisation"))
     page = Paginator(targets.order_by("country", "name", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -632,44 +613,38 @@ def organisation_edit(request, slug):
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def invitation_create(request, slug):
-    organisation = organisation_for_member(request, slug, owner=True)
-    form = InvitationForm(request.POST or None, organisation=organisation)
+def send_invitation_form(request, form, invite, *, done: str, template: str, context: dict):
+    """The invitation form, for members and for partners: a valid POST calls `invite`.
+
+    `invite` is the service with its first argument bound (services.invite for an
+    organisation, services.invite_partner for a campaign); the form's cleaned data are its
+    other fields. `done` is the URL to go to once the invitation is on its way. NotAnOwner
+    answers 404; a ValidationError (the address was invited by a submit that ran at the same
+    moment) is shown on the e-mail field.
+    """
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = services.invite(
-                organisation,
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
+            invitation = invite(
+                **form.cleaned_data,
                 acting=request.user,
                 base_url=request.build_absolute_uri("/"),
             )
         except services.NotAnOwner:
             raise Http404 from None
-        except ValidationError as error:  # invited by a submit that ran at the same moment
+        except ValidationError as error:
             form.add_error("email", error)
         else:
             messages.success(
                 request,
                 _("The invitation is on its way to %(email)s.") % {"email": invitation.email},
             )
-            return redirect("dashboard:organisation", organisation.slug)
-    return render(
-        request,
-        "campaigns/dashboard/invitation_form.html",
-        {"form": form, "organisation": organisation},
-    )
+            return redirect(done)
+    return render(request, template, {"form": form, **context})
 
 
-@login_required
-@require_POST
-def invitation_withdraw(request, slug, pk):
-    organisation = organisation_for_member(request, slug, owner=True)
-    invitation = get_object_or_404(
-        organisation.invitations.filter(accepted_at__isnull=True, campaign__isnull=True), pk=pk
-    )
+def withdraw_invitation(request, invitations, pk, *, done: str):
+    """Withdraw one of `invitations` (those this page may withdraw); 404 for any other."""
+    invitation = get_object_or_404(invitations, pk=pk)
     try:
         services.withdraw_invitation(invitation, acting=request.user)
     except (Invitation.DoesNotExist, services.NotAnOwner):
@@ -677,7 +652,31 @@ def invitation_withdraw(request, slug, pk):
     messages.success(
         request, _("The invitation to %(email)s is withdrawn.") % {"email": invitation.email}
     )
-    return redirect("dashboard:organisation", organisation.slug)
+    return redirect(done)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_create(request, slug):
+    organisation = organisation_for_member(request, slug, owner=True)
+    form = InvitationForm(request.POST or None, organisation=organisation)
+    return send_invitation_form(
+        request,
+        form,
+        partial(services.invite, organisation),
+        done=reverse("dashboard:organisation", args=[organisation.slug]),
+        template="campaigns/dashboard/invitation_form.html",
+        context={"organisation": organisation},
+    )
+
+
+@login_required
+@require_POST
+def invitation_withdraw(request, slug, pk):
+    organisation = organisation_for_member(request, slug, owner=True)
+    waiting = organisation.invitations.filter(accepted_at__isnull=True, campaign__isnull=True)
+    done = reverse("dashboard:organisation", args=[organisation.slug])
+    return withdraw_invitation(request, waiting, pk, done=done)
 
 
 def only_owner_message(membership) -> str:
@@ -770,6 +769,16 @@ def find_invitation(token: str):
     return invitation, None
 
 
+def invitation_already_used(request):
+    """The answer when another request claimed the invitation between our read and our claim."""
+    return render(
+        request,
+        "campaigns/dashboard/invitation_invalid.html",
+        {"problem": _("This invitation has already been used.")},
+        status=410,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request, token):
     """GET shows the invitation; POST joins the organisation (creating an account if needed)."""
@@ -795,12 +804,7 @@ def accept_invitation(request, token):
         try:
             membership, created = services.accept_invitation(invitation, user)
         except services.InvitationUnusable:
-            return render(
-                request,
-                "campaigns/dashboard/invitation_invalid.html",
-                {"problem": _("This invitation has already been used.")},
-                status=410,
-            )
+            return invitation_already_used(request)
         if not signed_in:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         if created:
@@ -874,63 +878,42 @@ def campaign_partners(request, slug):
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def partner_invite(request, slug):
+def lead_campaign_for_owner(request, slug):
+    """The campaign, for an owner of its (lead) organisation; 404 for anyone else."""
     campaign = campaign_for_coordinator(request, slug)
     if not is_owner_of(request.user, campaign.organisation):
         raise Http404
+    return campaign
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def partner_invite(request, slug):
+    campaign = lead_campaign_for_owner(request, slug)
     form = PartnerInvitationForm(request.POST or None, campaign=campaign)
-    if request.method == "POST" and form.is_valid():
-        try:
-            invitation = services.invite_partner(
-                campaign,
-                email=form.cleaned_data["email"],
-                acting=request.user,
-                base_url=request.build_absolute_uri("/"),
-            )
-        except services.NotAnOwner:
-            raise Http404 from None
-        except ValidationError as error:
-            form.add_error("email", error)
-        else:
-            messages.success(
-                request,
-                _("The invitation is on its way to %(email)s.") % {"email": invitation.email},
-            )
-            return redirect("dashboard:campaign_partners", campaign.slug)
-    return render(
+    return send_invitation_form(
         request,
-        "campaigns/dashboard/partner_invitation_form.html",
-        {"form": form, "campaign": campaign},
+        form,
+        partial(services.invite_partner, campaign),
+        done=reverse("dashboard:campaign_partners", args=[campaign.slug]),
+        template="campaigns/dashboard/partner_invitation_form.html",
+        context={"campaign": campaign},
     )
 
 
 @login_required
 @require_POST
 def partner_invitation_withdraw(request, slug, pk):
-    campaign = campaign_for_coordinator(request, slug)
-    if not is_owner_of(request.user, campaign.organisation):
-        raise Http404
-    invitation = get_object_or_404(
-        campaign.partner_invitations.filter(accepted_at__isnull=True), pk=pk
-    )
-    try:
-        services.withdraw_invitation(invitation, acting=request.user)
-    except (Invitation.DoesNotExist, services.NotAnOwner):
-        raise Http404 from None
-    messages.success(
-        request, _("The invitation to %(email)s is withdrawn.") % {"email": invitation.email}
-    )
-    return redirect("dashboard:campaign_partners", campaign.slug)
+    campaign = lead_campaign_for_owner(request, slug)
+    waiting = campaign.partner_invitations.filter(accepted_at__isnull=True)
+    done = reverse("dashboard:campaign_partners", args=[campaign.slug])
+    return withdraw_invitation(request, waiting, pk, done=done)
 
 
 @login_required
 @require_POST
 def partner_remove(request, slug, pk):
-    campaign = campaign_for_coordinator(request, slug)
-    if not is_owner_of(request.user, campaign.organisation):
-        raise Http404
+    campaign = lead_campaign_for_owner(request, slug)
     partnership = get_object_or_404(
         campaign.partnerships.select_related("organisation", "campaign"), pk=pk
     )
@@ -974,12 +957,7 @@ def accept_partner_invitation(request, invitation):
                 new_name=form.cleaned_data["new_name"],
             )
         except services.InvitationUnusable:
-            return render(
-                request,
-                "campaigns/dashboard/invitation_invalid.html",
-                {"problem": _("This invitation has already been used.")},
-                status=410,
-            )
+            return invitation_already_used(request)
         except services.NotAPartnerCandidate:
             raise Http404 from None
         if not signed_in:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone
 from django.utils.text import slugify
@@ -265,6 +266,13 @@ class OrganisationForm(PlainTextMixin, forms.ModelForm):
         return validate_image(self.cleaned_data.get("logo"), LOGO_MAX_BYTES)
 
 
+def invited_address(email: str) -> str:
+    """An invited address as stored: trimmed, its domain in lower case (the local part as typed)."""
+    email = email.strip()
+    local, _at, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
 class InvitationForm(forms.ModelForm):
     class Meta:
         model = Invitation
@@ -283,9 +291,7 @@ class InvitationForm(forms.ModelForm):
         self.helper = form_helper()
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        local, _at, domain = email.rpartition("@")
-        email = f"{local}@{domain.lower()}"
+        email = invited_address(self.cleaned_data["email"])
         # The same check runs again under the organisation's lock in services.invite.
         check_invitable(self.organisation, email)
         return email
@@ -309,9 +315,7 @@ class PartnerInvitationForm(forms.Form):
         self.helper = form_helper()
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        local, _at, domain = email.rpartition("@")
-        email = f"{local}@{domain.lower()}"
+        email = invited_address(self.cleaned_data["email"])
         # The same check runs again under the organisation's lock in services.invite_partner.
         check_partner_invitable(self.campaign, email)
         return email
@@ -473,6 +477,20 @@ class TargetSearchForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", _("All countries")), *countries]
+
+    def filter(self, targets):
+        """`targets` narrowed to what was searched for (all of them while nothing was)."""
+        if not self.is_valid():
+            return targets
+        if query := self.cleaned_data["q"]:
+            targets = targets.filter(
+                Q(name__icontains=query)
+                | Q(position__icontains=query)
+                | Q(institution__icontains=query)
+            )
+        if self.cleaned_data["country"]:
+            targets = targets.filter(country=self.cleaned_data["country"])
+        return targets
 
 
 # -- Campaigns ---------------------------------------------------------------------------------

@@ -161,14 +161,17 @@ def check_invitable(organisation: Organisation, email: str) -> None:
         raise ValidationError(
             _("Someone with this e-mail address is already a member."), code="member"
         )
-    pending = Invitation.objects.filter(
-        organisation=organisation,
-        campaign__isnull=True,
-        email__iexact=email,
-        accepted_at__isnull=True,
-        expires_at__gt=timezone.now(),
+    check_none_waiting(
+        Invitation.objects.filter(organisation=organisation, campaign__isnull=True), email
     )
-    if pending.exists():
+
+
+def check_none_waiting(invitations, email: str) -> None:
+    """Raise ValidationError if one of `invitations` to this address is still waiting."""
+    waiting = invitations.filter(
+        email__iexact=email, accepted_at__isnull=True, expires_at__gt=timezone.now()
+    )
+    if waiting.exists():
         raise ValidationError(
             _(
                 "An invitation to this address is still waiting to be accepted. Withdraw it "
@@ -197,15 +200,23 @@ def invite(
     """
     lock_memberships(organisation.pk, acting=acting)
     check_invitable(organisation, email)
-    token, digest = new_token()
-    invitation = Invitation.objects.create(
-        organisation=organisation,
-        email=email,
-        role=role,
-        invited_by=acting,
-        token_hash=digest,
-        expires_at=timezone.now() + INVITATION_LIFETIME,
+    return _create_invitation(
+        Invitation(organisation=organisation, email=email, role=role, invited_by=acting),
+        base_url=base_url,
+        language=language,
     )
+
+
+def _create_invitation(
+    invitation: Invitation, *, base_url: str | None, language: str | None
+) -> Invitation:
+    """Save a new invitation with its token and expiry, and queue its e-mail.
+
+    The caller holds the organisation's locks and has checked that the address may be invited.
+    """
+    token, invitation.token_hash = new_token()
+    invitation.expires_at = timezone.now() + INVITATION_LIFETIME
+    invitation.save(force_insert=True)
     queue_invitation_mail(invitation, token, base_url=base_url, language=language)
     return invitation
 
@@ -279,6 +290,17 @@ def accept_invitation(invitation: Invitation, user) -> tuple[Membership, bool]:
     InvitationUnusable. Someone already a member keeps their role.
     """
     lock_organisation(invitation.organisation_id)
+    _claim(invitation, user)
+    return Membership.objects.get_or_create(
+        user=user, organisation_id=invitation.organisation_id, defaults={"role": invitation.role}
+    )
+
+
+def _claim(invitation: Invitation, user) -> None:
+    """Mark the invitation used, or raise InvitationUnusable; then save `user` if new.
+
+    A conditional UPDATE: of two requests with the same link, exactly one claims it.
+    """
     now = timezone.now()
     claimed = Invitation.objects.filter(
         pk=invitation.pk, accepted_at__isnull=True, expires_at__gt=now
@@ -287,9 +309,6 @@ def accept_invitation(invitation: Invitation, user) -> tuple[Membership, bool]:
         raise InvitationUnusable
     if user.pk is None:
         user.save()
-    return Membership.objects.get_or_create(
-        user=user, organisation_id=invitation.organisation_id, defaults={"role": invitation.role}
-    )
 
 
 # -- Running a campaign again ------------------------------------------------------------------
@@ -299,8 +318,13 @@ def run_again_slug(campaign) -> str:
     """The old slug with this year's number, made unique: `justice-for-x-2027`."""
     year = timezone.localdate().year
     base = slugify(f"{campaign.slug.removesuffix(f'-{year - 1}')}-{year}")[:90] or "campaign"
+    return unused_slug(Campaign, base)
+
+
+def unused_slug(model, base: str) -> str:
+    """`base`, or `base-2`, `base-3`...: the first slug no row of `model` has yet."""
     slug, number = base, 2
-    while Campaign.objects.filter(slug=slug).exists():
+    while model.objects.filter(slug=slug).exists():
         slug, number = f"{base}-{number}", number + 1
     return slug
 
@@ -346,20 +370,7 @@ def run_again(campaign, user=None):
 
 def check_partner_invitable(campaign: Campaign, email: str) -> None:
     """Raise ValidationError if a partner invitation to this address is already waiting."""
-    pending = Invitation.objects.filter(
-        campaign=campaign,
-        email__iexact=email,
-        accepted_at__isnull=True,
-        expires_at__gt=timezone.now(),
-    )
-    if pending.exists():
-        raise ValidationError(
-            _(
-                "An invitation to this address is still waiting to be accepted. Withdraw it "
-                "below if you want to send a new one."
-            ),
-            code="pending",
-        )
+    check_none_waiting(Invitation.objects.filter(campaign=campaign), email)
 
 
 @transaction.atomic
@@ -377,18 +388,14 @@ def invite_partner(
     """
     lock_memberships(campaign.organisation_id, acting=acting)
     check_partner_invitable(campaign, email)
-    token, digest = new_token()
-    invitation = Invitation.objects.create(
+    partner = Invitation(
         organisation=campaign.organisation,
         campaign=campaign,
         email=email,
         role=Role.OWNER,
         invited_by=acting,
-        token_hash=digest,
-        expires_at=timezone.now() + INVITATION_LIFETIME,
     )
-    queue_invitation_mail(invitation, token, base_url=base_url, language=language)
-    return invitation
+    return _create_invitation(partner, base_url=base_url, language=language)
 
 
 class NotAPartnerCandidate(Exception):
@@ -424,14 +431,7 @@ def accept_partner_invitation(
         )
     ):
         raise NotAPartnerCandidate
-    now = timezone.now()
-    claimed = Invitation.objects.filter(
-        pk=invitation.pk, accepted_at__isnull=True, expires_at__gt=now
-    ).update(accepted_at=now)
-    if claimed != 1:
-        raise InvitationUnusable
-    if user.pk is None:
-        user.save()
+    _claim(invitation, user)
     if organisation is None:
         organisation = Organisation.objects.create(name=new_name, slug=free_slug(new_name))
         Membership.objects.create(user=user, organisation=organisation, role=Role.OWNER)
@@ -447,11 +447,8 @@ def accept_partner_invitation(
 
 
 def free_slug(name: str) -> str:
-    base = slugify(name)[:90].strip("-") or "organisation"
-    slug, n = base, 2
-    while Organisation.objects.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+    """A slug for a new organisation named `name`."""
+    return unused_slug(Organisation, slugify(name)[:90].strip("-") or "organisation")
 
 
 @transaction.atomic

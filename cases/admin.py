@@ -6,6 +6,7 @@ be edited and imported back.
 """
 
 import datetime
+import io
 import time
 
 from django import forms
@@ -95,19 +96,26 @@ class CountryAliasAdmin(admin.ModelAdmin):
     search_fields = ["name", "note"]
 
 
-class ValueAliasDecidedFilter(admin.SimpleListFilter):
+class DecidedFilter(admin.SimpleListFilter):
+    """Waiting or decided: a row is waiting while it matches `waiting` (a filter's keywords)."""
+
     title = gettext_lazy("decided")
     parameter_name = "decided"
+    waiting: dict = {}
 
     def lookups(self, request, model_admin):
         return [("no", _("Waiting")), ("yes", _("Decided"))]
 
     def queryset(self, request, queryset):
         if self.value() == "no":
-            return queryset.filter(value="")
+            return queryset.filter(**self.waiting)
         if self.value() == "yes":
-            return queryset.exclude(value="")
+            return queryset.exclude(**self.waiting)
         return queryset
+
+
+class ValueAliasDecidedFilter(DecidedFilter):
+    waiting = {"value": ""}
 
 
 @admin.register(ValueAlias)
@@ -521,8 +529,7 @@ def progress_figures(job: dict) -> dict:
 
 def xlsx_bytes(rows) -> bytes:
     """A workbook in which every cell is text: nothing is ever evaluated as a formula."""
-    import io
-
+    # Imported here: only workbook downloads pay for openpyxl (as only uploads do, reading.py).
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
 
@@ -666,19 +673,8 @@ def describe_line(line: dict) -> str:
     return "; ".join(parts)
 
 
-class ResolvedFilter(admin.SimpleListFilter):
-    title = gettext_lazy("decided")
-    parameter_name = "decided"
-
-    def lookups(self, request, model_admin):
-        return [("no", _("Waiting")), ("yes", _("Decided"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(resolved_at=None)
-        if self.value() == "yes":
-            return queryset.exclude(resolved_at=None)
-        return queryset
+class ResolvedFilter(DecidedFilter):
+    waiting = {"resolved_at": None}
 
 
 class CountryDecisionForm(forms.Form):

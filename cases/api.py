@@ -115,6 +115,18 @@ def validated_query(request, query_class, filter_names=()) -> dict:
     return query.validated_data
 
 
+class PublicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A read-only public list and detail: pages of ApiPagination, JSON escaped for markup."""
+
+    pagination_class = ApiPagination
+    renderer_classes = [EscapedJSONRenderer]
+
+    def page_of(self, rows):
+        """The page the query asks for of `rows`, serialised, with the sources and terms."""
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
 class NotFoundSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text=_("Why nothing was found."))
 
@@ -129,6 +141,16 @@ BAD_QUERY = OpenApiResponse(
     response=OpenApiTypes.OBJECT,
     description=_("A parameter is unknown, empty or invalid: its name holds the messages."),
 )
+
+
+def list_responses(serializer_class) -> dict:
+    """A list's documented answers: a page of `serializer_class`, a bad query, a page too far."""
+    return {200: serializer_class(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND}
+
+
+def detail_responses(serializer_class, missing: str) -> dict:
+    """One object's documented answers: it, a bad query, or 404 saying what `missing` means."""
+    return {200: serializer_class, 400: BAD_QUERY, 404: not_found(missing)}
 
 
 class CountryCodeField(serializers.ChoiceField):
@@ -313,12 +335,10 @@ def published_cases(detail: bool = False):
 
 
 @extend_schema(tags=["cases"])
-class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CaseViewSet(PublicViewSet):
     """Published cases: one journalist or media worker killed, and where justice stands."""
 
     serializer_class = CaseSerializer
-    pagination_class = ApiPagination
-    renderer_classes = [EscapedJSONRenderer]
     # The same filters, names and meanings as the /cases/ page; invalid values answer 400.
     filter_backends = [DjangoFilterBackend]
     filterset_class = DocumentedCaseFilter
@@ -331,21 +351,17 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         summary="List published cases",
         parameters=[PageQuery, *CASE_FILTER_PARAMETERS],
-        responses={200: CaseSerializer(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND},
+        responses=list_responses(CaseSerializer),
     )
     def list(self, request, *args, **kwargs):
         validated_query(request, PageQuery, filter_names=CaseFilter.base_filters)
-        cases = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(cases)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.page_of(self.filter_queryset(self.get_queryset()))
 
     @extend_schema(
         summary="One published case, with its judicial timeline and sources",
-        responses={
-            200: CaseDetailSerializer,
-            400: BAD_QUERY,
-            404: not_found(_("No published case with this id or slug.")),
-        },
+        responses=detail_responses(
+            CaseDetailSerializer, _("No published case with this id or slug.")
+        ),
     )
     def retrieve(self, request, *args, **kwargs):
         validated_query(request, serializers.Serializer)
@@ -455,7 +471,7 @@ class CountryViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="Countries with published cases, with their figures",
         parameters=[PageQuery],
-        responses={200: CountrySerializer(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND},
+        responses=list_responses(CountrySerializer),
     )
     def list(self, request):
         validated_query(request, PageQuery)
@@ -474,11 +490,10 @@ class CountryViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="One country's full figures: per year by status, UNESCO replies, impunity",
-        responses={
-            200: CountryDetailSerializer,
-            400: BAD_QUERY,
-            404: not_found(_("An unknown country code, or a country with no published case.")),
-        },
+        responses=detail_responses(
+            CountryDetailSerializer,
+            _("An unknown country code, or a country with no published case."),
+        ),
     )
     def retrieve(self, request, code=None):
         validated_query(request, serializers.Serializer)

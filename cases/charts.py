@@ -73,6 +73,69 @@ def nice_scale(maximum: int, target_ticks: int = 4) -> tuple[int, int]:
     return step * math.ceil(maximum / step), step
 
 
+@dataclass
+class BarFrame:
+    """Where n bars stand: the plot, the value axis and each bar's slot, mirrored when `rtl`."""
+
+    plot_left: float
+    plot_right: float
+    baseline: float
+    scale: float  # viewBox units per unit of value
+    slot: float
+    bar_width: float
+    label_every: int
+    ticks: list[Tick]
+    axis_x: float  # where the value labels sit: left of the plot, or right of it in RTL
+    axis_anchor: str
+    bar_count: int
+    rtl: bool
+
+    def bar_x(self, index: int) -> float:
+        position = index if not self.rtl else self.bar_count - 1 - index
+        return self.plot_left + position * self.slot + (self.slot - self.bar_width) / 2
+
+    def show_label(self, index: int) -> bool:
+        """Always label the last bar (the latest), and every n-th before it."""
+        return (self.bar_count - 1 - index) % self.label_every == 0
+
+
+def bar_frame(
+    totals: list[int],
+    *,
+    width: int,
+    height: int,
+    rtl: bool,
+    max_labels: int,
+    axis_space: int,
+    fill: float,
+    min_bar_width: float,
+    top: int = 12,
+    bottom: int = 26,
+) -> BarFrame:
+    """The frame for bars of these `totals`: `fill` is the share of its slot a bar takes."""
+    plot_left, plot_right = (axis_space, width - 8) if not rtl else (8, width - axis_space)
+    baseline = height - bottom
+    maximum, step = nice_scale(max(totals, default=0))
+    scale = (baseline - top) / maximum
+    slot = (plot_right - plot_left) / max(len(totals), 1)
+    return BarFrame(
+        plot_left=plot_left,
+        plot_right=plot_right,
+        baseline=baseline,
+        scale=scale,
+        slot=slot,
+        bar_width=max(slot * fill, min_bar_width),
+        label_every=max(1, math.ceil(len(totals) / max_labels)),
+        ticks=[
+            Tick(value, round(baseline - value * scale, 2)) for value in range(0, maximum + 1, step)
+        ],
+        axis_x=plot_left - 6 if not rtl else plot_right + 6,
+        axis_anchor="end" if not rtl else "start",
+        bar_count=len(totals),
+        rtl=rtl,
+    )
+
+
 def stacked_bars(
     breakdowns: list[Breakdown],
     statuses: list[str] = STATUS_ORDER,
@@ -83,53 +146,49 @@ def stacked_bars(
     max_labels: int = 12,
 ) -> StackedBars:
     """Bars per key (year), each stacked bottom-up in `statuses` order; mirrored when `rtl`."""
-    axis_space, top, bottom = 44, 12, 26
-    plot_left, plot_right = (axis_space, width - 8) if not rtl else (8, width - axis_space)
-    baseline = height - bottom
-    plot_height = baseline - top
-    maximum, step = nice_scale(max((b.total for b in breakdowns), default=0))
-    scale = plot_height / maximum
-
-    slot = (plot_right - plot_left) / max(len(breakdowns), 1)
-    bar_width = max(slot * 0.72, 1.0)
-    label_every = max(1, math.ceil(len(breakdowns) / max_labels))
+    top = 12
+    frame = bar_frame(
+        [b.total for b in breakdowns],
+        width=width,
+        height=height,
+        rtl=rtl,
+        max_labels=max_labels,
+        axis_space=44,
+        fill=0.72,
+        min_bar_width=1.0,
+        top=top,
+    )
     bars = []
     for index, breakdown in enumerate(breakdowns):
-        position = index if not rtl else len(breakdowns) - 1 - index
-        x = plot_left + position * slot + (slot - bar_width) / 2
+        x = frame.bar_x(index)
         bar = Bar(
             key=breakdown.key,
             total=breakdown.total,
             x=round(x, 2),
-            width=round(bar_width, 2),
-            label_x=round(x + bar_width / 2, 2),
-            # Always label the last bar (the latest year) and every n-th before it.
-            show_label=(len(breakdowns) - 1 - index) % label_every == 0,
+            width=round(frame.bar_width, 2),
+            label_x=round(x + frame.bar_width / 2, 2),
+            show_label=frame.show_label(index),
         )
-        y = baseline
+        y = frame.baseline
         for status in statuses:
             count = breakdown.by_status.get(status, 0)
             if not count:
                 continue
-            segment_height = count * scale
+            segment_height = count * frame.scale
             y -= segment_height
             bar.segments.append(Segment(status, count, round(y, 2), round(segment_height, 2)))
         bars.append(bar)
-
-    ticks = [
-        Tick(value, round(baseline - value * scale, 2)) for value in range(0, maximum + 1, step)
-    ]
     return StackedBars(
         width=width,
         height=height,
-        plot_left=plot_left,
-        plot_right=plot_right,
+        plot_left=frame.plot_left,
+        plot_right=frame.plot_right,
         plot_top=top,
-        baseline=baseline,
-        axis_x=plot_left - 6 if not rtl else plot_right + 6,
-        axis_anchor="end" if not rtl else "start",
+        baseline=frame.baseline,
+        axis_x=frame.axis_x,
+        axis_anchor=frame.axis_anchor,
         bars=bars,
-        ticks=ticks,
+        ticks=frame.ticks,
     )
 
 

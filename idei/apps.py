@@ -1,6 +1,7 @@
 import logging
 
 from django.apps import AppConfig
+from django.conf import settings
 
 logger = logging.getLogger("idei")
 
@@ -10,8 +11,6 @@ class IdeiConfig(AppConfig):
     verbose_name = "IDEI"
 
     def ready(self):
-        from django.conf import settings
-
         logger.info("IDEI starting: %s", describe_mode(settings))
 
 

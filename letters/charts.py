@@ -5,10 +5,9 @@ reuses; the template draws the SVG and a table with the same figures.
 """
 
 import datetime
-import math
 from dataclasses import dataclass
 
-from cases.charts import Tick, nice_scale
+from cases.charts import Tick, bar_frame
 
 # A long campaign keeps its last months on the chart; the table below it has every day.
 MAX_DAYS = 120
@@ -65,43 +64,40 @@ def daily_bars(
 ) -> DailyBars:
     """One bar per day, oldest first (mirrored when `rtl`); at most the last MAX_DAYS."""
     days = days[-MAX_DAYS:]
-    axis_space, top, bottom = 48, 12, 26
-    plot_left, plot_right = (axis_space, width - 8) if not rtl else (8, width - axis_space)
-    baseline = height - bottom
-    maximum, step = nice_scale(max((count for _, count in days), default=0))
-    scale = (baseline - top) / maximum
-    slot = (plot_right - plot_left) / max(len(days), 1)
-    bar_width = max(slot * 0.8, 0.5)
-    label_every = max(1, math.ceil(len(days) / max_labels))
+    frame = bar_frame(
+        [count for _, count in days],
+        width=width,
+        height=height,
+        rtl=rtl,
+        max_labels=max_labels,
+        axis_space=48,
+        fill=0.8,
+        min_bar_width=0.5,
+    )
     bars = []
     for index, (day, count) in enumerate(days):
-        position = index if not rtl else len(days) - 1 - index
-        x = plot_left + position * slot + (slot - bar_width) / 2
-        bar_height = count * scale
+        x = frame.bar_x(index)
+        bar_height = count * frame.scale
         bars.append(
             DayBar(
                 day=day,
                 count=count,
                 x=round(x, 2),
-                y=round(baseline - bar_height, 2),
-                width=round(bar_width, 2),
+                y=round(frame.baseline - bar_height, 2),
+                width=round(frame.bar_width, 2),
                 height=round(bar_height, 2),
-                label_x=round(x + bar_width / 2, 2),
-                # Always label the latest day, and every n-th before it.
-                show_label=(len(days) - 1 - index) % label_every == 0,
+                label_x=round(x + frame.bar_width / 2, 2),
+                show_label=frame.show_label(index),
             )
         )
-    ticks = [
-        Tick(value, round(baseline - value * scale, 2)) for value in range(0, maximum + 1, step)
-    ]
     return DailyBars(
         width=width,
         height=height,
-        plot_left=plot_left,
-        plot_right=plot_right,
-        baseline=baseline,
-        axis_x=plot_left - 6 if not rtl else plot_right + 6,
-        axis_anchor="end" if not rtl else "start",
+        plot_left=frame.plot_left,
+        plot_right=frame.plot_right,
+        baseline=frame.baseline,
+        axis_x=frame.axis_x,
+        axis_anchor=frame.axis_anchor,
         bars=bars,
-        ticks=ticks,
+        ticks=frame.ticks,
     )

@@ -269,10 +269,14 @@ def export_confirm(request, slug):
     )
 
 
-def stream_rows(export: SignatureExport, campaign):
-    """The CSV, line by line; records the number of rows sent, even if the download stops."""
-    rows = exportable(campaign).values_list(*EXPORT_FIELDS).iterator(chunk_size=EXPORT_CHUNK)
-    lines = csv_lines(chain([EXPORT_COLUMNS], map(export_row, rows)))
+def stream_export(export: SignatureExport, signatures, fields, columns, to_cells):
+    """The CSV, line by line; records the number of rows sent, even if the download stops.
+
+    `signatures` gives `fields` of each row, which `to_cells` turns into the cells of
+    `columns`.
+    """
+    rows = signatures.values_list(*fields).iterator(chunk_size=EXPORT_CHUNK)
+    lines = csv_lines(chain([columns], map(to_cells, rows)))
     sent, finished = 0, False
     try:
         yield next(lines)  # the header
@@ -287,6 +291,14 @@ def stream_rows(export: SignatureExport, campaign):
         )
 
 
+def export_response(export: SignatureExport, lines, name: str):
+    """The download of an export begun: `<name>-<date and time>.csv`, never cached."""
+    stamp = timezone.localtime(export.started_at).strftime("%Y%m%d-%H%M")
+    response = csv_response(lines, f"{name}-{stamp}.csv")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @login_required
 @require_POST
 def export_csv(request, slug):
@@ -294,12 +306,8 @@ def export_csv(request, slug):
     campaign = campaign_for_coordinator(request, slug, edit=True)
     # Recorded before the first row leaves, so that no export goes unrecorded.
     export = SignatureExport.objects.create(campaign=campaign, exported_by=request.user)
-    stamp = timezone.localtime(export.started_at).strftime("%Y%m%d-%H%M")
-    response = csv_response(
-        stream_rows(export, campaign), f"signatures-{campaign.slug}-{stamp}.csv"
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    lines = stream_export(export, exportable(campaign), EXPORT_FIELDS, EXPORT_COLUMNS, export_row)
+    return export_response(export, lines, f"signatures-{campaign.slug}")
 
 
 # -- A partner organisation's share ------------------------------------------------------------
@@ -376,27 +384,6 @@ def partner_export_row(row: tuple) -> list:
     ]
 
 
-def stream_partner_rows(export: SignatureExport, partnership):
-    rows = (
-        partner_exportable(partnership)
-        .values_list(*PARTNER_EXPORT_COLUMNS)
-        .iterator(chunk_size=EXPORT_CHUNK)
-    )
-    lines = csv_lines(chain([PARTNER_EXPORT_COLUMNS], map(partner_export_row, rows)))
-    sent, finished = 0, False
-    try:
-        yield next(lines)
-        for line in lines:
-            sent += 1
-            yield line
-        finished = True
-    finally:
-        rows.close()
-        SignatureExport.objects.filter(pk=export.pk).update(
-            row_count=sent, finished_at=timezone.now() if finished else None
-        )
-
-
 @login_required
 @require_POST
 def partner_export_csv(request, slug, organisation):
@@ -405,10 +392,12 @@ def partner_export_csv(request, slug, organisation):
     export = SignatureExport.objects.create(
         campaign=partnership.campaign, exported_by=request.user, partner=partnership.organisation
     )
-    stamp = timezone.localtime(export.started_at).strftime("%Y%m%d-%H%M")
-    response = csv_response(
-        stream_partner_rows(export, partnership),
-        f"signatures-{partnership.campaign.slug}-{partnership.organisation.slug}-{stamp}.csv",
+    lines = stream_export(
+        export,
+        partner_exportable(partnership),
+        PARTNER_EXPORT_COLUMNS,
+        PARTNER_EXPORT_COLUMNS,
+        partner_export_row,
     )
-    response["Cache-Control"] = "no-store"
-    return response
+    name = f"signatures-{partnership.campaign.slug}-{partnership.organisation.slug}"
+    return export_response(export, lines, name)

@@ -36,7 +36,7 @@ def _setup_django():
     """django-countries reads Django settings; use the project's, so overrides match the app."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "idei.settings")
-    import django
+    import django  # imported here: the checkout must be on sys.path first (a script)
 
     django.setup()
 
@@ -65,6 +65,7 @@ def read_wdi(path: Path) -> tuple[list[list[str]], set[str] | None]:
 
 def convert(rows: list[list[str]], aggregates: set[str] | None = None, year: int | None = None):
     """WDI rows → (our rows sorted by iso2, skipped [(code, name)])."""
+    # Imported here: django-countries reads the settings, which _setup_django() makes ready.
     from django_countries import countries
 
     header, body = rows[0], [row for row in rows[1:] if len(row) >= 4]

@@ -20,7 +20,10 @@ from .base import (
     Progress,
     import_table,
 )
+from .cpj import CpjFormat
+from .native import NativeFormat
 from .reading import MAX_FILE_BYTES, ImportRefused, file_too_large_message, read_table
+from .unesco import UnescoFormat
 
 __all__ = [
     "CHECKING",
@@ -48,10 +51,6 @@ FORMAT_NAMES = ("native", "cpj", "unesco")
 
 
 def get_format(name: str):
-    from .cpj import CpjFormat
-    from .native import NativeFormat
-    from .unesco import UnescoFormat
-
     formats = {"native": NativeFormat, "cpj": CpjFormat, "unesco": UnescoFormat}
     try:
         return formats[name]()

@@ -17,6 +17,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from idei.admin import ReadOnlyAdmin
+
 from . import services, suppression
 from .models import KIND_LABELS, OutgoingMessage, Suppression
 
@@ -85,7 +87,7 @@ class AgeFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutgoingMessage)
-class OutgoingMessageAdmin(admin.ModelAdmin):
+class OutgoingMessageAdmin(ReadOnlyAdmin):
     list_display = [
         "kind_label",
         "status",
@@ -102,15 +104,6 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False  # no COUNT(*) over a large table on every page
     actions = ["retry", "cancel"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_retry_permission(self, request):
         return request.user.has_perm("outbox.change_outgoingmessage")

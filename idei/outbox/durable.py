@@ -20,6 +20,8 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from idei.celery import tasks_run_inline
+
 from .models import DurableTask
 
 logger = logging.getLogger(__name__)
@@ -82,8 +84,6 @@ def redis_was_emptied(reader: str) -> bool:
     persistence, FLUSHALL, FLUSHDB) has lost it too. A Redis that cannot be reached answers
     False: the usual stale-after delays then apply.
     """
-    from idei.celery import tasks_run_inline
-
     if tasks_run_inline():
         return False
     try:

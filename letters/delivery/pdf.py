@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from campaigns.addresses import envelope_lines
-from campaigns.letter_templates import LetterContext, position_in, render_letter
+from campaigns.letter_templates import LetterContext, describe_case, position_in, render_letter
 
 from ..models import Letter, Signature
 from .composition import LetterAsSent, letter_as_sent, letters_as_sent, shares_name
@@ -77,6 +77,7 @@ COLUMN_STEP = (86 + 8) / 25.4 * 72
 
 def no_fetching():
     """A URL fetcher that refuses every URL: our PDFs need no image, stylesheet or font."""
+    # Imported here: WeasyPrint loads in the processes that make PDFs only (see _html).
     from weasyprint.urls import URLFetcher
 
     class NoFetching(URLFetcher):
@@ -416,6 +417,7 @@ def impose(running: Path, chunks: list[Path], out: Path, *, rtl: bool) -> int:
     columns reach), so the list is laid out a column per page, each page's content drawn
     here as a form: the same page for the reader, laid out 1.7 times quicker (measured here).
     """
+    # Imported here: pypdf, like WeasyPrint, loads in the processes that make PDFs only.
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
@@ -451,6 +453,7 @@ def impose(running: Path, chunks: list[Path], out: Path, *, rtl: bool) -> int:
 
 def page_form(writer, page):
     """A page of another PDF as a form XObject in `writer` (its content stream as it is)."""
+    # Imported here: pypdf, like WeasyPrint, loads in the processes that make PDFs only.
     from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, StreamObject
 
     contents = page.raw_get("/Contents").get_object()
@@ -560,8 +563,6 @@ def petition_context(campaign, target, language, total) -> dict:
 
 
 def describe_case_place(case) -> str:
-    from campaigns.letter_templates import describe_case
-
     # describe_case starts with the name, which the template shows on its own.
     described = describe_case(case)
     return described.removeprefix(case.full_name).lstrip(" –")
@@ -633,6 +634,7 @@ def signer_entry(name: str, city: str, country: str) -> str:
 
 def concatenate(paths: list[Path], out: Path) -> int:
     """Join the PDFs in order, stamp "n / total" at the foot of every page; the page count."""
+    # Imported here: pypdf, like WeasyPrint, loads in the processes that make PDFs only.
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
@@ -651,6 +653,7 @@ def stamp_page_numbers(writer, total: int) -> None:
     The page's own content is wrapped in q/Q so that whatever transformation it leaves in
     place (WeasyPrint flips the y axis) does not move the number.
     """
+    # Imported here: pypdf, like WeasyPrint, loads in the processes that make PDFs only.
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
     def stream(data: bytes):

@@ -9,19 +9,17 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response as ApiResponse
 
 from campaigns.api import absolute
 from cases.api import (
-    BAD_QUERY,
-    PAGE_NOT_FOUND,
-    ApiPagination,
     CountryCodeField,
-    EscapedJSONRenderer,
     PageQuery,
-    not_found,
+    PublicViewSet,
+    detail_responses,
+    list_responses,
     validated_query,
 )
 from cases.models import Case
@@ -110,12 +108,10 @@ def published_responses():
 
 
 @extend_schema(tags=["responses"])
-class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ResponseViewSet(PublicViewSet):
     """Officials' responses that coordinators published."""
 
     serializer_class = ResponseSerializer
-    pagination_class = ApiPagination
-    renderer_classes = [EscapedJSONRenderer]
     lookup_value_regex = "[0-9]{1,10}"
 
     def get_queryset(self):
@@ -124,7 +120,7 @@ class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(
         summary="List published responses of officials",
         parameters=[ResponseApiFilter],
-        responses={200: ResponseSerializer(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND},
+        responses=list_responses(ResponseSerializer),
     )
     def list(self, request, *args, **kwargs):
         params = validated_query(request, ResponseApiFilter)
@@ -135,16 +131,11 @@ class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             responses = responses.filter(target__country=params["country"])
         if "official" in params:
             responses = responses.filter(target_id=params["official"])
-        page = self.paginate_queryset(responses)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.page_of(responses)
 
     @extend_schema(
         summary="One published response",
-        responses={
-            200: ResponseSerializer,
-            400: BAD_QUERY,
-            404: not_found(_("No published response with this id.")),
-        },
+        responses=detail_responses(ResponseSerializer, _("No published response with this id.")),
     )
     def retrieve(self, request, *args, **kwargs):
         validated_query(request, serializers.Serializer)
@@ -167,12 +158,10 @@ class OfficialRow:
 
 
 @extend_schema(tags=["officials"])
-class OfficialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class OfficialViewSet(PublicViewSet):
     """Officials and institutions IDEI has delivered letters to, and whether they answered."""
 
     serializer_class = OfficialSerializer
-    pagination_class = ApiPagination
-    renderer_classes = [EscapedJSONRenderer]
     lookup_value_regex = "[0-9]{1,10}"
 
     def get_queryset(self):
@@ -181,7 +170,7 @@ class OfficialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(
         summary="List officials written to, with letters delivered and responses",
         parameters=[OfficialApiFilter],
-        responses={200: OfficialSerializer(many=True), 400: BAD_QUERY, 404: PAGE_NOT_FOUND},
+        responses=list_responses(OfficialSerializer),
     )
     def list(self, request, *args, **kwargs):
         params = validated_query(request, OfficialApiFilter)
@@ -189,16 +178,11 @@ class OfficialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             OfficialRow(target, record)
             for target, record in records.officials_written_to(params.get("country"))
         ]
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.page_of(rows)
 
     @extend_schema(
         summary="One official written to",
-        responses={
-            200: OfficialSerializer,
-            400: BAD_QUERY,
-            404: not_found(_("No public official with this id.")),
-        },
+        responses=detail_responses(OfficialSerializer, _("No public official with this id.")),
     )
     def retrieve(self, request, *args, **kwargs):
         validated_query(request, serializers.Serializer)

@@ -12,6 +12,7 @@ from email.utils import getaddresses
 
 import nh3
 from django.utils.text import get_valid_filename
+from PIL import Image, UnidentifiedImageError
 
 # What a published or moderated reply's HTML may keep: text structure, no links to follow
 # blindly, no images (trackers), no styles, no scripts.
@@ -135,8 +136,6 @@ def clean_scan(data: bytes) -> tuple[bytes, str, str]:
     """
     if data.startswith(PDF_MAGIC):
         return data, "application/pdf", "pdf"
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in IMAGE_FORMATS:
