@@ -577,6 +577,12 @@ def bench_load(args) -> dict:
     from letters.models import Signature
 
     campaign = make_campaign("bench-sign")
+    if args.stored:
+        started = time.monotonic()
+        store_signatures(campaign, args.stored)
+        print(
+            f"stored {args.stored:,} signatures in {time.monotonic() - started:.0f} s", flush=True
+        )
     connection.close()
     smtp_port = free_port()
     port = free_port()
@@ -667,6 +673,43 @@ def bench_load(args) -> dict:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def store_signatures(campaign, count: int) -> None:
+    """`count` confirmed signatures in the campaign before the load (issue 18: the target holds
+    at 1,000,000 stored signatures): copies of one real row, made in one INSERT ... SELECT so
+    that every column is filled as the model fills it, then VACUUM ANALYZE as after a day."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from letters.models import Signature
+
+    template = Signature.objects.create(
+        campaign=campaign,
+        name="Stored Signer",
+        email="stored-template@example.org",
+        email_key="stored-template@example.org",
+        country="MX",
+        city="Puebla",
+        consent_share_name=True,
+        confirmed_at=timezone.now(),
+    )
+    columns = [f.column for f in Signature._meta.concrete_fields if not f.primary_key]
+    varying = {
+        "name": "'Stored Signer ' || g",
+        "email": "'stored-' || g || '@example.org'",
+        "email_key": "'stored-' || g || '@example.org'",
+    }
+    select = ", ".join(varying.get(column, f'"{column}"') for column in columns)
+    table = Signature._meta.db_table
+    names = ", ".join(f'"{column}"' for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{table}" ({names}) '  # noqa: S608
+            f'SELECT {select} FROM "{table}", generate_series(1, %s) AS g WHERE id = %s',
+            [count - 1, template.pk],
+        )
+        cursor.execute(f'VACUUM ANALYZE "{table}"')
 
 
 def run_step(args, host, campaign, rate: int, env: dict) -> dict:
@@ -803,6 +846,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--threads", type=int, default=0, help="0: sync workers")
     parser.add_argument("--capacity-posts", type=int, default=3000)
     parser.add_argument("--serial-requests", type=int, default=1000)
+    parser.add_argument(
+        "--stored", type=int, default=0, help="confirmed signatures stored before the load"
+    )
     args = parser.parse_args(argv)
     database = bench_database_url()
     if database is None or "bench" not in database[1]:

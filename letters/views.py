@@ -306,24 +306,24 @@ def respond_token_problem(request, campaign, form, token_state, *, embed: bool =
     return respond_with_form(request, campaign, form, status=400, notice=notice, embed=embed)
 
 
+def respond_wait(request, campaign, form, wait: int, notice: str, embed: bool):
+    """429: the form again with the person's input, a new token (this request may have used
+    its own up), the notice and how long to wait."""
+    form.refresh_token()
+    response = respond_with_form(request, campaign, form, embed=embed, status=429, notice=notice)
+    response["Retry-After"] = str(wait)
+    return response
+
+
 def answer_sign_post(request, campaign, form, token_state, admission, *, embed: bool = False):
     """The sign POST's answer, once the form is checked and the request admitted."""
     if admission.network_wait:
         logger.info("sign: rate limited (network)", extra={"campaign": campaign.slug})
-        form.refresh_token()  # this request may have used its token up
-        response = respond_with_form(
-            request,
-            campaign,
-            form,
-            embed=embed,
-            status=429,
-            notice=_(
-                "Many signatures were sent from your network in a short time. Please wait a "
-                "few minutes, then send the form again: what you wrote is kept below."
-            ),
+        notice = _(
+            "Many signatures were sent from your network in a short time. Please wait a "
+            "few minutes, then send the form again: what you wrote is kept below."
         )
-        response["Retry-After"] = str(admission.network_wait)
-        return response
+        return respond_wait(request, campaign, form, admission.network_wait, notice, embed)
     if form.is_bot:
         logger.info("sign: honeypot filled, dropped", extra={"campaign": campaign.slug})
         # The same answer as a person's, the address typed shown back (escaped) as to anyone.
@@ -335,20 +335,11 @@ def answer_sign_post(request, campaign, form, token_state, admission, *, embed: 
     if not form.is_valid():
         return respond_with_form(request, campaign, form, status=400, embed=embed)
     if admission.address_wait:
-        form.refresh_token()  # this request used its token up
-        response = respond_with_form(
-            request,
-            campaign,
-            form,
-            embed=embed,
-            status=429,
-            notice=_(
-                "This e-mail address was entered many times in a short time. Please wait an "
-                "hour, or look for the e-mail we already sent: it holds your confirmation link."
-            ),
+        notice = _(
+            "This e-mail address was entered many times in a short time. Please wait an "
+            "hour, or look for the e-mail we already sent: it holds your confirmation link."
         )
-        response["Retry-After"] = str(admission.address_wait)
-        return response
+        return respond_wait(request, campaign, form, admission.address_wait, notice, embed)
     language = get_language() or "en"
     data = {
         **form.cleaned_data,

@@ -27,6 +27,8 @@ from idei import rate_limits
 from idei.client_address import client_network
 from idei.rate_limits import Claim, Limit
 
+from ..models import BlockedEmailDomain
+
 logger = logging.getLogger(__name__)
 
 # Seconds a person needs at least between seeing the form and sending it.
@@ -171,8 +173,6 @@ _blocked = {"domains": frozenset(), "read_at": None}
 
 
 def blocked_domains() -> frozenset[str]:
-    from ..models import BlockedEmailDomain
-
     now = time.monotonic()
     if _blocked["read_at"] is None or now - _blocked["read_at"] > BLOCKED_DOMAINS_SECONDS:
         domains = frozenset(BlockedEmailDomain.objects.values_list("domain", flat=True))
