@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns.models import Campaign, Target
-from idei.db.prepared import PreparedGet
+from idei.db.prepared import PreparedGet, PreparedInsert
 from tests.factories import CampaignFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +105,7 @@ from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from django.utils import timezone
 from campaigns.models import Campaign, Organisation, Target
-from idei.db.prepared import PreparedGet
+from idei.db.prepared import PreparedGet, PreparedInsert
 organisation = Organisation.objects.create(name="Grupo", slug="grupo", country="MX")
 campaign = Campaign.objects.create(
     organisation=organisation, title="T", slug="c", summary="S", goal=10,
@@ -124,6 +124,13 @@ assert values(found.organisation) == values(expected.organisation)
 assert found.signers_may_edit is True and found.closes_at.tzinfo is not None
 assert values(PreparedGet(lambda: Target.objects.all(), "pk").get(target.pk)) == values(
     Target.objects.get(pk=target.pk))
+from idei.db.prepared import PreparedInsert
+from letters.models import Signature
+signature = PreparedInsert(Signature).create(campaign=campaign, name="Ana", email="a@x.org",
+    email_key="a@x.org", country="MX", consent_share_name=True, consent_record={"k": "v"})
+stored = Signature.objects.get(pk=signature.pk)
+assert stored.consent_share_name is True and stored.consent_record == {"k": "v"}
+assert stored.created_at is not None and stored.campaign_id == campaign.pk
 print("same")
 """
 
@@ -143,3 +150,57 @@ def test_on_sqlite_the_embedded_default_reads_the_same(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "same"
+
+
+# -- PreparedInsert ---------------------------------------------------------------------------
+
+
+def test_an_insert_stores_what_the_orm_stores():
+    from django.db.models.signals import post_save
+
+    from letters.models import Signature
+
+    campaign = CampaignFactory()
+    values = {
+        "campaign": campaign,
+        "name": "Ana López",
+        "email": "ana@example.org",
+        "email_key": "ana@example.org",
+        "country": "MX",
+        "city": "Puebla",
+        "consent_share_name": True,
+        "consent_record": {"texts": {"consent_share_name": "Comparte mi nombre"}, "language": "es"},
+        "confirmation_due_at": timezone.now(),
+        "confirmation_mails_sent": 1,
+    }
+    prepared = PreparedInsert(Signature).create(**values)
+    orm = Signature.objects.create(
+        **{**values, "email": "b@example.org", "email_key": "b@example.org"}
+    )
+
+    assert prepared.pk and not prepared._state.adding
+    stored = field_values(Signature.objects.get(pk=prepared.pk))
+    expected = field_values(Signature.objects.get(pk=orm.pk))
+    for differs in ("id", "email", "email_key", "created_at"):
+        stored.pop(differs), expected.pop(differs)
+    assert stored == expected
+    assert Signature.objects.get(pk=prepared.pk).created_at is not None  # auto_now_add ran
+
+    # A unique constraint is the database's: the same IntegrityError as the ORM's.
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PreparedInsert(Signature).create(**values)
+
+    # With a save signal receiver connected, create() is Django's own (the receiver runs).
+    seen = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append(instance.email)
+
+    post_save.connect(receiver, sender=Signature, dispatch_uid="test-prepared-insert")
+    try:
+        PreparedInsert(Signature).create(**{**values, "email": "c@example.org", "email_key": "c"})
+    finally:
+        post_save.disconnect(dispatch_uid="test-prepared-insert", sender=Signature)
+    assert seen == ["c@example.org"]

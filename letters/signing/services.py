@@ -17,6 +17,7 @@ from campaigns.models import Campaign
 from idei import rate_limits
 from idei.celery import tasks_run_inline
 from idei.client_address import client_network
+from idei.db.prepared import PreparedInsert
 from idei.outbox import services as outbox
 from idei.rate_limits import Claim
 from idei.tokens import LinkError, claim_by_link, pending_by_link
@@ -182,6 +183,10 @@ def sign(
     return SignResult(signature=signature, created=created, mail_queued=True)
 
 
+# The sign POST's one INSERT, compiled once per process (idei.db.prepared).
+SIGNATURE_INSERT = PreparedInsert(Signature)
+
+
 def _insert_new(campaign: Campaign, email_key: str, values: dict) -> Signature | None:
     """INSERT the signature; None if this address has signed this campaign before.
 
@@ -192,8 +197,8 @@ def _insert_new(campaign: Campaign, email_key: str, values: dict) -> Signature |
     try:
         if transaction.get_connection().in_atomic_block:
             with transaction.atomic():
-                return Signature.objects.create(confirmation_mails_sent=1, **fields)
-        return Signature.objects.create(confirmation_mails_sent=1, **fields)
+                return SIGNATURE_INSERT.create(confirmation_mails_sent=1, **fields)
+        return SIGNATURE_INSERT.create(confirmation_mails_sent=1, **fields)
     except IntegrityError:
         if values.get("held_by_id") is None:
             return None
