@@ -51,12 +51,19 @@ def filtered_cases(request, queryset, **options):
     return filterset, filterset.qs
 
 
+# Further than any list goes (24 million cases): a larger page number is the last page, and
+# the count it bounds stays far inside PostgreSQL's LIMIT.
+LAST_PAGE_NUMBER = 1_000_000
+
+
 def page_number(value) -> int:
-    """The page asked for, as Paginator.get_page reads it (anything but a number is 1)."""
+    """The page asked for, as Paginator.get_page reads it: not a number is the first page,
+    a number below 1 or past the end the last."""
     try:
-        return max(1, int(value))
+        number = int(value)
     except (TypeError, ValueError):
         return 1
+    return LAST_PAGE_NUMBER if number < 1 else min(number, LAST_PAGE_NUMBER)
 
 
 class BoundedPaginator(Paginator):

@@ -272,3 +272,14 @@ def test_postgres_search_of_more_than_1000_cases_is_counted_to_1000_and_narrowed
     # Filters narrow a broad search back to a ranked one: the name match first.
     narrowed = client.get("/cases/", {"q": "radio", "year_max": 2000})
     assert names_on(narrowed)[0] == "Ana Radio"
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999999", "-3", "0", "1e3", "last", "x"])
+def test_postgres_broad_search_reads_any_page_number_as_paginator_does(
+    client, postgres, small_bounds, number
+):
+    newest_first = radio_cases(8)
+    names = names_on(client.get("/cases/", {"q": "radio", "page": number}))
+    # Paginator.get_page: past the end or below 1 is the last page, not a number the first.
+    last = number in {"99999999999999999999999", "-3", "0"}
+    assert names == (newest_first[-2:] if last else newest_first[:2])
