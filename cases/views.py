@@ -57,8 +57,10 @@ LAST_PAGE_NUMBER = 1_000_000
 
 
 def page_number(value) -> int:
-    """The page asked for, as Paginator.get_page reads it: not a number is the first page,
-    a number below 1 or past the end the last."""
+    """The page asked for, read as Paginator.get_page reads it.
+
+    Not a number is the first page; a number below 1, or past the end, the last.
+    """
     try:
         number = int(value)
     except (TypeError, ValueError):
