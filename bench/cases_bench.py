@@ -30,7 +30,8 @@ IMPORT_TARGET_S = 10
 
 PAGES = [
     "/cases/",
-    "/cases/?q=radio+journalist",
+    "/cases/?q=radio+journalist",  # common words: 8,540 matches, counted to 1,000
+    "/cases/?q=ortega",  # a name, the main use: 776 matches, counted and ranked
     "/cases/?country=MX&year_min=2010",
     "/cases/mx/",
     "/cases/statistics/",

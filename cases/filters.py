@@ -212,11 +212,26 @@ class CaseFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = CaseFilterForm
 
+    def __init__(self, *args, broad_search: bool = False, **kwargs):
+        # A broad search (more than search.BROAD_SEARCH matches) is listed newest first; the
+        # case list sets it when its bounded count says so, and only without a `sort`.
+        self.broad_search = broad_search
+        super().__init__(*args, **kwargs)
+
+    @property
+    def ranks_by_relevance(self) -> bool:
+        """Whether the list is ordered by rank: a search without a sort, on PostgreSQL."""
+        if connection.vendor != "postgresql" or not self.is_bound:
+            return False
+        self.form.is_valid()  # cleans the form: cleaned_data holds its valid fields
+        data = self.form.cleaned_data
+        return bool(data.get("q", "").strip()) and not data.get("sort")
+
     def filter_search(self, queryset, name, value):
         value = value.strip()
         if not value:
             return queryset
-        return search_cases(queryset, value)
+        return search_cases(queryset, value, broad=self.broad_search)
 
     def filter_status(self, queryset, name, value):
         if not value:
@@ -251,7 +266,7 @@ class CaseFilter(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         sort = self.form.cleaned_data.get("sort") if self.is_bound else ""
         searching = self.is_bound and self.form.cleaned_data.get("q", "").strip()
-        if not sort and searching and connection.vendor == "postgresql":
+        if not sort and searching and connection.vendor == "postgresql" and not self.broad_search:
             return queryset.order_by("-rank", *SORTS["newest"])
         return queryset.order_by(*SORTS[sort or "newest"])
 

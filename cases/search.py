@@ -11,7 +11,7 @@ import unicodedata
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import CharField, F, FloatField, Func, Q, Value
+from django.db.models import BooleanField, CharField, F, FloatField, Func, Q, Value
 
 SEARCH_CONFIG = "idei_search"
 MAX_TERMS = 10  # words of a query; more is not a name but a paste
@@ -69,14 +69,27 @@ def prefix_query(value: str) -> SearchQuery | None:
 
 SEARCHED_FIELDS = ("full_name", "place", "outlets", "summary")
 
+# A search matching more cases than this is "broad": the case list counts its matches up to
+# here ("more than 1,000 cases") and lists them newest first instead of ranking every one
+# (bench/README.md, cases: ranking 8,540 matches cost more than the rest of the page).
+BROAD_SEARCH = 1000
 
-def search_cases(queryset, value: str):
-    """Cases matching the query; on PostgreSQL annotated with `rank` for ordering."""
+
+def search_cases(queryset, value: str, *, broad: bool = False):
+    """Cases matching the query; on PostgreSQL with a `rank` alias for ordering.
+
+    `broad`: the same matches, for a list ordered by date rather than by rank. The match is
+    then written as a function call, which PostgreSQL cannot answer from the search index: it
+    reads the newest-first index instead and stops once the page is full. Only for searches
+    known to match many cases: for a rare word that walk would read the whole table.
+    """
     if connection.vendor == "postgresql":
         query = prefix_query(value)
         if query is None:  # only punctuation: nothing to find, ordered as a search is
-            return queryset.none().annotate(rank=Value(0.0, output_field=FloatField()))
-        return queryset.filter(search_vector=query).annotate(
+            return queryset.none().alias(rank=Value(0.0, output_field=FloatField()))
+        if broad:
+            return queryset.filter(Matches(F("search_vector"), query))
+        return queryset.filter(search_vector=query).alias(
             rank=SearchRank(F("search_vector"), query)
         )
     folded = fold(" ".join(value.split()))
@@ -85,6 +98,13 @@ def search_cases(queryset, value: str):
     for alias in aliases:
         condition |= Q(**{f"{alias}__contains": folded})
     return queryset.alias(**aliases).filter(condition)
+
+
+class Matches(Func):
+    """ts_match_vq(vector, query): `vector @@ query` that the planner does not send to the index."""
+
+    function = "ts_match_vq"
+    output_field = BooleanField()
 
 
 class Folded(Func):

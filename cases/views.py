@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -21,7 +22,7 @@ from django_countries import countries
 from idei.collation import sort_key
 from idei.csv_export import csv_lines, csv_response
 
-from . import attribution, charts, figures, filters
+from . import attribution, charts, figures, filters, search
 from .fields import DOWNLOAD_FIELDS
 from .models import STATUS_LABELS, UNRESOLVED_RULE, Case, CaseEvent
 
@@ -45,15 +46,70 @@ def country_choices(summaries: dict[str, dict[str, int]]) -> list[tuple[str, str
     return [("", _("All countries")), *sorted(choices, key=lambda c: sort_key(c[1]))]
 
 
-def filtered_cases(request, queryset):
-    filterset = filters.CaseFilter(request.GET, queryset=queryset)
+def filtered_cases(request, queryset, **options):
+    filterset = filters.CaseFilter(request.GET, queryset=queryset, **options)
     return filterset, filterset.qs
+
+
+# Further than any list goes (24 million cases): a larger page number is the last page, and
+# the count it bounds stays far inside PostgreSQL's LIMIT.
+LAST_PAGE_NUMBER = 1_000_000
+
+
+def page_number(value) -> int:
+    """The page asked for, read as Paginator.get_page reads it.
+
+    Not a number is the first page; a number below 1, or past the end, the last.
+    """
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return LAST_PAGE_NUMBER if number < 1 else min(number, LAST_PAGE_NUMBER)
+
+
+class BoundedPaginator(Paginator):
+    """A Paginator that counts a search's matches only as far as it needs to.
+
+    The count stops at `at_least` + 1 rows, or one row past the page asked for if that is
+    further: the page is then full and has a next page, and the total is "more than" the count
+    less one (`more`). A smaller count is exact. Counting 1,001 of 8,540 matches reads an
+    eighth of the table's pages (bench/README.md, cases).
+    """
+
+    def __init__(self, object_list, per_page, *, number, at_least):
+        super().__init__(object_list, per_page)
+        self.limit = max(at_least, page_number(number) * per_page) + 1
+
+    @cached_property
+    def count(self) -> int:
+        # Without the ordering, which for a search would rank every match.
+        return self.object_list.order_by()[: self.limit].count()
+
+    @property
+    def more(self) -> bool:
+        return self.count >= self.limit
+
+    @property
+    def at_least(self) -> int:
+        return self.limit - 1
 
 
 @require_safe
 def case_list(request):
-    filterset, cases = filtered_cases(request, Case.objects.published().for_cards())
-    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    cards = Case.objects.published().for_cards()
+    filterset, cases = filtered_cases(request, cards)
+    number = request.GET.get("page")
+    if filterset.ranks_by_relevance:
+        paginator = BoundedPaginator(
+            cases, CASES_PER_PAGE, number=number, at_least=search.BROAD_SEARCH
+        )
+        if paginator.count > search.BROAD_SEARCH:
+            # Too many to rank each one: the same matches, newest first (search.py).
+            filterset, paginator.object_list = filtered_cases(request, cards, broad_search=True)
+    else:
+        paginator = Paginator(cases, CASES_PER_PAGE)
+    page = paginator.get_page(number)
     summaries = figures.cached("countries", figures.country_summaries)
     filterset.form.fields["country"].widget.choices = country_choices(summaries)
     query = request.GET.copy()
@@ -68,6 +124,7 @@ def case_list(request):
             "export_query": query.urlencode(),
             "filtering": any(v for k, v in query.items() if k != "sort"),
             "credits": attribution.aggregate_credits(),
+            "broad_search": search.BROAD_SEARCH,
         },
     )
 

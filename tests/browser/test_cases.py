@@ -148,3 +148,26 @@ def test_case_pages_fit_a_phone(browser, live_server, cases, artifacts_dir, lang
         page.screenshot(path=str(artifacts_dir / f"{name}-phone-{language}.png"), full_page=True)
     context.close()
     assert not audit.violations, "\n".join(audit.violations)
+
+
+def test_reader_pages_through_a_broad_search_counted_up_to_its_bound(page, postgres, monkeypatch):
+    """More matches than the bound: "More than 5 cases", newest first, pages without a total."""
+    from cases import search, views
+
+    monkeypatch.setattr(search, "BROAD_SEARCH", 5)
+    monkeypatch.setattr(views, "CASES_PER_PAGE", 2)
+    for year in range(2010, 2018):
+        CaseFactory(
+            full_name=f"Radio Reporter {year}",
+            summary="A radio journalist.",
+            date_of_death=datetime.date(year, 3, 1),
+        )
+    page.goto("/cases/?q=radio")
+    assert page.get_by_role("heading", name="More than 5 cases").is_visible()
+    assert page.get_by_text("they are listed newest first").is_visible()
+    assert page.locator(".case-card").first.inner_text().startswith("Radio Reporter 2017")
+    assert page.locator(".pagination [aria-current=page]").inner_text() == "Page 1"
+    page.get_by_role("link", name="Next page").click()
+    page.wait_for_url("**/cases/?*page=2*")
+    assert page.locator(".pagination [aria-current=page]").inner_text() == "Page 2"
+    assert page.locator(".case-card").first.inner_text().startswith("Radio Reporter 2015")

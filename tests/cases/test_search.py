@@ -1,5 +1,6 @@
 """Case search ignores accents and case, on PostgreSQL and on SQLite; prefixes on PostgreSQL."""
 
+import datetime
 import json
 import subprocess
 import sys
@@ -113,3 +114,172 @@ def test_sqlite_search_ignores_accents_and_case(tmp_path):
         "Quinte": ["Ana Quintero"],
         "petersen": ["Jonas Petersen"],
     }
+
+
+# -- Broad searches: counted up to a bound, listed newest first (bench/README.md, cases) ------
+
+
+def heading(response) -> str:
+    html = response.content.decode()
+    start = html.index('id="results-heading"')
+    return " ".join(html[html.index(">", start) + 1 : html.index("</h2>", start)].split())
+
+
+def current_page(response) -> str:
+    html = response.content.decode()
+    marker = '<span class="page-link" aria-current="page">'
+    start = html.index(marker) + len(marker)
+    return " ".join(html[start : html.index("</span>", start)].split())
+
+
+@pytest.fixture
+def small_bounds(monkeypatch):
+    """A broad search from 5 matches on, 2 cases a page: the paths of 1,000 with 8 cases."""
+    from cases import search, views
+
+    monkeypatch.setattr(search, "BROAD_SEARCH", 5)
+    monkeypatch.setattr(views, "CASES_PER_PAGE", 2)
+
+
+def radio_cases(count: int) -> list[str]:
+    """`count` cases that mention radio, one a year from 2000: their names newest first."""
+    for year in range(2000, 2000 + count):
+        CaseFactory(
+            full_name=f"Person {year}",
+            place="",
+            outlets="",
+            summary="A radio journalist.",
+            date_of_death=datetime.date(year, 5, 1),
+        )
+    return [f"Person {year}" for year in reversed(range(2000, 2000 + count))]
+
+
+def test_postgres_broad_search_says_more_than_and_pages_through_every_match_newest_first(
+    client, postgres, small_bounds
+):
+    newest_first = radio_cases(8)
+    CaseFactory(full_name="Someone Else", place="", outlets="", summary="A print reporter.")
+
+    first = client.get("/cases/", {"q": "radio journalist"})
+    assert heading(first) == "More than 5 cases"
+    assert current_page(first) == "Page 1"
+    assert 'rel="next"' in first.content.decode()
+    assert 'id="broad-search"' in first.content.decode()
+
+    third = client.get("/cases/", {"q": "radio journalist", "page": 3})
+    assert heading(third) == "More than 6 cases"  # counted one past the page asked for
+    assert current_page(third) == "Page 3"
+
+    last = client.get("/cases/", {"q": "radio journalist", "page": 4})
+    assert heading(last) == "8 cases"  # the count reached the end: exact
+    assert current_page(last) == "Page 4 of 4"
+    assert 'rel="next"' not in last.content.decode()
+
+    listed = [
+        name
+        for n in (1, 2, 3, 4)
+        for name in names_on(client.get("/cases/", {"q": "radio journalist", "page": n}))
+    ]
+    assert listed == newest_first
+
+
+def test_postgres_broad_search_past_the_last_page_shows_the_last_page(
+    client, postgres, small_bounds
+):
+    newest_first = radio_cases(8)
+    response = client.get("/cases/", {"q": "radio", "page": 99})
+    assert names_on(response) == newest_first[-2:]
+    assert current_page(response) == "Page 4 of 4"
+    assert 'id="broad-search"' in response.content.decode()
+
+
+def test_postgres_search_up_to_the_bound_is_counted_exactly_and_ranked(
+    client, postgres, small_bounds
+):
+    radio_cases(4)
+    CaseFactory(
+        full_name="Ana Radio",
+        place="",
+        outlets="",
+        summary="",
+        date_of_death=datetime.date(1990, 1, 1),
+    )
+    response = client.get("/cases/", {"q": "radio"})
+    assert heading(response) == "5 cases"
+    assert current_page(response) == "Page 1 of 3"
+    assert names_on(response) == ["Ana Radio", "Person 2003"]  # the name match first
+    assert 'id="broad-search"' not in response.content.decode()
+
+
+def test_postgres_broad_search_with_a_sort_is_counted_and_sorted_as_asked(
+    client, postgres, small_bounds
+):
+    newest_first = radio_cases(8)
+    response = client.get("/cases/", {"q": "radio", "sort": "oldest"})
+    assert heading(response) == "8 cases"
+    assert names_on(response) == newest_first[::-1][:2]
+    assert 'id="broad-search"' not in response.content.decode()
+
+
+def test_postgres_api_counts_every_match_of_a_broad_search_and_ranks_them(
+    client, postgres, small_bounds
+):
+    radio_cases(8)
+    CaseFactory(
+        full_name="Ana Radio",
+        place="",
+        outlets="",
+        summary="",
+        date_of_death=datetime.date(1990, 1, 1),
+    )
+    data = client.get("/api/v1/cases/", {"q": "radio"}).json()
+    assert data["count"] == 9
+    assert data["results"][0]["full_name"] == "Ana Radio"
+
+
+def test_postgres_search_of_more_than_1000_cases_is_counted_to_1000_and_narrowed_by_a_name(
+    client, postgres
+):
+    """The real bound: 1,030 cases mention radio; one of them is named Radio, the oldest."""
+    from cases.models import Case
+
+    Case.objects.bulk_create(
+        Case(
+            full_name=f"Reporter {i}",
+            sort_name=f"Reporter {i:05d}",
+            slug=f"reporter-{i}",
+            country="MX",
+            date_of_death=datetime.date(2000, 1, 1) + datetime.timedelta(days=i),
+            year=2000 + i // 365,
+            summary="A radio journalist.",
+            is_published=True,
+        )
+        for i in range(1, 1031)
+    )
+    CaseFactory(
+        full_name="Ana Radio",
+        place="",
+        outlets="",
+        summary="",
+        date_of_death=datetime.date(1990, 1, 1),
+    )
+    broad = client.get("/cases/", {"q": "radio"})
+    assert heading(broad) == "More than 1,000 cases"
+    assert names_on(broad)[:2] == ["Reporter 1030", "Reporter 1029"]  # newest first
+    named = client.get("/cases/", {"q": "radio ana"})
+    assert heading(named) == "1 case"
+    assert names_on(named) == ["Ana Radio"]
+    # Filters narrow a broad search back to a ranked one: the name match first.
+    narrowed = client.get("/cases/", {"q": "radio", "year_max": 2000})
+    assert names_on(narrowed)[0] == "Ana Radio"
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999999", "-3", "0", "1e3", "last", "x"])
+def test_postgres_broad_search_reads_any_page_number_as_paginator_does(
+    client, postgres, small_bounds, number
+):
+    newest_first = radio_cases(8)
+    names = names_on(client.get("/cases/", {"q": "radio", "page": number}))
+    # Paginator.get_page: past the end or below 1 is the last page, not a number the first.
+    last = number in {"99999999999999999999999", "-3", "0"}
+    assert names == (newest_first[-2:] if last else newest_first[:2])
