@@ -336,6 +336,32 @@ def test_fetch_gets_json_with_the_check_your_email_panel(client):
     assert "Check your e-mail" in data["html"] and "data-sign-panel" in data["html"]
 
 
+def test_the_json_panel_is_each_signers_own_in_their_language(client):
+    """The panel is kept rendered per language and campaign (letters.views.check_email_fragment):
+    each answer still carries its own address, escaped, and a CSRF token that works."""
+    campaign = open_campaign()
+    first = json.loads(post_sign(client, campaign, json_answer=True).content)["html"]
+    other = Client()
+    odd = json.loads(
+        post_sign(other, campaign, json_answer=True, email="o'brien&co@example.org").content
+    )["html"]
+    spanish = Client(headers={"Accept-Language": "es"})
+    in_spanish = json.loads(
+        post_sign(spanish, campaign, json_answer=True, email="ana.es@example.org").content
+    )["html"]
+
+    assert "ana@example.org" in first and "ana@example.org" not in odd
+    assert "o&#x27;brien&amp;co@example.org" in odd and "o'brien&co" not in odd
+    assert "Revise su correo electrónico" in in_spanish
+    assert "Check your e-mail" not in in_spanish
+    assert "checkemailhole" not in first + odd + in_spanish
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', odd).group(1)
+    resend = reverse("letters:resend", args=[campaign.slug])
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = other.cookies
+    assert strict.post(resend, {"csrfmiddlewaretoken": token}).status_code == 302
+
+
 def test_fetch_gets_json_with_the_form_and_its_errors(client):
     campaign = open_campaign()
 
