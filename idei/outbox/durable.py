@@ -93,6 +93,21 @@ def redis_was_emptied(reader: str) -> bool:
         return False
 
 
+def mark_missing(reader: str) -> bool:
+    """Whether `reader`'s mark is gone from Redis, without putting it back (the beat asks).
+
+    False when tasks run inline or Redis cannot be reached.
+    """
+    from idei.celery import tasks_run_inline
+
+    if tasks_run_inline():
+        return False
+    try:
+        return cache.get(EMPTIED_MARK_KEY + reader) is None
+    except Exception:  # Redis is down: nothing to send the sweep through yet
+        return False
+
+
 def send_lost_again(now=None, stale_after: timedelta = STALE_AFTER) -> int:
     """Send again, same task id, each task not run within `stale_after`; how many."""
     now = now or timezone.now()
