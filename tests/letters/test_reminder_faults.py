@@ -483,14 +483,6 @@ def sweep_mark_in(redis_port: int) -> bool:
 
 
 @pytest.mark.faults
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 14, open: after FLUSHALL mid 10,000 reminders the last one arrived later than "
-        "2 minutes after Redis returned in CI on 2 cores (timed out at 180 s, 2026-12-03); "
-        "strict, so the run fails as soon as the target is met and this mark must go"
-    ),
-)
 @pytest.mark.parametrize("smtp_delay", [0.002])
 @pytest.mark.parametrize("queue_name", ["celery"])  # the private broker's default queue
 def test_redis_emptied_mid_round_of_10000_reminders_every_one_arrives_within_2_minutes(
