@@ -8,7 +8,9 @@ within about two minutes, instead of at the next hourly or daily run.
 
 When Redis has lost everything at once (a restart without persistence, a FLUSHALL), the sweep
 does not wait those two minutes: `redis_was_emptied` notices that a mark it keeps in Redis is
-gone, and the sweep then sends again every task and message still waiting, at once.
+gone, and the sweep then sends again every task and message still waiting, at once. Nor does
+it wait for its next minute: the beat looks for the mark every few seconds (`mark_missing`,
+idei/beat.py) and sends the sweep as soon as the mark is gone.
 """
 
 import logging
