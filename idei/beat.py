@@ -11,6 +11,7 @@ by django-celery-beat within 5 minutes): periodic work here is idempotent. On SQ
 
 import contextlib
 import logging
+import time
 
 from celery.beat import SchedulingError
 from django.conf import settings
@@ -26,6 +27,13 @@ logger = logging.getLogger(__name__)
 LOCK_KEY = 0x1DE1_BEA7
 # How often a waiting beat tries the lock again.
 STANDBY_RETRY_SECONDS = 5.0
+# How often the acting beat looks whether Redis lost the marks of the sweeps (a GET each; see
+# durable.redis_was_emptied): a sweep whose mark is gone is sent at once, so that what Redis
+# lost goes out again seconds after Redis returns, not at the sweep's next minute.
+MARK_CHECK_SECONDS = 5.0
+# A sweep sent for a missing mark is sent again, if the mark is still missing, only after
+# this long: it may wait in the queue behind busy workers before it puts the mark back.
+MARK_RESEND_SECONDS = 60.0
 
 
 class BeatLock:
@@ -70,6 +78,8 @@ class SingleBeatScheduler(DatabaseScheduler):
     def __init__(self, *args, **kwargs):
         self.beat_lock = BeatLock()
         self.acting: bool | None = None  # not known until the first tick
+        self.marks_checked_at = float("-inf")
+        self.mark_sweeps_sent: dict[str, float] = {}  # entry name -> time.monotonic()
         super().__init__(*args, **kwargs)
 
     def tick(self, *args, **kwargs):
@@ -81,7 +91,33 @@ class SingleBeatScheduler(DatabaseScheduler):
         if self.acting is not True:
             logger.info("beat: holds the beat lock; sending periodic tasks")
             self.acting = True
+        self.sweep_if_redis_was_emptied()
         return super().tick(*args, **kwargs)
+
+    def sweep_if_redis_was_emptied(self) -> None:
+        """Send now each sweep (a task with `redis_mark`) whose mark in Redis is gone."""
+        now = time.monotonic()
+        if now - self.marks_checked_at < MARK_CHECK_SECONDS:
+            return
+        self.marks_checked_at = now
+        for entry in list(self.schedule.values()):
+            reader = getattr(self.app.tasks.get(entry.task), "redis_mark", None)
+            if not reader:
+                continue
+            if not durable.mark_missing(reader):
+                # The sweep ran since (or Redis cannot be reached): a later loss sends it again.
+                self.mark_sweeps_sent.pop(entry.name, None)
+                continue
+            if now - self.mark_sweeps_sent.get(entry.name, float("-inf")) < MARK_RESEND_SECONDS:
+                continue
+            self.mark_sweeps_sent[entry.name] = now
+            logger.warning("beat: Redis lost its data; sending %s now", entry.name)
+            try:
+                self.apply_async(entry, advance=False)
+            except SchedulingError:
+                # Redis is back for the GET but not yet for the task: the next check retries.
+                logger.warning("beat: could not send %s", entry.name, exc_info=True)
+                self.mark_sweeps_sent.pop(entry.name, None)
 
     def apply_async(self, entry, producer=None, advance=True, **kwargs):
         """Each run is recorded in the database before it is sent (idei/outbox/durable.py):

@@ -143,3 +143,51 @@ def test_one_beat_lock_at_a_time_and_the_next_takes_it_once_released(postgres):
     finally:
         first.release()
         second.release()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_sends_a_sweep_at_once_when_redis_lost_its_mark_and_once_until_it_ran(
+    beat_queue,
+):
+    from django.core.cache import cache
+
+    from idei.beat import SingleBeatScheduler
+    from idei.celery import app
+    from idei.outbox import durable
+
+    client, queue = beat_queue
+    every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
+    PeriodicTask.objects.create(
+        name="test: outbox sweep",
+        task="idei.outbox.tasks.sweep_outbox",
+        interval=every_minute,
+        queue=queue,
+    )
+    mark = durable.EMPTIED_MARK_KEY + "sweep_outbox"
+    scheduler = SingleBeatScheduler(app=app)
+
+    def check():
+        scheduler.marks_checked_at = float("-inf")  # as MARK_CHECK_SECONDS later
+        scheduler.sweep_if_redis_was_emptied()
+        return client.llen(queue)
+
+    # As in the beat process: tasks go to the broker (the suite runs them inline otherwise).
+    eager, broker_url = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager, app.conf.broker_url = False, settings.REDIS_URL
+    cache.set(mark, "earlier", None)
+    try:
+        assert check() == 0  # Redis kept its data: the sweep waits for its minute
+        cache.delete(mark)  # what a FLUSHALL or a restart without persistence does
+        assert check() == 1
+        sent = DurableTask.objects.get(name="idei.outbox.tasks.sweep_outbox")
+        assert sent.options["queue"] == queue
+        assert check() == 1  # not again while the one sent has not run
+        # It ran: its row went and the mark is back. A later loss sends it again.
+        sent.delete()
+        cache.set(mark, "swept", None)
+        assert check() == 1
+        cache.delete(mark)
+        assert check() == 2
+    finally:
+        cache.delete(mark)
+        app.conf.task_always_eager, app.conf.broker_url = eager, broker_url

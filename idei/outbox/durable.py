@@ -8,7 +8,9 @@ within about two minutes, instead of at the next hourly or daily run.
 
 When Redis has lost everything at once (a restart without persistence, a FLUSHALL), the sweep
 does not wait those two minutes: `redis_was_emptied` notices that a mark it keeps in Redis is
-gone, and the sweep then sends again every task and message still waiting, at once.
+gone, and the sweep then sends again every task and message still waiting, at once. Nor does
+it wait for its next minute: the beat looks for the mark every few seconds (`mark_missing`,
+idei/beat.py) and sends the sweep as soon as the mark is gone.
 """
 
 import logging
@@ -90,6 +92,21 @@ def redis_was_emptied(reader: str) -> bool:
         return bool(cache.add(EMPTIED_MARK_KEY + reader, timezone.now().isoformat(), None))
     except Exception:
         logger.warning("outbox: cannot read the mark in Redis", exc_info=True)
+        return False
+
+
+def mark_missing(reader: str) -> bool:
+    """Whether `reader`'s mark is gone from Redis, without putting it back (the beat asks).
+
+    False when tasks run inline or Redis cannot be reached.
+    """
+    from idei.celery import tasks_run_inline
+
+    if tasks_run_inline():
+        return False
+    try:
+        return cache.get(EMPTIED_MARK_KEY + reader) is None
+    except Exception:  # Redis is down: nothing to send the sweep through yet
         return False
 
 

@@ -62,7 +62,8 @@ def send_outgoing_batch(pks: list[int], delivered: list[int] | None = None) -> d
     return send_now(pks, delivered)
 
 
-@shared_task
+# `redis_mark`: the beat sends this sweep at once when its mark in Redis is gone (idei/beat.py).
+@shared_task(redis_mark="sweep_outbox")
 def sweep_outbox() -> dict:
     """Every minute from beat: re-queue what dead workers left, re-enqueue what Redis lost.
 

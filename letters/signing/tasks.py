@@ -35,7 +35,8 @@ def send_confirmations(follow_up: bool = False) -> dict:
     return totals
 
 
-@shared_task(name="letters.tasks.sweep_confirmations")
+# `redis_mark`: the beat sends this sweep at once when its mark in Redis is gone (idei/beat.py).
+@shared_task(name="letters.tasks.sweep_confirmations", redis_mark="sweep_confirmations")
 def sweep_confirmations() -> dict:
     """Every minute from beat: wake the worker if signatures missed their wake-up (Redis lost).
 
