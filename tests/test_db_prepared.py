@@ -2,9 +2,6 @@
 once, on PostgreSQL and on the embedded default's SQLite."""
 
 import datetime
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -14,10 +11,10 @@ from django.utils import timezone
 from campaigns.models import Campaign, Target
 from idei.db.prepared import PreparedGet, PreparedInsert
 from tests.factories import CampaignFactory, TargetFactory
+from tests.sqlite import run_on_sqlite
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parent.parent
 
 PUBLIC_CAMPAIGN = PreparedGet(
     lambda: Campaign.objects.public().select_related("organisation"),
@@ -99,10 +96,7 @@ def test_a_queryset_that_does_not_read_whole_rows_is_refused():
 
 
 SQLITE_SCRIPT = """
-import datetime, django
-django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
+import datetime
 from django.utils import timezone
 from campaigns.models import Campaign, Organisation, Target
 from idei.db.prepared import PreparedGet, PreparedInsert
@@ -136,20 +130,7 @@ print("same")
 
 
 def test_on_sqlite_the_embedded_default_reads_the_same(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-c", SQLITE_SCRIPT],
-        env={
-            "PATH": "/usr/bin:/bin",
-            "DJANGO_SETTINGS_MODULE": "idei.settings",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'prepared.sqlite3'}",
-        },
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().splitlines()[-1] == "same"
+    assert run_on_sqlite(SQLITE_SCRIPT, tmp_path) == "same"
 
 
 # -- PreparedInsert ---------------------------------------------------------------------------

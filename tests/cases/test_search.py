@@ -2,17 +2,14 @@
 
 import datetime
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.factories import CaseFactory
+from tests.sqlite import run_on_sqlite
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = ["Lucía Cárdenas", "Ana Quintero", "Jonas Petersen"]
 
 
@@ -73,10 +70,6 @@ def test_postgres_search_vector_is_unaccented_in_the_index(postgres, people):
 
 SQLITE_SCRIPT = """
 import json, sys
-import django
-django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
 from cases.filters import CaseFilter
 from cases.models import Case
 for name in sys.argv[1].split("|"):
@@ -92,20 +85,7 @@ print(json.dumps(found))
 def test_sqlite_search_ignores_accents_and_case(tmp_path):
     """The embedded default: a fresh process on an SQLite file, as `make run` uses."""
     queries = ["Cardenas", "lucia", "LUCÍA", "cárdenas", "Quinte", "petersen"]
-    result = subprocess.run(
-        [sys.executable, "-c", SQLITE_SCRIPT, "|".join(PEOPLE), "|".join(queries)],
-        env={
-            "PATH": "/usr/bin:/bin",
-            "DJANGO_SETTINGS_MODULE": "idei.settings",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'search.sqlite3'}",
-        },
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = json.loads(run_on_sqlite(SQLITE_SCRIPT, tmp_path, "|".join(PEOPLE), "|".join(queries)))
     assert found == {
         "Cardenas": ["Lucía Cárdenas"],
         "lucia": ["Lucía Cárdenas"],
