@@ -36,6 +36,7 @@ class CampaignsConfig(AppConfig):
         from .models import (
             Campaign,
             CampaignStatusChange,
+            CampaignTranslation,
             LetterTemplate,
             Organisation,
             Partnership,
@@ -46,6 +47,7 @@ class CampaignsConfig(AppConfig):
         watched = (
             Campaign,
             CampaignStatusChange,
+            CampaignTranslation,
             LetterTemplate,
             Organisation,
             Partnership,
