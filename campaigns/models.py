@@ -304,7 +304,7 @@ class Campaign(models.Model):
         )
         if not language or language == self.language:
             return main
-        found = next((t for t in self.translations.all() if t.language == language), None)
+        found = next((t for t in self.text_translations() if t.language == language), None)
         if found is None:
             return main
         return CampaignText(
@@ -324,10 +324,21 @@ class Campaign(models.Model):
             cache[language] = self.text_in(language)
         return cache[language]
 
+    def text_translations(self) -> list["CampaignTranslation"]:
+        """The texts in other languages: the prefetched ones, else read once per instance.
+
+        An e-mail per official, each in its language, then asks no query each.
+        """
+        if "translations" in getattr(self, "_prefetched_objects_cache", {}):
+            return list(self.translations.all())
+        if "_text_translations" not in self.__dict__:
+            self.__dict__["_text_translations"] = list(self.translations.all())
+        return self.__dict__["_text_translations"]
+
     @property
     def text_languages(self) -> list[str]:
         """The languages the title and summary are written in, the main one first."""
-        return [self.language, *(t.language for t in self.translations.all())]
+        return [self.language, *(t.language for t in self.text_translations())]
 
     @staticmethod
     def is_big_goal(goal: int | None) -> bool:
