@@ -23,6 +23,7 @@ from tests.letters.factories import (
     SignatureFactory,
     SubscriptionFactory,
     open_campaign,
+    pending_signature,
 )
 
 pytestmark = pytest.mark.django_db
@@ -217,6 +218,19 @@ def test_the_embed_and_the_home_page_show_the_translated_title(client):
 
     assert f'<span lang="es" dir="auto">{TITLE_ES}</span>' in embed
     assert f'<span lang="es" dir="auto">{TITLE_ES}</span>' in home
+
+
+def test_the_confirm_and_thank_you_pages_name_the_campaign_in_the_readers_language(client):
+    campaign = translated_campaign()
+    _signature, token = pending_signature(campaign)
+
+    confirm = page(client, reverse("letters:confirm", args=[token]), "es")
+    thanks = page(Client(), reverse("letters:thanks", args=[campaign.slug]), "es")
+    english = page(Client(), reverse("letters:thanks", args=[campaign.slug]), "en")
+
+    assert f'<span lang="es" dir="auto">{TITLE_ES}</span>' in confirm
+    assert f'<span lang="es" dir="auto">{TITLE_ES}</span>' in thanks
+    assert '<span lang="en" dir="auto">Justice for Regina</span>' in english
 
 
 # -- E-mails -----------------------------------------------------------------------------------
