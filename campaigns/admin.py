@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from .models import (
     Campaign,
     CampaignStatusChange,
+    CampaignTranslation,
     Invitation,
     LetterTemplate,
     Membership,
@@ -78,6 +79,14 @@ class LetterTemplateInline(admin.StackedInline):
     extra = 0
 
 
+class CampaignTranslationInline(admin.StackedInline):
+    """The title, summary and story in other languages (validated by the model's clean())."""
+
+    model = CampaignTranslation
+    extra = 0
+    fields = ["language", "title", "summary", "body"]
+
+
 class CampaignStatusChangeInline(admin.TabularInline):
     model = CampaignStatusChange
     extra = 0
@@ -133,7 +142,7 @@ class CampaignAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "signature_count", "created_by", "created_at"]
     raw_id_fields = ["cases"]
     autocomplete_fields = ["targets"]
-    inlines = [LetterTemplateInline, CampaignStatusChangeInline]
+    inlines = [CampaignTranslationInline, LetterTemplateInline, CampaignStatusChangeInline]
     actions = [
         transition_action("publish", _("Publish the selected campaigns")),
         transition_action("close", _("Close the selected campaigns")),

@@ -24,7 +24,7 @@ from cases.api import (
 )
 from cases.models import Case
 
-from .models import Campaign, Target
+from .models import Campaign, CampaignTranslation, Target
 from .views import about_case, in_country
 
 PUBLIC_STATUSES = [
@@ -70,6 +70,14 @@ class CampaignTargetSerializer(serializers.Serializer):
     country = serializers.CharField(source="country.code", help_text=_("ISO 3166-1 alpha-2."))
 
 
+class CampaignTextSerializer(serializers.Serializer):
+    """The campaign's title and summary in another language, as its coordinators wrote them."""
+
+    language = serializers.CharField(help_text=_("Language code, e.g. es, ar, zh-hans."))
+    title = serializers.CharField()
+    summary = serializers.CharField()
+
+
 def absolute(request, path: str) -> str:
     return request.build_absolute_uri(path) if request else path
 
@@ -92,6 +100,13 @@ class CampaignSerializer(serializers.ModelSerializer):
     signatures = serializers.IntegerField(
         source="signature_count", help_text=_("Confirmed signatures.")
     )
+    language = serializers.CharField(
+        help_text=_("Language code of `title` and `summary`, e.g. en, es, ar, zh-hans.")
+    )
+    translations = CampaignTextSerializer(
+        many=True,
+        help_text=_("The title and summary in other languages, when the coordinators wrote them."),
+    )
 
     class Meta:
         model = Campaign
@@ -108,6 +123,8 @@ class CampaignSerializer(serializers.ModelSerializer):
             "signatures",
             "opens_at",
             "closes_at",
+            "language",
+            "translations",
         ]
         read_only_fields = fields
 
@@ -145,6 +162,12 @@ def public_campaigns(detail: bool = False):
         "country", "name"
     )
     return campaigns.prefetch_related(
+        Prefetch(
+            "translations",
+            queryset=CampaignTranslation.objects.only(
+                "campaign_id", "language", "title", "summary"
+            ),
+        ),
         Prefetch(
             "cases",
             queryset=Case.objects.published()

@@ -39,6 +39,7 @@ class CampaignsConfig(AppConfig):
         from .models import (
             Campaign,
             CampaignStatusChange,
+            CampaignTranslation,
             LetterTemplate,
             Organisation,
             Partnership,
@@ -49,6 +50,7 @@ class CampaignsConfig(AppConfig):
         watched = (
             Campaign,
             CampaignStatusChange,
+            CampaignTranslation,
             LetterTemplate,
             Organisation,
             Partnership,

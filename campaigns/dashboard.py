@@ -47,6 +47,7 @@ from .access import (
 from .forms import (
     EDITABLE_WHEN,
     CampaignForm,
+    CampaignTextForm,
     CaseChoiceForm,
     CaseSearchForm,
     InvitationForm,
@@ -62,7 +63,15 @@ from .forms import (
     placeholder_help,
 )
 from .letter_templates import Signer, compose_letter, status_contradictions
-from .models import Campaign, Invitation, LetterTemplate, Membership, Organisation, Target
+from .models import (
+    Campaign,
+    CampaignTranslation,
+    Invitation,
+    LetterTemplate,
+    Membership,
+    Organisation,
+    Target,
+)
 
 PAGE_SIZE = 50
 SEARCH_RESULTS = 50
@@ -147,17 +156,66 @@ def campaign_create(request):
         organisations=organisations,
         initial={"organisation": request.GET.get("organisation")},
     )
-    if request.method == "POST" and form.is_valid():
-        campaign = form.save(commit=False)
-        campaign.created_by = request.user
-        campaign.status = Campaign.Status.DRAFT
-        campaign.save()
+    texts = text_forms(form.instance, request.POST or None)
+    if request.method == "POST" and forms_valid(form, texts):
+        with transaction.atomic():
+            campaign = form.save(commit=False)
+            campaign.created_by = request.user
+            campaign.status = Campaign.Status.DRAFT
+            campaign.save()
+            save_text_forms(texts)
         messages.success(
             request,
             _("The draft is saved. Next: link its cases, choose the officials, write the letter."),
         )
         return redirect("dashboard:campaign", campaign.slug)
-    return render(request, "campaigns/dashboard/campaign_form.html", {"form": form})
+    return render(
+        request,
+        "campaigns/dashboard/campaign_form.html",
+        {"form": form, "text_forms": texts, "text_errors": with_errors(texts)},
+    )
+
+
+def text_forms(campaign, data=None) -> list[CampaignTextForm]:
+    """The title, summary and story in each language but the main one (campaign.language)."""
+    existing = {t.language: t for t in campaign.translations.all()} if campaign.pk else {}
+    return [
+        CampaignTextForm(
+            data,
+            prefix=f"text-{code}",
+            instance=existing.get(code) or CampaignTranslation(campaign=campaign, language=code),
+            language_name=str(name),
+        )
+        for code, name in settings.LANGUAGES
+        if code != campaign.language or code in existing
+    ]
+
+
+def with_errors(texts) -> list[CampaignTextForm]:
+    return [text for text in texts if text.is_bound and text.submitted and text.errors]
+
+
+def forms_valid(form, texts) -> bool:
+    """The campaign's form first (its language may change), then each language's texts."""
+    valid = form.is_valid()
+    # Every form, so that all show their errors; a language left out of the POST is kept.
+    return all([valid, *(text.is_valid() for text in texts if text.submitted)])
+
+
+def save_text_forms(texts) -> bool:
+    """Save the languages written, delete those emptied; whether anything changed."""
+    changed = False
+    for text in texts:
+        if not text.submitted:
+            continue
+        if text.is_empty:
+            if text.instance.pk:
+                text.instance.delete()
+                changed = True
+        elif text.has_changed() or not text.instance.pk:
+            text.save()
+            changed = True
+    return changed
 
 
 def campaign_page_context(campaign):
@@ -190,15 +248,27 @@ def campaign_detail(request, slug):
 def campaign_edit(request, slug):
     campaign = campaign_for_coordinator(request, slug, edit=True)
     form = CampaignForm(request.POST or None, request.FILES or None, instance=campaign)
-    if request.method == "POST" and form.is_valid():
-        if form.has_changed():
-            form.save()
+    texts = text_forms(campaign, request.POST or None)
+    if request.method == "POST" and forms_valid(form, texts):
+        with transaction.atomic():
+            changed = form.has_changed()
+            if changed:
+                form.save()
+            changed = save_text_forms(texts) or changed
+        if changed:
             messages.success(request, _("Your changes are saved."))
         else:
             messages.info(request, _("Nothing changed."))
         return redirect("dashboard:campaign", campaign.slug)
     return render(
-        request, "campaigns/dashboard/campaign_form.html", {"form": form, "campaign": campaign}
+        request,
+        "campaigns/dashboard/campaign_form.html",
+        {
+            "form": form,
+            "campaign": campaign,
+            "text_forms": texts,
+            "text_errors": with_errors(texts),
+        },
     )
 
 

@@ -22,7 +22,15 @@ from django_countries import countries
 from cases.models import Case
 
 from .letter_templates import PLACEHOLDERS
-from .models import Campaign, Invitation, LetterTemplate, Membership, Organisation, Target
+from .models import (
+    Campaign,
+    CampaignTranslation,
+    Invitation,
+    LetterTemplate,
+    Membership,
+    Organisation,
+    Target,
+)
 from .services import check_invitable, check_partner_invitable
 
 # A tag (<b>, </p>, <img src=x onerror=...>), a comment or a doctype. Markdown autolinks such as
@@ -759,6 +767,67 @@ class LetterForm(PlainTextMixin, forms.ModelForm):
     @property
     def is_empty(self) -> bool:
         return not (self.cleaned_data.get("subject") or self.cleaned_data.get("body"))
+
+
+class CampaignTextForm(PlainTextMixin, forms.ModelForm):
+    """The campaign's title, summary and story in one other language; all empty: none in it.
+
+    Validated like the main texts (lengths, no HTML, the story in Markdown); a title goes with a
+    summary, and a story needs both.
+    """
+
+    plain_text_fields = ("title", "summary")
+    markdown_fields = ("body",)
+
+    class Meta:
+        model = CampaignTranslation
+        fields = ["title", "summary", "body"]
+        labels = {"body": _("What happened and what you ask")}
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "body": forms.Textarea(attrs={"rows": 8}),
+        }
+
+    def __init__(self, *args, language_name="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_text_validators()
+        self.language_name = language_name
+        for field in self.fields.values():
+            field.required = False
+        code = self.instance.language
+        self.fields["title"].label = _("Title (%(language)s)") % {"language": language_name}
+        self.fields["summary"].label = _("Summary (%(language)s)") % {"language": language_name}
+        self.fields["body"].label = _("What happened and what you ask (%(language)s)") % {
+            "language": language_name
+        }
+        # Written in its own language and direction: Arabic is edited right to left.
+        direction = "rtl" if code in settings.LANGUAGES_BIDI else "ltr"
+        for name in ("title", "summary", "body"):
+            self.fields[name].widget.attrs.update(lang=code, dir=direction)
+        self.helper = form_helper("title", "summary", "body")
+
+    @property
+    def submitted(self) -> bool:
+        """Whether the POST carried this language's fields (a form without them keeps it)."""
+        return self.is_bound and any(self.add_prefix(name) in self.data for name in self.fields)
+
+    def clean_title(self):
+        return " ".join(self.cleaned_data.get("title", "").split())
+
+    def clean(self):
+        cleaned = super().clean()
+        title, summary = cleaned.get("title", ""), cleaned.get("summary", "")
+        body = cleaned.get("body", "")
+        if (summary or body) and not title and "title" not in self.errors:
+            self.add_error("title", _("Write the title in this language, or empty its texts."))
+        if (title or body) and not summary and "summary" not in self.errors:
+            self.add_error("summary", _("Write the summary in this language, or empty its texts."))
+        return cleaned
+
+    @property
+    def is_empty(self) -> bool:
+        data = self.cleaned_data
+        return not (data.get("title") or data.get("summary") or data.get("body"))
 
 
 def placeholder_help():

@@ -1,11 +1,15 @@
 """Campaigns: organisations, the officials they address, and their calls to action."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -114,6 +118,43 @@ class Target(models.Model):
 
     def __str__(self):
         return f"{self.name}, {self.position}"
+
+
+@dataclass(frozen=True)
+class CampaignText:
+    """What a reader of one language is shown of a campaign's title, summary and story.
+
+    The reader's language when the coordinator wrote the texts in it, else the main texts
+    (Campaign.language); the story may be in the main language when a translation has none.
+    Templates mark each part with its `lang` and say which language it is in when it is not
+    the reader's.
+    """
+
+    title: str
+    summary: str
+    language: str
+    body: str
+    body_language: str
+
+    @property
+    def body_html(self) -> SafeString:
+        return render_markdown(self.body)
+
+    @property
+    def language_name(self) -> str:
+        """The language's name in the active language ("Spanish", "espagnol")."""
+        return language_name(self.language)
+
+    @property
+    def body_language_name(self) -> str:
+        return language_name(self.body_language)
+
+
+def language_name(code: str) -> str:
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
 
 
 class CampaignQuerySet(models.QuerySet):
@@ -247,6 +288,58 @@ class Campaign(models.Model):
     def body_html(self):
         return render_markdown(self.body)
 
+    def text_in(self, language: str | None) -> CampaignText:
+        """The title, summary and story in `language` when written in it, else the main ones.
+
+        Reads `translations` through a prefetch when there is one (list pages prefetch it).
+        """
+        # A list that deferred the story (it shows none) does not load it here, one by one.
+        body = "" if "body" in self.get_deferred_fields() else self.body
+        main = CampaignText(
+            title=self.title,
+            summary=self.summary,
+            language=self.language,
+            body=body,
+            body_language=self.language,
+        )
+        if not language or language == self.language:
+            return main
+        found = next((t for t in self.text_translations() if t.language == language), None)
+        if found is None:
+            return main
+        return CampaignText(
+            title=found.title,
+            summary=found.summary,
+            language=found.language,
+            body=found.body or body,
+            body_language=found.language if found.body else self.language,
+        )
+
+    @property
+    def shown(self) -> CampaignText:
+        """The texts in the active language (a page's reader, an e-mail's recipient)."""
+        language = get_language() or settings.LANGUAGE_CODE
+        cache = self.__dict__.setdefault("_shown_texts", {})
+        if language not in cache:
+            cache[language] = self.text_in(language)
+        return cache[language]
+
+    def text_translations(self) -> list["CampaignTranslation"]:
+        """The texts in other languages: the prefetched ones, else read once per instance.
+
+        An e-mail per official, each in its language, then asks no query each.
+        """
+        if "translations" in getattr(self, "_prefetched_objects_cache", {}):
+            return list(self.translations.all())
+        if "_text_translations" not in self.__dict__:
+            self.__dict__["_text_translations"] = list(self.translations.all())
+        return self.__dict__["_text_translations"]
+
+    @property
+    def text_languages(self) -> list[str]:
+        """The languages the title and summary are written in, the main one first."""
+        return [self.language, *(t.language for t in self.text_translations())]
+
     @staticmethod
     def is_big_goal(goal: int | None) -> bool:
         """A goal of CAMPAIGN_DIGEST_FROM_GOAL signatures or more: digests by default."""
@@ -345,6 +438,48 @@ class LetterTemplate(models.Model):
 
     def __str__(self):
         return f"{self.campaign} ({self.language})"
+
+
+class CampaignTranslation(models.Model):
+    """A campaign's title, summary and story in a language other than its main one."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), max_length=1000)
+    body = models.TextField(
+        _("what happened and what is asked"),
+        max_length=20000,
+        blank=True,
+        help_text=_("Markdown: **bold**, *italic*, lists, links. HTML is removed."),
+    )
+
+    class Meta:
+        verbose_name = _("text in another language")
+        verbose_name_plural = _("texts in other languages")
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "language"], name="one_campaign_translation_per_language"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.campaign} ({self.language})"
+
+    def clean(self):
+        # Checked against the campaign as it is being saved (its language may change with it).
+        campaign = getattr(self, "campaign", None)
+        written = self.title or self.summary or self.body
+        if written and campaign is not None and self.language == campaign.language:
+            raise ValidationError(
+                _(
+                    "%(language)s is the language of the campaign's main texts: write them "
+                    "there, or choose another language for the main texts."
+                ),
+                params={"language": language_name(self.language)},
+                code="main_language",
+            )
 
 
 class Invitation(models.Model):

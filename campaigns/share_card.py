@@ -1,10 +1,12 @@
 """A campaign's share image (Open Graph and Twitter cards): title, count and organisation.
 
 Drawn on the server with Pillow and its Raqm layout (HarfBuzz shaping and FriBiDi ordering),
-so that Arabic letters join and run right to left and CJK titles wrap by character, in the
-campaign's language (Campaign.language), with the Noto fonts the PDFs use. The count on the card
-moves by steps (two significant figures): the image is drawn again, and its address changes,
-only when the count reaches the next step, not with every signature. Kept in the cache.
+so that Arabic letters join and run right to left and CJK titles wrap by character, with the
+Noto fonts the PDFs use. It is drawn in the campaign's language (Campaign.language), or in one
+its coordinators translated the title into (CampaignTranslation): the page of a reader of that
+language points to that card. The count on the card moves by steps (two significant figures):
+the image is drawn again, and its address changes, only when the count reaches the next step,
+not with every signature. Kept in the cache.
 """
 
 import functools
@@ -114,12 +116,14 @@ def wrap(text: str, face, width: int, max_lines: int, language: str) -> list[str
     return lines or [textwrap.shorten(text, 80)]
 
 
-def card_texts(campaign, shown_count: int) -> dict:
-    """The words on the card, in the campaign's language."""
-    with translation.override(campaign.language):
+def card_texts(campaign, shown_count: int, language: str | None = None) -> dict:
+    """The words on the card, in `language` when the title is written in it, else the main one."""
+    text = campaign.text_in(language)
+    with translation.override(text.language):
         number = formats.number_format(shown_count, use_l10n=True, force_grouping=True)
         return {
-            "title": campaign.title,
+            "language": text.language,
+            "title": text.title,
             "count": ngettext("%(count)s signature", "%(count)s signatures", shown_count)
             % {"count": number},
             "organisation": _("A campaign by %(organisation)s")
@@ -128,10 +132,10 @@ def card_texts(campaign, shown_count: int) -> dict:
         }
 
 
-def draw_card(campaign, shown_count: int) -> bytes:
+def draw_card(campaign, shown_count: int, language: str | None = None) -> bytes:
     """The PNG, 1200 by 630 pixels (the size Open Graph and Twitter's large card expect)."""
-    texts = card_texts(campaign, shown_count)
-    language = campaign.language
+    texts = card_texts(campaign, shown_count, language)
+    language = texts["language"]
     rtl = texts["rtl"] or script_of(texts["title"]) == "arabic"
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
@@ -157,27 +161,28 @@ def draw_card(campaign, shown_count: int) -> bytes:
     return output.getvalue()
 
 
-def card_version(campaign) -> str:
+def card_version(campaign, language: str | None = None) -> str:
     """Changes when the card would look different: its texts, language or count step."""
+    text = campaign.text_in(language)
     parts = [
-        campaign.title,
+        text.title,
         campaign.organisation.name,
-        campaign.language,
+        text.language,
         str(count_step(campaign.signature_count)),
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-def share_card(campaign) -> bytes:
-    """The campaign's card, drawn once per version and kept in the cache."""
-    key = f"share-card:{campaign.pk}:{card_version(campaign)}"
+def share_card(campaign, language: str | None = None) -> bytes:
+    """The campaign's card (in `language` if its title is), drawn once per version, cached."""
+    key = f"share-card:{campaign.pk}:{card_version(campaign, language)}"
     try:
         png = cache.get(key)
     except Exception:  # the cache is down: draw it
         logger.warning("share card: cache unavailable", exc_info=True)
         png = None
     if png is None:
-        png = draw_card(campaign, count_step(campaign.signature_count))
+        png = draw_card(campaign, count_step(campaign.signature_count), language)
         try:
             cache.set(key, png, CARD_SECONDS)
         except Exception:

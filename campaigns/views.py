@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, get_language_info, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django_countries import countries
@@ -26,7 +26,7 @@ from idei.collation import sort_key
 
 from .access import campaigns_for
 from .letter_templates import Signer, compose_letter, message_label, position_in
-from .models import Campaign, CampaignStatusChange, Target
+from .models import Campaign, CampaignStatusChange, Target, language_name
 from .share_card import card_version, share_card
 
 CAMPAIGNS_PER_PAGE = 12
@@ -41,7 +41,9 @@ def home(request):
         "case_count": figures["killed"],
         "unresolved_percent": figures["unresolved_percent"],
         "open_campaign_count": Campaign.objects.published().count(),
-        "campaigns": Campaign.objects.published().select_related("organisation")[:3],
+        "campaigns": Campaign.objects.published()
+        .select_related("organisation")
+        .prefetch_related("translations")[:3],
         "next_day": next_observance(today),
         "days_left": days_until_observance(today),
     }
@@ -128,6 +130,7 @@ def for_list(campaigns):
                 queryset=Case.objects.published().only("full_name", "slug", "country"),
                 to_attr="public_cases",
             ),
+            "translations",
             Prefetch(
                 "history",
                 queryset=CampaignStatusChange.objects.filter(to_status__in=FINISHED).only(
@@ -213,13 +216,6 @@ def preview_signers(reader_language: str) -> dict[str, Signer]:
     }
 
 
-def language_name(code: str) -> str:
-    try:
-        return str(get_language_info(code)["name_translated"])
-    except KeyError:
-        return code
-
-
 def placeholder_target(language: str) -> Target:
     """Stands for the officials of a campaign that names none yet (never saved)."""
     return Target(
@@ -275,7 +271,10 @@ def share_links(campaign, page_url: str) -> list[dict]:
     Each carries its channel as `?source=` (letters/signing/sources.py): the dashboard counts
     signatures per channel, and nothing else about the visitor.
     """
-    text = campaign.share_text or campaign.title
+    shown = campaign.shown
+    title = shown.title
+    # The share text is written in the main language: a reader of a translation shares its title.
+    text = (campaign.share_text if shown.language == campaign.language else "") or title
 
     def url(channel: str) -> str:
         assert channel in Campaign.SHARE_CHANNELS  # the codes letters.signing.sources accepts
@@ -285,9 +284,7 @@ def share_links(campaign, page_url: str) -> list[dict]:
         {
             "name": _("E-mail"),
             "url": "mailto:?"
-            + urlencode(
-                {"subject": campaign.title, "body": f"{text} {url('email')}"}, quote_via=quote
-            ),
+            + urlencode({"subject": title, "body": f"{text} {url('email')}"}, quote_via=quote),
         },
         {
             "name": "WhatsApp",
@@ -304,13 +301,28 @@ def share_links(campaign, page_url: str) -> list[dict]:
     ]
 
 
+def card_url(request, campaign) -> str:
+    """The share card in the language of the page's title (the main one needs no `lang`)."""
+    language = campaign.shown.language
+    url = request.build_absolute_uri(reverse("campaigns:share_card", args=[campaign.slug]))
+    url += f"?v={card_version(campaign, language)}"
+    if language != campaign.language:
+        url += f"&lang={language}"
+    return url
+
+
 @require_safe
 def share_card_image(request, slug):
     """The campaign's share image (Open Graph, Twitter): drawn once per count step, cached."""
     campaign = get_object_or_404(
-        Campaign.objects.public().select_related("organisation"), slug=slug
+        Campaign.objects.public().select_related("organisation").prefetch_related("translations"),
+        slug=slug,
     )
-    response = HttpResponse(share_card(campaign), content_type="image/png")
+    # ?lang= names the language of the page that points to it (any other: the main texts).
+    language = request.GET.get("lang", "")
+    if language not in campaign.text_languages:
+        language = campaign.language
+    response = HttpResponse(share_card(campaign, language), content_type="image/png")
     response["Cache-Control"] = "public, max-age=3600"
     return response
 
@@ -335,7 +347,8 @@ def viewable_campaigns(request):
 
 def render_campaign_detail(request, slug):
     campaign = get_object_or_404(
-        viewable_campaigns(request).select_related("organisation"), slug=slug
+        viewable_campaigns(request).select_related("organisation").prefetch_related("translations"),
+        slug=slug,
     )
     cases = list(campaign.letter_cases().for_cards())
     targets = list(campaign.targets.order_by("country", "name"))
@@ -351,6 +364,11 @@ def render_campaign_detail(request, slug):
         "campaigns/campaign_detail.html",
         {
             "campaign": campaign,
+            "text": campaign.shown,
+            # Written in the main language: shared and described only with the main texts.
+            "share_text": campaign.share_text
+            if campaign.shown.language == campaign.language
+            else "",
             "cases": cases,
             "targets": targets,
             "letters_shown": letters_shown(
@@ -362,10 +380,7 @@ def render_campaign_detail(request, slug):
             "is_finished": campaign.status in FINISHED,
             "page_url": page_url,
             "image_url": request.build_absolute_uri(campaign.image.url) if campaign.image else "",
-            "card_url": request.build_absolute_uri(
-                reverse("campaigns:share_card", args=[campaign.slug])
-            )
-            + f"?v={card_version(campaign)}",
+            "card_url": card_url(request, campaign),
             "share_links": share_links(campaign, page_url),
             "csrf_token": page_cache.CSRF_HOLE,
         },

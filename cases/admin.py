@@ -227,8 +227,8 @@ class CaseAdmin(admin.ModelAdmin):
         "country",
         "year",
         "judicial_status",
-        "impunity",
-        "unesco_status",
+        "cpj_status",
+        "unesco_answer",
         "is_published",
     ]
     list_filter = [
@@ -307,6 +307,19 @@ class CaseAdmin(admin.ModelAdmin):
         ]
 
     # -- Bulk actions ---------------------------------------------------------------------
+
+    class Media:
+        # The list's key columns and a case's judicial events fit a 1280-pixel screen.
+        css = {"all": ["css/admin-cases.css"]}
+
+    # Short headers for the two vocabularies: the list's columns fit beside the filters.
+    @admin.display(description=gettext_lazy("CPJ"), ordering="impunity")
+    def cpj_status(self, case):
+        return case.get_impunity_display()
+
+    @admin.display(description=gettext_lazy("UNESCO"), ordering="unesco_status")
+    def unesco_answer(self, case):
+        return case.get_unesco_status_display()
 
     @admin.display(description=gettext_lazy("Judicial status"), ordering="is_unresolved")
     def judicial_status(self, case):

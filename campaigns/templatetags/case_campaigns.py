@@ -13,22 +13,28 @@ register = template.Library()
 
 @register.simple_tag
 def open_campaigns_about(case):
-    """Published campaigns about this case (one query when read)."""
-    return Campaign.objects.published().filter(cases=case).select_related("organisation")
+    """Published campaigns about this case (two queries when read)."""
+    return (
+        Campaign.objects.published()
+        .filter(cases=case)
+        .select_related("organisation")
+        .prefetch_related("translations")
+    )
 
 
 @register.simple_tag
 def open_campaigns_in(country_code):
-    """Published campaigns about any published case in this country (one query when read)."""
+    """Published campaigns about any published case in this country (two queries when read)."""
     return (
         Campaign.objects.published()
         .filter(cases__country=country_code, cases__is_published=True)
         .distinct()
         .select_related("organisation")
+        .prefetch_related("translations")
     )
 
 
 @register.simple_tag
 def officials_written_to_by(campaigns):
-    """The officials these campaigns write to (one query when read)."""
+    """The officials these campaigns write to (two queries when read)."""
     return Target.objects.filter(campaigns__in=list(campaigns)).distinct() if campaigns else []

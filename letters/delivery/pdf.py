@@ -59,7 +59,10 @@ PETITION_DIR = "petitions"
 CHUNK_ROWS = 8000
 # Signers per paragraph: running text with a few paragraphs per column is several times
 # quicker to lay out than a box per signer (2,000 signers: 0.8 s against 5.3 s, measured here).
-GROUP_ROWS = 25
+# A paragraph never breaks across pages, so a column ends up to a paragraph short of the page's
+# foot: 25 a paragraph left 150 pt of each A4 column empty (18 %), 10 leaves about 20 pt, for
+# 5 % fewer pages and a layout about 10 % slower (6,000 signers, median of the pairs of runs).
+GROUP_ROWS = 10
 # The coordinator's petition page shows how far a signer list being laid out has come, counted
 # every this many rows and kept this long after the last count.
 PROGRESS_ROWS = 500
@@ -236,7 +239,7 @@ def signers_version(campaign) -> tuple[int, str]:
 
     A signer who confirms moves the newest confirmation; one who is erased or withdraws their
     consent lowers the count; the sum of the ids tells two such changes from none. The
-    campaign's title is in the list's running header.
+    campaign's title (or its translation into the list's language) is in the running header.
     """
     figures = (
         petition_signers(campaign)
@@ -244,7 +247,8 @@ def signers_version(campaign) -> tuple[int, str]:
         .aggregate(count=Count("pk"), newest=Max("confirmed_at"), ids=Sum("pk"))
     )
     newest = figures["newest"].isoformat() if figures["newest"] else ""
-    digest = _digest(figures["count"], newest, figures["ids"] or 0, campaign.title)
+    titles = sorted(campaign.translations.values_list("language", "title"))
+    digest = _digest(figures["count"], newest, figures["ids"] or 0, campaign.title, titles)
     return figures["count"], digest
 
 
@@ -346,7 +350,9 @@ def lay_out_signer_list(campaign, language: str, out: Path, total: int = 0) -> t
                     cache.set(progress_key(campaign.pk), (counted, total), PROGRESS_SECONDS)
             yield row
 
-    header = {"title": campaign.title, "rtl": is_rtl(language), "language": language}
+    # The running header names the campaign as the list's language reads it, when written in it.
+    title = campaign.text_in(language).title
+    header = {"title": title, "rtl": is_rtl(language), "language": language}
     with (
         translation.override(language),
         tempfile.TemporaryDirectory(prefix="petition-signers-") as tmp,

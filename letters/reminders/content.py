@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from campaigns.letter_templates import PLACEHOLDER, validate_placeholders
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignTranslation
 from cases.figures import totals
 from cases.models import Case
 from idei.mail import RenderedEmail, absolute_url, render_email
@@ -149,6 +149,16 @@ class CampaignLine:
     id: int
     title: str
     url: str
+    language: str = ""  # what `title` is written in
+    # (language, title) of the title in other languages (campaigns' CampaignTranslation)
+    titles: tuple[tuple[str, str], ...] = ()
+
+    def in_language(self, language: str) -> "CampaignLine":
+        """The line with the title in `language` when the campaign has it, else as it is."""
+        for code, title in self.titles:
+            if code == language:
+                return CampaignLine(self.id, title, self.url, code)
+        return self
 
 
 @dataclass
@@ -203,7 +213,7 @@ class ReminderRunContext:
 
     @classmethod
     def build(cls, reminders=None, now: datetime.datetime | None = None) -> "ReminderRunContext":
-        """Read texts, cases and campaigns once: six queries, whatever the number of messages."""
+        """Read texts, cases and campaigns once: seven queries, whatever the number of messages."""
         now = now or timezone.now()
         reminders = Reminder.objects.all() if reminders is None else reminders
         texts = {
@@ -235,9 +245,14 @@ class ReminderRunContext:
             campaign.pk: campaign
             for campaign in Campaign.objects.published()
             .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
-            .only("pk", "title", "slug", "created_at")
+            .only("pk", "title", "slug", "language", "created_at")
             .order_by("-created_at", "pk")
         }
+        titles: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for campaign_id, code, title in CampaignTranslation.objects.filter(
+            campaign_id__in=list(campaigns)
+        ).values_list("campaign_id", "language", "title"):
+            titles[campaign_id].append((code, title))
         campaigns_by_country: dict[str, list[CampaignLine]] = defaultdict(list)
         links = (
             Campaign.cases.through.objects.filter(
@@ -251,7 +266,11 @@ class ReminderRunContext:
             countries_of[campaign_id].add(country)
         for campaign_id, campaign in campaigns.items():  # newest first
             line = CampaignLine(
-                campaign_id, campaign.title, absolute_url(campaign.get_absolute_url())
+                campaign_id,
+                campaign.title,
+                absolute_url(campaign.get_absolute_url()),
+                campaign.language,
+                tuple(titles[campaign_id]),
             )
             for country in countries_of[campaign_id]:
                 campaigns_by_country[country].append(line)
@@ -400,7 +419,7 @@ def render_reminder(
                 subscription.email_key, set()
             )
         campaigns = [line for line in campaigns if line.id not in signed_campaign_ids]
-    campaigns = campaigns[:CAMPAIGNS_LISTED]
+    campaigns = [line.in_language(language) for line in campaigns[:CAMPAIGNS_LISTED]]
     no_cases = phrases.no_cases % {"country": country}
     no_campaigns = phrases.no_campaigns % {"country": country}
 
@@ -420,7 +439,9 @@ def render_reminder(
         mark_safe("<br>"), "{}", ((line,) for line in case_texts)
     ) or conditional_escape(no_cases)
     html_values["open_campaigns"] = format_html_join(
-        mark_safe("<br>"), '<a href="{}">{}</a>', ((line.url, line.title) for line in campaigns)
+        mark_safe("<br>"),
+        '<a href="{}" lang="{}" dir="auto">{}</a>',
+        ((line.url, line.language, line.title) for line in campaigns),
     ) or conditional_escape(no_campaigns)
     subject_values = {name: _clean_line(value) for name, value in text_values.items()}
     subject_values["unresolved_cases"] = ", ".join(_clean_line(line) for line in case_texts)

@@ -47,6 +47,7 @@ def gather(now) -> dict[str, PersonNews]:
         Response.objects.published()
         .filter(published_at__gte=since, published_at__lte=now)
         .select_related("target", "campaign")
+        .prefetch_related("campaign__translations")  # titles in each signer's language
     )
     changes = list(
         CaseStatusChange.objects.filter(changed_at__gte=since, changed_at__lte=now)

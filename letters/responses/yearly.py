@@ -80,7 +80,9 @@ def year_updates(email_keys, *, signed_before: datetime.datetime, now=None):
     for case_id, campaign_id in open_campaigns:
         open_about.setdefault(case_id, campaign_id)
         campaign_objects[campaign_id] = None
-    for campaign in Campaign.objects.filter(pk__in=list(campaign_objects)):
+    for campaign in Campaign.objects.filter(pk__in=list(campaign_objects)).prefetch_related(
+        "translations"
+    ):
         campaign_objects[campaign.pk] = campaign
 
     updates = defaultdict(list)

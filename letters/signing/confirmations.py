@@ -57,6 +57,7 @@ def issue_due_confirmations(limit: int = CONFIRMATION_BATCH) -> list[int]:
         due = list(
             Signature.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("campaign__organisation")
+            .prefetch_related("campaign__translations")  # the title in the signer's language
             .filter(confirmation_due_at__isnull=False, erased_at__isnull=True)
             .order_by("confirmation_due_at")[:limit]
         )

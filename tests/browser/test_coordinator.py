@@ -159,3 +159,46 @@ def test_an_owner_invites_a_coordinator_who_joins_and_adds_an_official(
     page.get_by_role("button", name="Save the official").click()
     assert "The official Rocío Nahle is saved." in page.content()
     page.screenshot(path=str(artifacts_dir / "coordinator-officials.png"), full_page=True)
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "en-GB"}
+
+
+@pytest.mark.parametrize("browser_context_args", [PHONE])
+def test_the_officials_table_and_the_texts_in_other_languages_fit_a_phone(
+    page, coordinator_world, artifacts_dir
+):
+    """Issue 15, points 8 and 13: choosing officials, and writing the campaign in Arabic."""
+    organisation = coordinator_world.memberships.get().organisation
+    campaign = Campaign.objects.create(
+        organisation=organisation, title="Justice in Sinaloa", slug="sinaloa", summary="Reopen."
+    )
+    for number in range(4):
+        TargetFactory(
+            name=f"Official with a long name {number}",
+            position="Special Prosecutor for Crimes against Freedom of Expression",
+            institution="Fiscalía General de la República",
+            country="MX",
+        )
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("maria")
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/dashboard/")
+
+    page.goto(f"/dashboard/campaigns/{campaign.slug}/officials/")
+    page.screenshot(path=str(artifacts_dir / "coordinator-officials-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.goto(f"/dashboard/campaigns/{campaign.slug}/edit/")
+    arabic = page.locator("details").filter(has_text="Arabic")
+    arabic.locator("summary").click()
+    title = page.get_by_label("Title (Arabic)")
+    assert title.get_attribute("dir") == "rtl" and title.get_attribute("lang") == "ar"
+    assert title.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    title.fill("العدالة في سينالوا")
+    page.get_by_label("Summary (Arabic)").fill("أعيدوا فتح التحقيقات.")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("button", name="Save changes").click()
+    page.wait_for_url(f"**/dashboard/campaigns/{campaign.slug}/")
+    assert campaign.translations.get(language="ar").title == "العدالة في سينالوا"

@@ -166,7 +166,7 @@ def test_list_runs_the_same_number_of_queries_for_few_or_many_campaigns(client):
     few = count_queries(client, "/campaigns/?country=MX")
     make(20)
     many = count_queries(client, "/campaigns/?country=MX")
-    assert few == many <= 12
+    assert few == many <= 13  # one more: the titles and summaries in other languages
 
 
 def test_list_rejects_post(client):

@@ -596,10 +596,12 @@ LIST_QUERIES = 7
 # The country page also shows its officials' answer rate and their published responses
 # (letters/templatetags/responses.py): two more here, where no official was written to; a
 # fixed handful more where some were (letters/responses/records.py), whatever their number.
-COUNTRY_QUERIES = 11
+# Its open campaigns come with their titles in other languages (campaigns' translations): one.
+COUNTRY_QUERIES = 12
 STATISTICS_QUERIES = 13
-# The case page's timeline also reads the published responses about the case: one query.
-CASE_QUERIES = 7
+# The case page's timeline also reads the published responses about the case: one query; its
+# campaigns come with their titles in other languages: one more.
+CASE_QUERIES = 8
 
 
 def pages_to_check(case_url):

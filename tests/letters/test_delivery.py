@@ -723,8 +723,9 @@ def test_the_confirmation_hook_runs_a_fixed_number_of_queries_however_many_offic
         type(signature).objects.select_related("campaign__organisation").get(pk=signature.pk)
     )
     # Templates, officials, cases, the letters (one INSERT), their rows back, the outbox (one
-    # INSERT) and its keys back: 7, plus the savepoint and its release.
-    with django_assert_max_num_queries(9):
+    # INSERT) and its keys back: 7, plus the savepoint and its release, plus the campaign's
+    # titles in other languages (the e-mails name it in each official's language): one.
+    with django_assert_max_num_queries(10):
         letters = confirm(signature)
     assert len(letters) == 13
 
@@ -736,3 +737,25 @@ def test_the_daily_digest_runs_from_beat_after_midnight():
     task = PeriodicTask.objects.get(task="letters.tasks.send_daily_digests")
     assert task.enabled
     assert (task.crontab.hour, task.crontab.minute) == ("0", "30")
+
+
+@pytest.mark.django_db
+def test_a_digest_names_the_campaign_in_the_officials_language_when_written_in_it(
+    digest_campaign,
+):
+    from campaigns.models import CampaignTranslation
+
+    CampaignTranslation.objects.create(
+        campaign=digest_campaign, language="es", title="Justicia para Lucía", summary="Reabran."
+    )
+    day = datetime.date(2026, 11, 2)
+    signed_at(digest_campaign, at(day, 9), "Rosa Díaz")
+
+    delivery.send_daily_digests(now=at(day + datetime.timedelta(days=1), 1))
+
+    (spanish,) = digests_to("ana@gov.example.org")
+    (french,) = digests_to("jean@gov.example.org")
+    assert "Justicia para Lucía" in spanish.subject
+    assert '<span lang="es" dir="auto">Justicia para Lucía</span>' in spanish.body_html
+    assert digest_campaign.title in french.subject  # no French title: the main one
+    assert "Justicia" not in french.subject

@@ -682,3 +682,85 @@ def test_chinese_letter_is_laid_out_in_noto_cjk_with_a_chinese_date(campaign):
     assert f"{today.year}年{today.month}月{today.day}日" in text
     assert CHINESE in text and "尊敬的" in text
     assert any("CJK" in font for font in font_names(data))
+
+
+def word_boxes(path, page_number: int) -> list[tuple[float, float, str]]:
+    """(xMin, xMax, word) of each word on a page, from poppler's pdftotext -bbox."""
+    import subprocess
+
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page_number), "-l", str(page_number), str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    words = re.findall(
+        r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]*)</word>', out
+    )
+    return [(float(left), float(right), word) for left, right, word in words]
+
+
+def words_with_y(path, page_number: int) -> list[tuple[float, float, str, float]]:
+    """(xMin, xMax, word, yMax) of each word on a page but the page number at its foot."""
+    import subprocess
+
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page_number), "-l", str(page_number), str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = re.findall(
+        r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out
+    )
+    words = [(float(a), float(b), word, float(y)) for a, b, y, word in found]
+    foot = max(y for *_, y in words)
+    return [w for w in words if w[3] < foot]  # the last line is "2 / 6"
+
+
+@pytest.mark.parametrize("language", ["es", "ar"])
+def test_the_signer_list_fills_the_page_width(campaign, tmp_path, language, artifacts_dir):
+    """Two columns from margin to margin (15 mm each side of A4): no half-empty page."""
+    import shutil
+    import subprocess
+
+    campaign.targets.update(language=language)
+    if not campaign.letter_templates.filter(language=language).exists():
+        LetterTemplateFactory(campaign=campaign, language=language)
+    bulk_signers(campaign, 700, city="Ciudad de México")
+    path = pdf.petition_pdf(campaign, campaign.targets.get(), out=tmp_path / "p.pdf")
+    reader = PdfReader(str(path))
+    pages = [n for n, page in enumerate(reader.pages, 1) if "Petitioner" in page.extract_text()]
+    assert len(pages) >= 2
+    first_full = pages[0]  # a full page: 700 signers fill more than one
+    width = float(reader.pages[first_full - 1].mediabox.width)
+    words = [w for w in word_boxes(path, first_full) if w[2] != ""]
+    names_left = min(left for left, _, word in words)
+    names_right = max(right for _, right, word in words)
+    margin = 15 / 25.4 * 72
+    assert names_left < margin + 6, f"the list starts {names_left:.0f} pt from the left edge"
+    assert names_right > width - margin - 12, f"the list ends {width - names_right:.0f} pt short"
+    # And down to the foot of the page, but for less than a paragraph (pdf.GROUP_ROWS signers).
+    height = float(reader.pages[first_full - 1].mediabox.height)
+    names_bottom = max(bottom for _, _, word, bottom in words_with_y(path, first_full))
+    assert names_bottom > height - 20 / 25.4 * 72 - 80, f"the list ends {names_bottom:.0f} pt down"
+    # Both columns are used: words left of the middle and right of it, on most lines.
+    middle = width / 2
+    assert sum(right < middle for _, right, _ in words) > 100
+    assert sum(left > middle for left, _, _ in words) > 100
+    if shutil.which("pdftoppm"):  # a picture of the page to look at
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "60",
+                "-f",
+                str(first_full),
+                "-l",
+                str(first_full),
+                str(path),
+                str(artifacts_dir / f"petition-signers-{language}"),
+            ],
+            check=True,
+        )
