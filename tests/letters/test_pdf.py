@@ -740,10 +740,14 @@ def test_the_signer_list_fills_the_page_width(campaign, tmp_path, language, arti
     margin = 15 / 25.4 * 72
     assert names_left < margin + 6, f"the list starts {names_left:.0f} pt from the left edge"
     assert names_right > width - margin - 12, f"the list ends {width - names_right:.0f} pt short"
-    # And down to the foot of the page, but for less than a paragraph (pdf.GROUP_ROWS signers).
+    # And down to the foot of the page, but for less than a paragraph (pdf.GROUP_ROWS signers,
+    # about 7 pt of column height each).
     height = float(reader.pages[first_full - 1].mediabox.height)
     names_bottom = max(bottom for _, _, word, bottom in words_with_y(path, first_full))
-    assert names_bottom > height - 20 / 25.4 * 72 - 80, f"the list ends {names_bottom:.0f} pt down"
+    short = 7 * pdf.GROUP_ROWS
+    assert names_bottom > height - 20 / 25.4 * 72 - short, (
+        f"the list ends {names_bottom:.0f} pt down"
+    )
     # Both columns are used: words left of the middle and right of it, on most lines.
     middle = width / 2
     assert sum(right < middle for _, right, _ in words) > 100
