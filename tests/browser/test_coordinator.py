@@ -1,5 +1,7 @@
 """A coordinator's whole journey in a real Chromium, every page checked by axe-core."""
 
+import re
+
 import pytest
 
 from campaigns.models import Campaign, Membership
@@ -36,9 +38,15 @@ def test_a_coordinator_creates_previews_and_publishes_a_campaign(
     page.wait_for_url("**/dashboard/")
 
     page.get_by_role("link", name="New campaign").click()
-    page.get_by_label("Title").fill("Justice for the journalists of Sinaloa")
-    page.get_by_label("Summary").fill("Two journalists were killed; nobody has been convicted.")
-    page.get_by_label("What happened and what you ask").fill("**Reopen** the investigations.")
+    page.get_by_role("textbox", name=re.compile(r"^Title\*?$")).fill(
+        "Justice for the journalists of Sinaloa"
+    )
+    page.get_by_role("textbox", name=re.compile(r"^Summary\*?$")).fill(
+        "Two journalists were killed; nobody has been convicted."
+    )
+    page.get_by_role("textbox", name=re.compile(r"^What happened and what you ask\*?$")).fill(
+        "**Reopen** the investigations."
+    )
     page.get_by_label("Signature goal").fill("250")
     page.screenshot(path=str(artifacts_dir / "coordinator-new-campaign.png"), full_page=True)
     page.get_by_role("button", name="Save the draft").click()
@@ -103,7 +111,7 @@ def test_a_form_with_errors_summarises_them_with_links(page, coordinator_world, 
     page.get_by_label("Password").fill("correct-horse-battery")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/dashboard/campaigns/new/")
-    page.get_by_label("Title").fill("<script>alert(1)</script>")
+    page.get_by_role("textbox", name=re.compile(r"^Title\*?$")).fill("<script>alert(1)</script>")
     page.get_by_label("Signature goal").fill("0")
     page.get_by_role("button", name="Save the draft").click()
     summary = page.locator("#error-summary")

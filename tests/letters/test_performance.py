@@ -36,8 +36,9 @@ def test_campaign_page_runs_a_fixed_number_of_queries(
     campaign = open_campaign()
     cache.clear()
 
-    # Rendered: campaign, cases, letters, history, partners, recent signers, officials.
-    with django_assert_max_num_queries(7):
+    # Rendered: campaign, cases, letters, history, partners, recent signers, officials, and
+    # the campaign's texts in other languages (issue 15).
+    with django_assert_max_num_queries(8):
         page(client, campaign)
     # Then from the page cache (idei.page_cache): no query at all.
     with django_assert_num_queries(0):
