@@ -550,6 +550,15 @@ class AccessibilityAudit:
             """async tags => {
                 while (window.__ideiAxeBusy) { await new Promise(r => setTimeout(r, 25)); }
                 window.__ideiAxeBusy = true;
+                // Colours are checked as they end, not halfway through a button's 0.15 s
+                // transition after the test's last click (a flaky contrast failure otherwise).
+                if (!document.getElementById('idei-axe-still')) {
+                    const still = document.createElement('style');
+                    still.id = 'idei-axe-still';
+                    still.textContent = '*, *::before, *::after ' +
+                        '{ transition: none !important; animation: none !important; }';
+                    document.head.appendChild(still);
+                }
                 try { return await axe.run(document, {runOnly: {type: 'tag', values: tags}}); }
                 finally { window.__ideiAxeBusy = false; }
             }""",
