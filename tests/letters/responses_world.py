@@ -20,6 +20,14 @@ class World:
     pass
 
 
+def forged_address(reply_address: str) -> str:
+    """The reply address with two characters of its signed token changed, never to what they
+    were (a token ending in "00" would otherwise stay the real one, about once in a thousand)."""
+    local, _, _domain = reply_address.partition("@")
+    tail = "11" if local.endswith("00") else "00"
+    return f"{local[:-2]}{tail}@{DOMAIN}"
+
+
 def delivered_world(*, send=False, signers=(("Ana Signer", "ana@example.net", True),)):
     """A published "each" campaign about a Mexican case, its letters written (and marked sent,
     unless `send`: then queued for a real worker to send)."""

@@ -14,7 +14,7 @@ from idei.inbound.models import InboundMessage
 from letters.models import Response
 from tests.inbound import test_receive_mail as smtp_inbound
 
-from .responses_world import DOMAIN, delivered_world, reply
+from .responses_world import DOMAIN, delivered_world, forged_address, reply
 
 # receive_mail: `manage.py receive_mail` in a thread, the fixture of the inbound tests.
 receive_mail = smtp_inbound.receive_mail
@@ -105,9 +105,7 @@ def test_receive_mail_refuses_an_unknown_reply_token_and_an_oversized_reply(
     import smtplib
 
     world = delivered_world()
-    local, _, _domain = world.reply_address.partition("@")
-    tail = "11" if local.endswith("00") else "00"  # changed, never to what it was
-    forged = f"{local[:-2]}{tail}@{DOMAIN}"
+    forged = forged_address(world.reply_address)
     with pytest.raises(smtplib.SMTPRecipientsRefused):
         deliver(receive_mail, forged, reply(forged))
     big = reply(world.reply_address, text="x" * (settings.INBOUND_MAX_MESSAGE_BYTES + 10))
