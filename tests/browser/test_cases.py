@@ -150,7 +150,7 @@ def test_case_pages_fit_a_phone(browser, live_server, cases, artifacts_dir, lang
     assert not audit.violations, "\n".join(audit.violations)
 
 
-def test_reader_pages_through_a_broad_search_counted_up_to_its_bound(page, postgres, monkeypatch):
+def test_reader_pages_through_a_broad_search_counted_up_to_its_bound(postgres, page, monkeypatch):
     """More matches than the bound: "More than 5 cases", newest first, pages without a total."""
     from cases import search, views
 

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from campaigns.models import Campaign, Membership
 from tests.factories import CaseFactory, MembershipFactory, TargetFactory, UserFactory
@@ -66,6 +67,7 @@ def test_a_coordinator_creates_previews_and_publishes_a_campaign(
 
     # Two officials: the page suggests those of the cases' country.
     page.get_by_role("link", name="Choose officials").click()
+    expect(page.get_by_role("button", name="Save officials")).to_be_visible()
     assert "Not Chosen" not in page.content()
     page.get_by_label("Ana Ruiz").check()
     page.get_by_label("Luis Gómez").check()
@@ -92,7 +94,7 @@ def test_a_coordinator_creates_previews_and_publishes_a_campaign(
     page.get_by_role("link", name="Back to the campaign").click()
 
     page.get_by_role("link", name="Publish…").click()
-    assert "What will happen" in page.content()
+    expect(page.locator("body")).to_contain_text("What will happen")
     page.screenshot(path=str(artifacts_dir / "coordinator-confirm-publish.png"), full_page=True)
     page.get_by_role("button", name="Publish the campaign").click()
     page.wait_for_url("**/dashboard/campaigns/justice-for-the-journalists-of-sinaloa/")
@@ -136,7 +138,9 @@ def test_an_owner_invites_a_coordinator_who_joins_and_adds_an_official(
     page.get_by_role("link", name="Invite someone").click()
     page.get_by_label("E-mail").fill("jorge@example.org")
     page.get_by_role("button", name="Send the invitation").click()
-    assert "The invitation is on its way to jorge@example.org." in page.content()
+    expect(page.locator("body")).to_contain_text(
+        "The invitation is on its way to jorge@example.org."
+    )
     page.screenshot(path=str(artifacts_dir / "coordinator-organisation.png"), full_page=True)
     page.get_by_role("button", name="Sign out").click()
 
@@ -148,24 +152,26 @@ def test_an_owner_invites_a_coordinator_who_joins_and_adds_an_official(
     page.get_by_label("Password confirmation").fill("a long passphrase")
     page.screenshot(path=str(artifacts_dir / "coordinator-accept-invitation.png"), full_page=True)
     page.get_by_role("button", name="Create my account and join").click()
-    assert "Welcome to Artículo Libre. You joined as Coordinator." in page.content()
+    expect(page.locator("body")).to_contain_text(
+        "Welcome to Artículo Libre. You joined as Coordinator."
+    )
 
     page.get_by_role("link", name="Dashboard").first.click()
     # The dashboard's officials (the first "Officials" link is the public record, /officials/).
     page.locator('a[href="/dashboard/officials/"]').first.click()
     page.get_by_label("Name, position or institution").fill("Ruiz")
     page.get_by_role("button", name="Search").click()
-    assert page.get_by_role("cell", name="Attorney General").count() == 1
+    expect(page.get_by_role("cell", name="Attorney General")).to_have_count(1)
     page.get_by_role("link", name="Add an official").click()
     page.get_by_label("Name").fill("Rocío Nahle")
     page.locator("#id_position").fill("Governor of Veracruz")
     page.get_by_label("Country").select_option("MX")
     page.get_by_label("E-mail").fill("not-an-address")
     page.get_by_role("button", name="Save the official").click()
-    assert "Enter a valid email address." in page.locator("#error-summary").inner_text()
+    expect(page.locator("#error-summary")).to_contain_text("Enter a valid email address.")
     page.get_by_label("E-mail").fill("gobernadora@veracruz.example.org")
     page.get_by_role("button", name="Save the official").click()
-    assert "The official Rocío Nahle is saved." in page.content()
+    expect(page.locator("body")).to_contain_text("The official Rocío Nahle is saved.")
     page.screenshot(path=str(artifacts_dir / "coordinator-officials.png"), full_page=True)
 
 

@@ -141,6 +141,7 @@ def test_signing_pages_of_their_own_pass_axe_on_a_phone(page, demo_data, artifac
         ("/signatures/confirm/forged-token/", "confirm-invalid"),
     ]:
         page.goto(path)
+        page.accessibility_audit.run()  # here, not only on load: the loop navigates on at once
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )

@@ -7,6 +7,7 @@ import base64
 import pytest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from tests.factories import UserFactory
 
@@ -34,7 +35,7 @@ def test_an_admin_sets_up_two_factor_then_signs_in_with_a_code(page, artifacts_d
     page.get_by_role("textbox", name="Code").fill(code_for(key))
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
 
-    assert page.locator("#recovery-codes li").count() == 10
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
     page.get_by_role("link", name="I have kept my codes: continue").click()
     page.wait_for_url("**/admin/")
     assert page.get_by_role("heading", name="Site administration").is_visible()
@@ -49,7 +50,7 @@ def test_an_admin_sets_up_two_factor_then_signs_in_with_a_code(page, artifacts_d
     page.wait_for_url("**/accounts/two-factor/verify/")
     page.get_by_role("textbox", name="Code").fill("000000")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_text("That code is not right").first.is_visible()
+    expect(page.get_by_text("That code is not right").first).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "two-factor-verify.png"), full_page=True)
     # django-otp makes the device wait a second after a wrong code; a person takes longer.
     TOTPDevice.objects.update(throttling_failure_count=0, throttling_failure_timestamp=None)
