@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from bench.versions import python_speed_ms
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "cases.json"
 GENERATOR = ROOT / "bench" / "data" / "cpj_generator.py"
@@ -417,6 +419,7 @@ def main(argv=None) -> int:
         "benchmark": "cases",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
+        "python_loop_ms": python_speed_ms(),
         # Other work on a shared machine inflates every figure: compare within one run.
         "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "postgresql": connection.cursor().connection.info.server_version,

@@ -46,7 +46,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.versions import versions
+from bench.versions import python_speed_ms, versions
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "letters.json"
@@ -128,6 +128,7 @@ def machine() -> dict:
         "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "versions": versions(),
+        "python_loop_ms": python_speed_ms(),
     }
 
 
