@@ -9,6 +9,9 @@ Two kinds of token, for two needs:
   made for one purpose is refused by every other.
 - `make_for_address()` / `read_from_address()`: a signed primary key short and plain enough
   for the local part of an e-mail address (`bounce+<token>@...`).
+- `new_link_key()`: a random key kept as it is, for a link that every later e-mail carries
+  again (a reminder subscription's unsubscribe link, in every reminder for years): it must be
+  readable at each send, and it survives a change of SECRET_KEY, as a signed token would not.
 
 And the double opt-in they serve: `ConfirmableByLink` (the fields a pending row keeps),
 `pending_by_link()` and `claim_by_link()` (signatures and reminder subscriptions both).
@@ -32,6 +35,11 @@ def new_token() -> tuple[str, str]:
     """A random single-use token and the hash to store in its place."""
     token = secrets.token_urlsafe(32)
     return token, token_hash(token)
+
+
+def new_link_key() -> str:
+    """A random key for a link mailed again and again, stored as it is (see above)."""
+    return secrets.token_urlsafe(32)
 
 
 def make(purpose: str, value) -> str:

@@ -9,7 +9,6 @@ cannot move its reminders to another language or country.
 """
 
 import logging
-import secrets
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -19,7 +18,7 @@ from django.utils import timezone
 from idei.mail import absolute_url, render_email
 from idei.outbox import services as outbox
 from idei.outbox.models import OutgoingMessage
-from idei.tokens import claim_by_link, new_token, pending_by_link, token_hash
+from idei.tokens import claim_by_link, new_link_key, new_token, pending_by_link, token_hash
 
 from ..models import MessageKind, Signature, Subscription
 from ..signing.addresses import normalise_email
@@ -39,10 +38,6 @@ class SubscribeResult:
     subscription: Subscription
     created: bool
     mail_queued: bool
-
-
-def new_unsubscribe_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def consent_record(text: str, *, page: str, language: str, source: str, **extra) -> dict:
@@ -111,7 +106,7 @@ def subscribe(
                 subscription = Subscription.objects.create(
                     email_key=email_key,
                     consent_record=record,
-                    unsubscribe_token=new_unsubscribe_token(),
+                    unsubscribe_token=new_link_key(),
                     confirmation_mails_sent=1,
                     **details,
                 )
@@ -241,7 +236,7 @@ def subscribe_from_signature(signature: Signature) -> Subscription | None:
                     time_zone=default_time_zone(country),
                     source=Subscription.Source.SIGNATURE,
                     consent_record=record,
-                    unsubscribe_token=new_unsubscribe_token(),
+                    unsubscribe_token=new_link_key(),
                     confirmed_at=now,
                 )
         except IntegrityError:
