@@ -61,9 +61,10 @@ def versions() -> dict[str, str]:
 def python_speed_ms() -> float:
     """How fast this machine runs plain Python: the best of three runs of a fixed loop (ms).
 
-    Machines of one kind differ: the letters benchmark's serial GET cost 1.87 ms of CPU on one
-    2-core machine and 2.65 ms on another of the same kind, the same code from a fresh clone.
-    Compare figures from two machines only beside this number (measured on a quiet machine).
+    Machines differ, and so does one machine from one moment to the next: on one quiet 2-core
+    machine the letters benchmark's serial GET cost 2.65 ms of CPU, and 1.36 ms an hour later
+    with the same code, while this loop took from 151 to 306 ms. Compare two figures only
+    beside this number, taken at the same time as they were.
     """
     best = float("inf")
     for _ in range(3):
