@@ -549,33 +549,41 @@ class AccessibilityAudit:
     def run(self):
         from playwright.sync_api import Error
 
+        navigations = self.navigations
         try:
-            self._run()
-        except Error as error:
-            # The test navigated on while this page was audited: that page is gone, and the
-            # next one is audited on its own load event.
-            if "Execution context was destroyed" not in str(error):
+            results = self._axe()
+        except Error:
+            if self.navigations == navigations:
                 raise
+            return  # the page went away mid-audit (its context destroyed)
+        if results is None or self.navigations != navigations:
+            return
+        page = self.page
+        self.audited.append(page.url)
+        for violation in results["violations"]:
+            targets = [node["target"] for node in violation["nodes"]][:5]
+            # axe's own account of the first node (for colour contrast: both colours, ratio).
+            summary = violation["nodes"][0].get("failureSummary", "").replace("\n", " ")
+            self.violations.append(
+                f"{page.url}: {violation['id']} ({violation['impact']}): "
+                f"{violation['help']} at {targets}: {summary}"
+            )
 
-    def _run(self):
+    def _axe(self) -> dict | None:
+        """axe-core's results for the page as it is now (None: no web page to audit)."""
         page = self.page
         if page.is_closed() or not page.url.startswith("http"):
-            return
+            return None
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
             page.add_script_tag(path=str(AXE_SCRIPT))
-        # The mouse stays where the test last clicked, so after a navigation the new page's
-        # element under it can take its :hover colours while axe reads the text's colour and
-        # then the background's (a flaky contrast failure in CI). Park it in the corner first.
-        page.mouse.move(0, 0)
-        navigations = self.navigations
         # Load handlers interleave with the test's own calls, so two audits can overlap:
         # queue them inside the page, as axe refuses to run twice at once.
-        results = page.evaluate(
+        return page.evaluate(
             """async tags => {
                 while (window.__ideiAxeBusy) { await new Promise(r => setTimeout(r, 25)); }
                 window.__ideiAxeBusy = true;
-                // Colours are checked as they end, not halfway through a button's 0.15 s
-                // transition after the test's last click (a flaky contrast failure otherwise).
+                // Colours are checked as they end, never halfway through a button's 0.15 s
+                // hover transition.
                 if (!document.getElementById('idei-axe-still')) {
                     const still = document.createElement('style');
                     still.id = 'idei-axe-still';
@@ -588,17 +596,6 @@ class AccessibilityAudit:
             }""",
             self.TAGS,
         )
-        if self.navigations != navigations:
-            return
-        self.audited.append(page.url)
-        for violation in results["violations"]:
-            targets = [node["target"] for node in violation["nodes"]][:5]
-            # axe's own account of the first node (for colour contrast: both colours, ratio).
-            summary = violation["nodes"][0].get("failureSummary", "").replace("\n", " ")
-            self.violations.append(
-                f"{page.url}: {violation['id']} ({violation['impact']}): "
-                f"{violation['help']} at {targets}: {summary}"
-            )
 
 
 def html_errors(pages: dict[str, str]) -> list[str]:
