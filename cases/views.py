@@ -264,7 +264,8 @@ def country_detail(request, country_code):
     today = timezone.localdate()
     index = figures.cached("impunity", figures.impunity_index, today)
     country_figures = figures.country_figures(country_code, today, index=index)
-    cases = Case.objects.published().in_country(country_code)
+    # In the list's order (newest first, unknown dates last), read from its index (migration 0008).
+    cases = Case.objects.published().in_country(country_code).order_by(*filters.SORTS["newest"])
     page = Paginator(cases.for_cards(), CASES_PER_PAGE).get_page(request.GET.get("page"))
     unesco_labels = {**dict(Case.UnescoStatus.choices), "": _("Not recorded")}
     return render(

@@ -51,6 +51,8 @@ def _ref_id(reference: str) -> int | None:
 
 def official_records(target_ids=None) -> dict[int, OfficialRecord]:
     """target id → its record, for the officials given (all written to when None)."""
+    if target_ids is not None and not target_ids:
+        return {}  # a country with no official: no query to build (country pages)
     records: dict[int, OfficialRecord] = {}
     campaigns: dict[int, set[int]] = defaultdict(set)
 
@@ -156,6 +158,8 @@ def officials_written_to(country: str | None = None):
     if country:  # only this country's officials are counted
         in_country = list(Target.objects.filter(country=country).values_list("pk", flat=True))
     records = official_records(in_country)
+    if not records:
+        return []
     targets = Target.objects.filter(pk__in=list(records)).order_by("country", "name")
     return [(target, records[target.pk]) for target in targets]
 

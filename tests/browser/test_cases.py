@@ -14,6 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _own_cache(settings):
     settings.CACHES = {
+        **settings.CACHES,  # the other aliases (fragments) as configured
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "browser-case-pages",

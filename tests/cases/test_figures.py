@@ -17,6 +17,7 @@ TODAY = datetime.date(2026, 11, 2)
 @pytest.fixture(autouse=True)
 def _own_cache(settings):
     settings.CACHES = {
+        **settings.CACHES,  # the other aliases (fragments) as configured
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "test-figures",
@@ -65,6 +66,7 @@ def test_cached_figures_are_kept_until_they_expire():
 
 def test_cached_figures_are_computed_when_the_cache_is_down(settings):
     settings.CACHES = {
+        **settings.CACHES,  # the other aliases (fragments) as configured
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 def _own_cache(settings):
     """A private cache per test: pages keep figures for minutes, tests change data at once."""
     settings.CACHES = {
+        **settings.CACHES,  # the other aliases (fragments) as configured
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "test-case-pages",
@@ -417,6 +418,22 @@ def test_country_page_shows_translated_name_figures_and_cases(client):
     assert "<table" in html
     response = client.get("/cases/mx/", HTTP_ACCEPT_LANGUAGE="fr")
     assert "Mexique" in response.content.decode()
+
+
+def test_per_year_chart_is_kept_rendered_yet_follows_its_figures_and_language(client):
+    """The chart's markup is cached per process (the "fragments" cache), keyed on what it shows."""
+    CaseFactory(country="MX", date_of_death=datetime.date(2020, 5, 1))
+    assert "<title>2020: 1</title>" in client.get("/cases/mx/").content.decode()
+    CaseFactory(country="MX", date_of_death=datetime.date(2020, 7, 1), impunity="full_justice")
+    html = client.get("/cases/mx/").content.decode()
+    assert "<title>2020: 2</title>" in html and "<title>2020: 1</title>" not in html
+
+    arabic = client.get("/cases/mx/", HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert "جرائم القتل سنويًا، حسب الحالة القضائية" in arabic
+    assert 'text-anchor="start" class="chart-axis"' in arabic  # the value axis on the right
+    english = client.get("/cases/mx/").content.decode()
+    assert "Killings per year, by judicial status" in english
+    assert 'text-anchor="end" class="chart-axis"' in english
 
 
 def test_country_without_cases_still_has_a_page(client):

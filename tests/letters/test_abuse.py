@@ -503,6 +503,7 @@ def test_signing_and_confirming_still_work_when_the_cache_is_down(
     from tests.letters.factories import confirmation_token
 
     settings.CACHES = {
+        **settings.CACHES,  # the other aliases (fragments) as configured
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nobody listens there
@@ -534,6 +535,7 @@ def rate_limit_store(request, settings):
         assert redis_client() is not None
     else:
         settings.CACHES = {
+            **settings.CACHES,  # the other aliases (fragments) as configured
             "default": {
                 "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                 "LOCATION": "test-rate-limits",

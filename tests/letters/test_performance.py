@@ -116,6 +116,7 @@ def test_sign_form_is_shown_when_the_cache_is_down(client, settings):
     from tests.conftest import free_port
 
     settings.CACHES = {
+        **settings.CACHES,  # the other aliases (fragments) as configured
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nobody listens there
