@@ -18,7 +18,7 @@ def _own_cache(settings):
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "browser-case-pages",
-        }
+        },
     }
     from django.core.cache import cache
 

@@ -21,7 +21,7 @@ def _own_cache(settings):
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "test-figures",
-        }
+        },
     }
 
 
@@ -71,7 +71,7 @@ def test_cached_figures_are_computed_when_the_cache_is_down(settings):
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
             "OPTIONS": {"socket_connect_timeout": 0.2},
-        }
+        },
     }
     CaseFactory()
     totals = figures.cached("down", lambda: figures.totals(Case.objects.published()))

@@ -31,7 +31,7 @@ def _own_cache(settings):
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "test-case-pages",
-        }
+        },
     }
     cache.clear()
 

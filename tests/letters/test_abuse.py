@@ -508,7 +508,7 @@ def test_signing_and_confirming_still_work_when_the_cache_is_down(
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nobody listens there
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
+        },
     }
     campaign = open_campaign()
 
@@ -539,7 +539,7 @@ def rate_limit_store(request, settings):
             "default": {
                 "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                 "LOCATION": "test-rate-limits",
-            }
+            },
         }
         assert redis_client() is None
     cache.clear()

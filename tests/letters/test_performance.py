@@ -121,7 +121,7 @@ def test_sign_form_is_shown_when_the_cache_is_down(client, settings):
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nobody listens there
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
+        },
     }
     campaign = open_campaign()
 
