@@ -10,6 +10,7 @@ allowed is a form error naming the parameter: the page shows it, the API answers
 
 import django_filters
 from django import forms
+from django.forms.renderers import TemplatesSetting
 from django.db import connection
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -87,6 +88,9 @@ class CountryFilter(django_filters.CharFilter):
 
 
 class CaseFilterForm(forms.Form):
+    # Widgets rendered through TEMPLATES, which finds templates/cases/widgets/.
+    default_renderer = TemplatesSetting
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Bootstrap's classes here rather than in the template, so every field is styled alike.
@@ -96,6 +100,7 @@ class CaseFilterForm(forms.Form):
                 widget.attrs.setdefault("class", "form-check-input")
             elif isinstance(widget, forms.Select):
                 widget.attrs.setdefault("class", "form-select")
+                widget.template_name = "cases/widgets/select.html"  # options without includes
             else:
                 widget.attrs.setdefault("class", "form-control")
 

@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.postgres",
+    # Django's widget templates for forms that render through TEMPLATES (TemplatesSetting),
+    # so that a form can use a widget template of templates/ (cases.filters.CaseFilterForm).
+    "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_countries",

@@ -7,6 +7,7 @@ import json
 import random
 
 import pytest
+from django import forms
 from django.core.cache import cache
 from django.urls import reverse
 
@@ -183,6 +184,26 @@ def test_list_filters_by_medium_gender_and_origin(client):
     other.media.add(radio)
     response = client.get("/cases/?medium=radio&gender=female&origin=local")
     assert names_on(response) == ["Local radio woman"]
+
+
+def test_filter_selects_render_as_djangos_own_select_template(client):
+    """templates/cases/widgets/select.html writes the options Django's template includes."""
+    CaseFactory(country="MX", full_name='Ana "<b>" Pérez')
+    CaseFactory(country="BR")
+    for slug in ("radio", "print", "online"):
+        Medium.objects.create(slug=slug, name=f"{slug.title()} <i>")
+    response = client.get("/cases/?country=MX&medium=radio&medium=print&gender=female&sort=name")
+    form = response.context["filter"].form
+    selects = [bound for bound in form if isinstance(bound.field.widget, forms.Select)]
+    assert {bound.name for bound in selects} >= {"country", "medium", "gender", "sort"}
+    for bound in selects:
+        ours = str(bound)
+        assert bound.field.widget.template_name == "cases/widgets/select.html"
+        bound.field.widget.template_name = "django/forms/widgets/select.html"
+        assert str(bound) == ours, bound.name
+    html = response.content.decode()
+    assert '<option value="MX" selected>' in html
+    assert '<option value="print" selected>' in html  # one <select>: one value shown chosen
 
 
 def test_list_filters_by_the_api_parameters(client):
