@@ -10,9 +10,9 @@ allowed is a form error naming the parameter: the page shows it, the API answers
 
 import django_filters
 from django import forms
-from django.forms.renderers import TemplatesSetting
 from django.db import connection
 from django.db.models import F, Q
+from django.forms.renderers import TemplatesSetting
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
