@@ -4,6 +4,7 @@ Every page runs a fixed number of queries whatever the number of cases (pinned i
 tests/cases/test_views.py with 20,000 cases on PostgreSQL).
 """
 
+import hashlib
 import json
 from itertools import chain
 
@@ -14,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import get_language_bidi
+from django.utils.translation import get_language, get_language_bidi
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django_countries import countries
@@ -95,6 +96,26 @@ class BoundedPaginator(Paginator):
         return self.limit - 1
 
 
+def filter_form_key(query, form) -> str:
+    """What the filter form shows, as the key of its markup in the "fragments" cache.
+
+    Its values and errors follow from the query; its choices are the countries with their
+    counts and the vocabularies (both change with the data); every label, from the language.
+    Django renders a form slowly (every widget through its templates): a list page's form was a
+    fifth of its time.
+    """
+    choices = [
+        [(str(value), str(label)) for value, label in choices]
+        for choices in (
+            form.fields["country"].widget.choices,
+            form.fields["medium"].choices,
+            form.fields["perpetrator"].choices,
+        )
+    ]
+    shown = repr([get_language(), query.urlencode(), choices])
+    return hashlib.sha256(shown.encode()).hexdigest()
+
+
 @require_safe
 def case_list(request):
     cards = Case.objects.published().for_cards()
@@ -120,6 +141,7 @@ def case_list(request):
         {
             "filter": filterset,
             "form": filterset.form,
+            "form_key": filter_form_key(query, filterset.form),
             "page": page,
             "export_query": query.urlencode(),
             "filtering": any(v for k, v in query.items() if k != "sort"),

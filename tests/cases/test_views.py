@@ -206,6 +206,25 @@ def test_filter_selects_render_as_djangos_own_select_template(client):
     assert '<option value="print" selected>' in html  # one <select>: one value shown chosen
 
 
+def test_filter_form_is_kept_rendered_yet_shows_each_query_its_choices_and_language(client):
+    """The form's markup is cached per process (the "fragments" cache), keyed on what it shows."""
+    CaseFactory(country="MX")
+    CaseFactory(country="BR")
+    assert (
+        '<option value="MX" selected>Mexico (1)</option>'
+        in client.get("/cases/?country=MX").content.decode()
+    )
+    html = client.get("/cases/?country=BR&year_min=abc").content.decode()
+    assert '<option value="BR" selected>Brazil (1)</option>' in html
+    assert 'value="MX" selected' not in html
+    assert 'name="year_min" value="abc"' in html and 'aria-invalid="true"' in html
+    CaseFactory(country="MX")
+    cache.clear()  # the country counts are kept for minutes; once recounted, a new key
+    assert "Mexico (2)" in client.get("/cases/?country=BR&year_min=abc").content.decode()
+    french = client.get("/cases/?country=BR", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Brésil (1)" in french and "Afficher les cas" in french
+
+
 def test_list_filters_by_the_api_parameters(client):
     CaseFactory(full_name="Crossfire", type_of_death="crossfire", impunity="")
     CaseFactory(full_name="Murder, partial", impunity="partial", unesco_status="ongoing")
