@@ -1,5 +1,6 @@
 """Cases: journalists and media workers killed, and where justice stands for each."""
 
+import hashlib
 import re
 import unicodedata
 
@@ -11,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -332,6 +334,21 @@ class Case(models.Model):
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status_key]
+
+    # What a case card (templates/cases/includes/case_card.html) shows, from for_cards()'s fields.
+    CARD_FIELDS = (
+        "pk", "slug", "full_name", "role", "outlets", "country", "place",
+        "date_of_death", "date_precision", "year", "status_key",
+    )  # fmt: skip
+
+    @property
+    def card_key(self) -> str:
+        """The key of this case's card in the "fragments" cache: all it shows, in this language.
+
+        A list page renders 24 cards, a third of its time; a card changes only with these.
+        """
+        shown = [get_language(), *(getattr(self, name) for name in self.CARD_FIELDS)]
+        return hashlib.sha256(repr(shown).encode()).hexdigest()
 
 
 STATUS_LABELS = {

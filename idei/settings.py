@@ -239,7 +239,8 @@ CACHES["fragments"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "fragments",
     "TIMEOUT": 3600,
-    "OPTIONS": {"MAX_ENTRIES": 500},  # about 20 KB each: at most 10 MB per process
+    # Case cards (under 1 KB), filter forms (10 KB), charts (20 KB): some MB per process.
+    "OPTIONS": {"MAX_ENTRIES": 2000},
 }
 
 CELERY_TASK_IGNORE_RESULT = True

@@ -476,6 +476,38 @@ def test_per_year_chart_is_kept_rendered_yet_follows_its_figures_and_language(cl
     assert 'text-anchor="end" class="chart-axis"' in english
 
 
+def test_case_cards_are_kept_rendered_yet_follow_every_field_they_show(client):
+    """Each card is cached per process under Case.card_key: what it shows, in the language."""
+    case = CaseFactory(
+        full_name="Ana Pérez",
+        country="MX",
+        place="Culiacán",
+        outlets="Ríodoce",
+        date_of_death=datetime.date(2017, 5, 15),
+        date_precision="day",
+    )
+    html = client.get("/cases/").content.decode()
+    assert "Ana Pérez" in html and "Culiacán" in html and "May 15, 2017" in html
+    # Changed without save() (as a bulk update would): each shown field changes the card.
+    changes = {
+        "full_name": "Ana Peres",
+        "place": "Mazatlán",
+        "outlets": "Noroeste",
+        "role": Case.Role.MEDIA_WORKER,
+        "date_precision": "month",
+        "impunity": "full_justice",
+        "is_unresolved": False,
+    }
+    Case.objects.filter(pk=case.pk).update(**changes)
+    html = client.get("/cases/").content.decode()
+    for text in ["Ana Peres", "Mazatlán", "Noroeste", "Media worker", "May 2017", "Justice done"]:
+        assert text in html, text
+    assert "Ana Pérez" not in html and "Culiacán" not in html
+    french = client.get("/cases/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Mexique" in french and "mai 2017" in french
+    assert client.get(case.get_absolute_url()).status_code == 200
+
+
 def test_country_without_cases_still_has_a_page(client):
     response = client.get("/cases/is/")
     assert response.status_code == 200
@@ -644,6 +676,21 @@ def test_statistics_page_shows_breakdowns_index_and_map(client):
     assert html.count('href="/cases/ph/"') >= 2
     assert 'href="/cases/fr/"' in html
     assert 'href="/cases/de/"' not in html
+
+
+def test_statistics_map_is_kept_rendered_yet_follows_the_counts_and_language(client):
+    """The map and its table are cached per process, keyed on the counts per country."""
+    CaseFactory(country="PH")
+    html = client.get(reverse("cases:statistics")).content.decode()
+    assert "<title>Philippines: 1</title>" in html and 'href="/cases/fr/"' not in html
+    CaseFactory(country="PH")
+    CaseFactory(country="FR")
+    cache.clear()  # the statistics are kept for minutes; once recounted, a new key
+    html = client.get(reverse("cases:statistics")).content.decode()
+    assert "<title>Philippines: 2</title>" in html and "<title>France: 1</title>" in html
+    french = client.get(reverse("cases:statistics"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<title>Philippines : 2</title>" in french or "<title>Philippines: 2</title>" in french
+    assert '<a href="/cases/fr/">France</a>' in french and "Cas par pays" in french
 
 
 # -- Query counts and scale (PostgreSQL) ---------------------------------------------------------
