@@ -155,9 +155,17 @@ def per_year_by_status(cases) -> list[Breakdown]:
         .annotate(n=Count("id"))
         .order_by()
     )
+    return per_year_from(rows)
+
+
+def per_year_from(rows) -> list[Breakdown]:
+    """per_year_by_status() from rows of counts by year and status (and maybe more columns)."""
     years: dict[int, Breakdown] = {}
     for row in rows:
-        years.setdefault(row["year"], Breakdown(row["year"])).by_status[row["status"]] = row["n"]
+        if row["year"] is None:
+            continue
+        by_status = years.setdefault(row["year"], Breakdown(row["year"])).by_status
+        by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
     if not years:
         return []
     return [years.get(y, Breakdown(y)) for y in range(min(years), max(years) + 1)]
@@ -202,11 +210,25 @@ def country_figures(country_code: str, today: datetime.date, index=None) -> dict
     cases = Case.objects.published().in_country(country_code)
     index = impunity_index(today) if index is None else index
     ranking = {row.country: row for row in index}
-    per_year = per_year_by_status(cases)
+    # One query, read from an index (case_country_figures), for the totals, the years and the
+    # answers to UNESCO: the same as totals(), per_year_by_status() and counts_by() each give.
+    rows = list(
+        cases.annotate(status=STATUS_EXPRESSION)
+        .values("year", "status", "unesco_status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    killed = sum(row["n"] for row in rows)
+    unresolved = sum(row["n"] for row in rows if row["status"] != "justice")  # UNRESOLVED
+    unesco_replies: dict[str, int] = defaultdict(int)
+    for row in rows:
+        unesco_replies[row["unesco_status"] or ""] += row["n"]
     return {
-        **totals(cases),
-        "per_year": per_year,
-        "unesco_replies": counts_by(cases, "unesco_status"),
+        "killed": killed,
+        "unresolved": unresolved,
+        "unresolved_percent": unresolved_percent(killed, unresolved),
+        "per_year": per_year_from(rows),
+        "unesco_replies": dict(sorted(unesco_replies.items(), key=lambda item: -item[1])),
         "impunity": ranking.get(country_code.upper()),
         "impunity_method": impunity_method_text(today),
         "population": populations().get(country_code.upper()),

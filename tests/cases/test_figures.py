@@ -52,6 +52,33 @@ def test_statistics_count_every_breakdown():
     assert stats["impunity_window"] == (2016, 2025)
 
 
+def test_country_figures_in_one_query_agree_with_each_figure_counted_on_its_own():
+    """A country's figures come from one grouped query; each equals its own function's count."""
+    impunities = ["", *Case.Impunity.values[1:]]
+    unesco = ["", *Case.UnescoStatus.values[1:]]
+    years = [None, 1994, 2001, 2001, 2019]
+    for impunity, status, year in itertools.product(impunities, unesco, years):
+        CaseFactory(
+            country="MX",
+            impunity=impunity,
+            unesco_status=status,
+            date_of_death=datetime.date(year, 3, 1) if year else None,
+            year=year,
+        )
+    CaseFactory(country="MX", is_published=False)
+    CaseFactory(country="BR")
+    cases = Case.objects.published().in_country("MX")
+
+    country = figures.country_figures("MX", TODAY)
+
+    assert {key: country[key] for key in ("killed", "unresolved", "unresolved_percent")} == (
+        figures.totals(cases)
+    )
+    assert country["per_year"] == figures.per_year_by_status(cases)
+    assert country["unesco_replies"] == figures.counts_by(cases, "unesco_status")
+    assert country["killed"] == len(impunities) * len(unesco) * len(years)
+
+
 def test_cached_figures_are_kept_until_they_expire():
     CaseFactory()
 

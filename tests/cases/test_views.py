@@ -701,7 +701,8 @@ LIST_QUERIES = 7
 # (letters/templatetags/responses.py): two more here, where no official was written to; a
 # fixed handful more where some were (letters/responses/records.py), whatever their number.
 # Its open campaigns come with their titles in other languages (campaigns' translations): one.
-COUNTRY_QUERIES = 12
+# Its own figures (totals, years, answers to UNESCO) are one query (cases.figures).
+COUNTRY_QUERIES = 10
 STATISTICS_QUERIES = 13
 # The case page's timeline also reads the published responses about the case: one query; its
 # campaigns come with their titles in other languages: one more.
