@@ -146,8 +146,10 @@ def perpetrator_choices():
 
 
 def multiple(choices, label, **kwargs):
+    # distinct=False: these filter columns of the case itself, which no join can repeat, and a
+    # DISTINCT would keep PostgreSQL from reading the newest-first indexes (a sort of every match).
     return django_filters.MultipleChoiceFilter(
-        choices=choices, label=label, widget=AnyOrSomeSelect, **kwargs
+        choices=choices, label=label, widget=AnyOrSomeSelect, distinct=False, **kwargs
     )
 
 
