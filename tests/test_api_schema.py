@@ -8,6 +8,7 @@ import hypothesis
 import pytest
 import schemathesis
 from django.core import signals
+from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 
@@ -23,6 +24,8 @@ def _published_data(db, demo_data):
     The WSGI handler closes the database connection after each request, which would end the
     test's transaction: Django's test client stops that the same way.
     """
+    # Vocabulary choices are cached (cases.filters): an earlier test's media must not linger.
+    cache.clear()
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     yield
