@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from django.core.cache import cache as django_cache
+from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import CharField, Count, Q, Value, When
 from django.utils.translation import gettext_lazy as _
@@ -286,7 +287,7 @@ def cached(name: str, compute, *args):
 
     The cache is a convenience: when it is down, the figures are computed, not lost.
     """
-    key = "cases:figures:" + ":".join([name, *(str(arg) for arg in args)])
+    key = _cache_key(name, *args)
     try:
         value = django_cache.get(key)
     except Exception:  # any backend error: Redis restarting must not take the pages down
@@ -301,9 +302,30 @@ def cached(name: str, compute, *args):
     return value
 
 
+def _cache_key(name: str, *args) -> str:
+    return "cases:figures:" + ":".join([name, *(str(arg) for arg in args)])
+
+
 def vocabulary_choices(model) -> list[tuple[str, str]]:
     """(slug, stored name) of a vocabulary (media, perpetrators), for filter forms (one query).
 
-    Cached for readers of every language: pages show `model.label(slug, name)`.
+    Kept by cached() for readers of every language (pages show `model.label(slug, name)`)
+    until the vocabulary changes (forget_vocabulary).
     """
-    return list(model.objects.order_by("name").values_list("slug", "name"))
+    return cached(
+        f"vocabulary:{model._meta.model_name}",
+        lambda: list(model.objects.order_by("name").values_list("slug", "name")),
+    )
+
+
+def forget_vocabulary(model) -> None:
+    """Once the transaction commits, drop a vocabulary's kept choices: a term just added by an
+    editor or an import is a valid filter at once, not minutes later."""
+
+    def forget():
+        try:
+            django_cache.delete(_cache_key(f"vocabulary:{model._meta.model_name}"))
+        except Exception:
+            logger.warning("figures cache unavailable; not forgetting %s", model, exc_info=True)
+
+    transaction.on_commit(forget)

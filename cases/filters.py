@@ -18,7 +18,7 @@ from django_countries import countries
 
 from idei.collation import sort_key
 
-from .figures import STATUS_FILTERS, STATUS_ORDER, cached, vocabulary_choices
+from .figures import STATUS_FILTERS, STATUS_ORDER, vocabulary_choices
 from .models import STATUS_LABELS, Case, Medium, Perpetrator
 from .search import search_cases
 
@@ -138,11 +138,11 @@ def labelled(model, choices):
 
 def medium_choices():
     # Vocabularies change rarely; cached so that the form costs no query per page view.
-    return labelled(Medium, cached("media", lambda: vocabulary_choices(Medium)))
+    return labelled(Medium, vocabulary_choices(Medium))
 
 
 def perpetrator_choices():
-    return labelled(Perpetrator, cached("perpetrators", lambda: vocabulary_choices(Perpetrator)))
+    return labelled(Perpetrator, vocabulary_choices(Perpetrator))
 
 
 def multiple(choices, label, **kwargs):

@@ -37,6 +37,7 @@ from cases.models import (
     record_status_changes,
 )
 
+from ..figures import forget_vocabulary
 from . import bulk
 from .countries import CountryResolver, normalise_country_name
 from .reading import ImportRefused, RawRow, Table, column_key
@@ -947,7 +948,8 @@ class Vocabularies:
             model(slug=slug, name=label) for slug, label in wanted.items() if slug not in existing
         ]
         if missing:
-            model.objects.bulk_create(missing, ignore_conflicts=True)
+            model.objects.bulk_create(missing, ignore_conflicts=True)  # no post_save signal
+            forget_vocabulary(model)
             existing = dict(model.objects.values_list("slug", "id"))
         self.ids[name] = existing
         self.names[name] = dict(model.objects.values_list("id", "name"))

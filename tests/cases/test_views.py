@@ -227,6 +227,19 @@ def test_filter_form_is_kept_rendered_yet_shows_each_query_its_choices_and_langu
     assert "Brésil (1)" in french and "Afficher les cas" in french
 
 
+def test_a_medium_added_by_an_editor_is_a_filter_at_once(
+    client, django_capture_on_commit_callbacks
+):
+    """The vocabularies' choices are kept for minutes, and dropped when a term is added."""
+    CaseFactory(country="MX").media.add(Medium.objects.create(slug="radio", name="Radio"))
+    assert client.get("/api/v1/cases/?medium=radio").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        podcast = Medium.objects.create(slug="podcast", name="Podcast")
+    CaseFactory(country="BR", full_name="Podcaster").media.add(podcast)
+    assert names_on(client.get("/cases/?medium=podcast")) == ["Podcaster"]
+    assert client.get("/api/v1/cases/?medium=podcast").status_code == 200
+
+
 def test_list_filters_by_the_api_parameters(client):
     CaseFactory(full_name="Crossfire", type_of_death="crossfire", impunity="")
     CaseFactory(full_name="Murder, partial", impunity="partial", unesco_status="ongoing")
